@@ -1,0 +1,69 @@
+// Ceph failures, classified once here from exit code and stderr, so that nothing above this
+// layer ever matches error strings. A CephError is itself a wire error: a service that does
+// not give it a more precise meaning lets it travel as-is, with the command's own words.
+import { SmapiError } from "../wire/errors.js";
+
+export type CephErrorKind =
+  | "not_found"
+  | "exists"
+  | "busy"
+  | "not_empty"
+  | "denied"
+  | "invalid"
+  | "unreachable"
+  | "timeout"
+  | "failed";
+
+export class CephError extends SmapiError {
+  readonly code = "SR_BACKEND_FAILURE";
+  override name = "CephError";
+  constructor(
+    readonly kind: CephErrorKind,
+    readonly command: string,
+    readonly stderr: string,
+  ) {
+    super(`${command}: ${kind}: ${stderr}`);
+  }
+  get params(): readonly string[] {
+    const label = this.kind === "unreachable" || this.kind === "timeout" ? "Ceph_unreachable" : "Ceph_error";
+    return [label, `${this.command}: ${this.stderr || this.kind}`];
+  }
+}
+
+// errno values the rbd and rados CLIs return as their exit status, or print as "(N) ...".
+const byErrno: Record<number, CephErrorKind> = {
+  2: "not_found",
+  13: "denied",
+  16: "busy",
+  17: "exists",
+  22: "invalid",
+  39: "not_empty",
+  108: "unreachable",
+  110: "timeout",
+};
+
+const byText: ReadonlyArray<[RegExp, CephErrorKind]> = [
+  [/couldn't connect to the cluster|error connecting to the cluster|timed out|Connection timed out|\(110\)/i, "unreachable"],
+  [/\(2\) No such file or directory|does not exist|not found|ENOENT/i, "not_found"],
+  [/\(17\) File exists|already exists|EEXIST/i, "exists"],
+  [/\(16\) Device or resource busy|held by someone else|EBUSY|image is busy|has watchers/i, "busy"],
+  [/\(39\) Directory not empty|image has snapshots|not empty|ENOTEMPTY/i, "not_empty"],
+  [/\(13\) Permission denied|\(1\) Operation not permitted|access denied|EACCES|EPERM/i, "denied"],
+  [/\(22\) Invalid argument|EINVAL/i, "invalid"],
+];
+
+export function classify(exitCode: number | undefined, stderr: string): CephErrorKind {
+  for (const [re, kind] of byText) if (re.test(stderr)) return kind;
+  return (exitCode !== undefined && byErrno[exitCode]) || "failed";
+}
+
+// The last meaningful stderr lines, without timestamps and thread ids of Ceph's log prefix.
+export function summarise(stderr: string): string {
+  return stderr
+    .split("\n")
+    .map((l) => l.replace(/^\S+T\S+\s+\S+\s+-?\d+\s+/, "").trim())
+    .filter((l) => l.length > 0 && !/did not load config file|^In some cases useful info/.test(l))
+    .slice(-3)
+    .join(" / ")
+    .slice(0, 1000);
+}

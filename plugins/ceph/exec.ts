@@ -1,0 +1,66 @@
+// The one place that starts a Ceph CLI. Arguments go as an array (never through a shell),
+// every call has a deadline, and what is logged is scrubbed of anything secret-looking.
+import { execa } from "execa";
+import type { Logger } from "../log.js";
+import { timeouts } from "./cluster.js";
+import { CephError, classify, summarise } from "./errors.js";
+import { cephCalls } from "./stats.js";
+
+export type Tool = "rbd" | "rados" | "ceph";
+
+export interface Call {
+  readonly tool: Tool;
+  readonly args: readonly string[];
+  // Extra args for identity and timeouts, kept out of the log line to keep it readable.
+  readonly connection: readonly string[];
+  readonly input?: string;
+  readonly log: Logger;
+  readonly deadlineMs?: number;
+}
+
+const secretOption = /^--(key|keyfile|secret|password)(=.*)?$/;
+
+export function scrub(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? "";
+    if (secretOption.test(a)) {
+      out.push(a.includes("=") ? `${a.split("=")[0]}=***` : a);
+      if (!a.includes("=") && i + 1 < args.length) {
+        out.push("***");
+        i++;
+      }
+    } else out.push(a.replace(/(secret|key)=[^,&\s]+/gi, "$1=***"));
+  }
+  return out;
+}
+
+// Returns stdout; throws a classified CephError on any failure.
+export async function runCeph(call: Call): Promise<string> {
+  const shown = `${call.tool} ${scrub(call.args).join(" ")}`;
+  const started = Date.now();
+  const r = await execa(call.tool, [...call.args, ...call.connection], {
+    input: call.input ?? "",
+    reject: false,
+    timeout: call.deadlineMs ?? timeouts().deadlineMs,
+    forceKillAfterDelay: 2000,
+    stripFinalNewline: false,
+    encoding: "utf8",
+    env: { LC_ALL: "C" },
+  });
+  const ms = Date.now() - started;
+  cephCalls.count += 1;
+  cephCalls.ms += ms;
+  if (r.exitCode === 0 && !r.failed) {
+    call.log.debug(`${shown} (${ms} ms)`);
+    return r.stdout;
+  }
+  const stderr = summarise(r.stderr ?? "");
+  if (r.timedOut) {
+    call.log.warning(`${shown} timed out after ${ms} ms`);
+    throw new CephError("timeout", shown, `no answer within ${Math.round(ms / 1000)} s${stderr ? ` (${stderr})` : ""}`);
+  }
+  const kind = classify(r.exitCode, r.stderr ?? "");
+  call.log.debug(`${shown} failed (${ms} ms, exit ${r.exitCode ?? r.signal}): ${stderr}`);
+  throw new CephError(kind, shown, stderr || `exit ${r.exitCode ?? r.signal}`);
+}

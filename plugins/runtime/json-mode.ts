@@ -1,0 +1,47 @@
+// xapi-storage-script's way in: `<Verb> --json`, the params object on stdin, the bare result
+// (or the error object and a non-zero exit) on stdout. Nothing here loads CLI-only code.
+import { createLogger } from "../log.js";
+import { Invalid_parameters } from "../wire/errors.js";
+import { dispatch } from "./dispatch.js";
+import { printError, printResult } from "./output.js";
+import type { Verb } from "./verb.js";
+import { toWireError } from "./wire-error.js";
+
+const readStdin = async (): Promise<string> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+};
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Invalid_parameters(`stdin is not one JSON object: ${(e as Error).message}`);
+  }
+};
+
+export async function runJson(verb: Verb): Promise<void> {
+  const started = process.hrtime.bigint();
+  let params: unknown;
+  try {
+    params = parseJson(await readStdin());
+  } catch (e) {
+    const log = createLogger("");
+    log.error(`${verb.schema.name}: ${(e as Error).message}`);
+    log.flush();
+    return printError(toWireError(e));
+  }
+  const dbg = typeof (params as { dbg?: unknown })?.dbg === "string" ? (params as { dbg: string }).dbg : "";
+  const log = createLogger(dbg);
+  const outcome = await dispatch(verb, params, { dbg, log });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (outcome.ok) {
+    log.info(`${verb.schema.name} ok in ${ms.toFixed(0)} ms`);
+    log.flush();
+    return printResult(outcome.result);
+  }
+  log.error(`${verb.schema.name} failed in ${ms.toFixed(0)} ms: ${outcome.error.code} ${JSON.stringify(outcome.error.params)}`);
+  log.flush();
+  return printError(outcome.error);
+}

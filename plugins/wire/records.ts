@@ -1,0 +1,81 @@
+// zod mirrors of the IDL record types (spec section 5), as rpclib encodes them: optional
+// fields are omitted (never null), variants with an argument are [Name, arg], without one "Name".
+import { z } from "zod";
+
+// OCaml int64 fits only partly in a JS number; sizes below 2^53 bytes (8 PiB) are exact.
+export const int64 = z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
+export const uint64 = int64.min(0);
+export const stringMap = z.record(z.string(), z.string());
+
+export const Volume = z.strictObject({
+  key: z.string().min(1),
+  uuid: z.uuid().optional(),
+  name: z.string(),
+  description: z.string(),
+  read_write: z.boolean(),
+  sharable: z.boolean(),
+  virtual_size: uint64,
+  physical_utilisation: uint64,
+  uri: z.array(z.string()),
+  keys: stringMap,
+  volume_type: z.enum(["Data", "CBT_Metadata", "Data_and_CBT_Metadata"]).optional(),
+  cbt_enabled: z.boolean().optional(),
+});
+export type Volume = z.infer<typeof Volume>;
+
+const variant = <N extends string>(name: N) => z.tuple([z.literal(name), z.string()]);
+export const Health = z.union([variant("Healthy"), variant("Recovering"), variant("Unreachable"), variant("Unavailable")]);
+export type Health = z.infer<typeof Health>;
+
+export const SrStat = z.strictObject({
+  sr: z.string(),
+  name: z.string(),
+  uuid: z.string().optional(),
+  description: z.string(),
+  free_space: uint64,
+  total_space: uint64,
+  datasources: z.array(z.string()),
+  clustered: z.boolean(),
+  health: Health,
+});
+export type SrStat = z.infer<typeof SrStat>;
+
+export const ProbeResult = z
+  .strictObject({
+    configuration: stringMap,
+    complete: z.boolean(),
+    sr: SrStat.optional(),
+    extra_info: stringMap,
+  })
+  // xapi-storage-script rejects results that break these rules (spec 9.3).
+  .refine((p) => !("sr_uuid" in p.configuration) || p.complete, "a configuration with sr_uuid must be complete")
+  .refine((p) => p.sr === undefined || ("sr_uuid" in p.configuration && p.complete), "an sr needs sr_uuid and complete");
+export type ProbeResult = z.infer<typeof ProbeResult>;
+
+export const QueryResult = z.strictObject({
+  plugin: z.string(),
+  name: z.string(),
+  description: z.string(),
+  vendor: z.string(),
+  copyright: z.string(),
+  version: z.string(),
+  required_api_version: z.literal("5.0"),
+  features: z.array(z.string()),
+  configuration: stringMap,
+  required_cluster_stack: z.array(z.string()),
+});
+export type QueryResult = z.infer<typeof QueryResult>;
+
+export const Implementation = z.union([
+  z.tuple([z.literal("XenDisk"), z.strictObject({ params: z.string(), extra: stringMap, backend_type: z.enum(["vbd", "vbd3", "qdisk", "9pfs"]) })]),
+  z.tuple([z.literal("BlockDevice"), z.strictObject({ path: z.string() })]),
+  z.tuple([z.literal("File"), z.strictObject({ path: z.string() })]),
+  z.tuple([z.literal("Nbd"), z.strictObject({ uri: z.string() })]),
+]);
+export const Backend = z.strictObject({ implementations: z.array(Implementation) });
+export type Backend = z.infer<typeof Backend>;
+
+export const ChangedBlocks = z.strictObject({ granularity: z.number().int(), bitmap: z.string() });
+export const BlockList = z.strictObject({ blocksize: z.number().int(), ranges: z.array(z.tuple([int64, int64])) });
+export const Operation = z.union([z.tuple([z.literal("CopyV1"), z.string()]), z.tuple([z.literal("MirrorV1"), z.string()])]);
+export const DataStatus = z.strictObject({ failed: z.boolean(), complete: z.boolean(), progress: z.number().optional() });

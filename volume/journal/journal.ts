@@ -1,0 +1,83 @@
+// The journal of multi-step operations, kept as `op:<id>` entries in the SR's metadata omap.
+//
+// Ordering rules (every operation that touches more than one object follows them):
+//  1. Intent first. The op entry, holding every name the operation will create or remove, is
+//     written before the first side effect. Names are chosen before the entry is written and
+//     never reused, so a half-done step can always be found again from the entry alone.
+//  2. One commit point. The operation becomes visible (or invisible) to xapi through exactly one
+//     omap write or removal of `vol:<key>`: before it SR.ls shows the state as before, after it
+//     the state as after, never anything in between.
+//  3. Idempotent steps. Each step can be repeated: creating what exists, or removing what is
+//     gone, counts as done.
+//  4. Intent last. The op entry is removed after the last step, so its presence means the
+//     operation may be unfinished.
+//  5. Recovery. An entry whose owner is gone (its lock is free, or it is older than the lease) is
+//     finished by whoever finds it: rolled back if its commit point was not reached (the caller
+//     got an error or nothing, so nothing may appear), rolled forward if it was (the caller may
+//     have been told it succeeded). See recover.ts.
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { K } from "../meta/layout.js";
+import { drop, put, type Sr } from "../meta/store.js";
+import { crashPoint } from "./crash.js";
+
+export const Op = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("create"), key: z.string(), image: z.string() }),
+  z.object({ op: z.literal("snapshot"), key: z.string(), newKey: z.string(), image: z.string(), snap: z.string() }),
+  z.object({
+    op: z.literal("clone"),
+    key: z.string(),
+    newKey: z.string(),
+    image: z.string(),
+    parent: z.string(),
+    parentSnap: z.string(),
+    // Set when cloning a writable volume: a temporary snapshot of its head.
+    hidden: z.boolean(),
+  }),
+  z.object({
+    op: z.literal("destroy"),
+    key: z.string(),
+    image: z.string(),
+    // delete: the image goes to the trash; tombstone: kept for its snapshots; snapshot: an RBD snapshot goes.
+    mode: z.enum(["delete", "tombstone", "snapshot"]),
+    snap: z.string().optional(),
+    entries: z.array(z.string()),
+  }),
+  z.object({ op: z.literal("resize"), key: z.string(), image: z.string(), size: z.number() }),
+]);
+export type Op = z.infer<typeof Op>;
+
+export interface Entry {
+  readonly id: string;
+  readonly started: string;
+  readonly owner: string;
+  readonly op: Op;
+}
+const EntrySchema = z.object({ id: z.string(), started: z.string(), owner: z.string(), op: Op });
+
+export function parseEntry(text: string): Entry | undefined {
+  try {
+    const r = EntrySchema.safeParse(JSON.parse(text));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// The lock an operation runs under, so recovery can tell a live operation from a dead one.
+export const lockOf = (op: Op): string => `vol:${op.key}`;
+
+export async function begin(sr: Sr, op: Op): Promise<Entry> {
+  const entry: Entry = { id: randomUUID(), started: new Date().toISOString(), owner: `${process.pid}`, op };
+  crashPoint(`${op.op}:before-intent`);
+  await put(sr, K.op(entry.id), JSON.stringify(entry));
+  crashPoint(`${op.op}:intent`);
+  return entry;
+}
+
+export async function finish(sr: Sr, entry: Entry): Promise<void> {
+  crashPoint(`${entry.op.op}:before-finish`);
+  await drop(sr, K.op(entry.id));
+}
+
+export const step = (entry: Entry, name: string): void => crashPoint(`${entry.op.op}:${name}`);

@@ -1,0 +1,45 @@
+// Reads and writes of the SR's metadata object, with the SMAPIv3 meaning of "not there".
+import { CephError } from "../../plugins/ceph/errors.js";
+import { omapList, omapRemove, omapSet } from "../../plugins/ceph/rados.js";
+import type { Logger } from "../../plugins/log.js";
+import { SR_does_not_exist } from "../../plugins/wire/errors.js";
+import type { SrRef } from "../services/sr-ref.js";
+import { META_OBJECT, parseSrState, type SrState } from "./layout.js";
+
+export interface Sr {
+  readonly ref: SrRef;
+  readonly log: Logger;
+}
+
+const where = (ref: SrRef) => `${ref.pool}/${ref.namespace}`;
+
+// Every entry, or undefined when the metadata object does not exist.
+export async function readEntries(sr: Sr): Promise<Map<string, string> | undefined> {
+  try {
+    return await omapList(sr.ref, sr.log, META_OBJECT);
+  } catch (e) {
+    if (e instanceof CephError && e.kind === "not_found") return undefined;
+    throw e;
+  }
+}
+
+// The SR as a whole; fails with SR_does_not_exist unless SR.create completed.
+export async function readSr(sr: Sr): Promise<SrState & { config: NonNullable<SrState["config"]> }> {
+  const entries = await readEntries(sr);
+  const state = entries && parseSrState(entries);
+  if (!state?.config) throw new SR_does_not_exist(where(sr.ref), `no SR of this plugin in ${where(sr.ref)}`);
+  return state as SrState & { config: NonNullable<SrState["config"]> };
+}
+
+export const put = (sr: Sr, key: string, value: string): Promise<void> => omapSet(sr.ref, sr.log, META_OBJECT, key, value);
+
+export const drop = (sr: Sr, key: string): Promise<void> => omapRemove(sr.ref, sr.log, META_OBJECT, key);
+
+// Independent writes in parallel, a few at a time (each is a process; the host has few cores).
+export async function dropAll(sr: Sr, keys: readonly string[]): Promise<void> {
+  const queue = [...keys];
+  const worker = async () => {
+    for (let k = queue.shift(); k !== undefined; k = queue.shift()) await drop(sr, k);
+  };
+  await Promise.all([worker(), worker(), worker()]);
+}

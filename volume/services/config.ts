@@ -1,0 +1,77 @@
+// The SR's device-config: what an admin gives to `xe sr-create device-config:...`, and what
+// SR.create hands back to xapi for every host's PBD. Validated strictly: a typo in a key is an
+// error, not a silently ignored option.
+import { z } from "zod";
+import { Invalid_parameters } from "../../plugins/wire/errors.js";
+import { SCHEMES } from "../../plugins/wire/volume-uri.js";
+
+export const FEATURES = ["layering", "exclusive-lock", "object-map", "fast-diff", "deep-flatten"] as const;
+export type Feature = (typeof FEATURES)[number];
+export const DEFAULT_FEATURES: readonly Feature[] = FEATURES;
+
+// Documentation shown by Plugin.Query (xapi's SM.configuration) and the README.
+export const CONFIG_KEYS: Record<string, string> = {
+  pool: "RBD pool holding the SR (required; must exist and be initialised with `rbd pool init`)",
+  conf: "path of the Ceph configuration file (default /etc/ceph/ceph.conf)",
+  user: "cephx client id, without the `client.` prefix (default admin)",
+  keyring: "path of the keyring file for that client (default: as the Ceph configuration says)",
+  monhost: "monitor addresses, overriding those of the configuration file (optional)",
+  namespace: "RBD namespace of the SR inside the pool (default sr-<SR uuid>; set by SR.create)",
+  sr_uuid: "uuid of the SR (set by SR.create)",
+  image_features: `RBD features of new images, comma-separated (default ${DEFAULT_FEATURES.join(",")}; use layering,exclusive-lock for kernel RBD older than 5.3, as in XCP-ng 8.3)`,
+  datapath: `preferred datapath, listed first in each volume's URIs: ${SCHEMES.join(" or ")} (default rbd)`,
+};
+
+// Names the Ceph tools take as single arguments: no separators, no control characters.
+const cephName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[^/@\s\u0000-\u001f\u007f]+$/, "must not contain '/', '@', spaces or control characters");
+const path = z.string().regex(/^\/[^\u0000-\u001f\u007f]*$/, "must be an absolute path");
+
+const features = z
+  .string()
+  .transform((s) => s.split(",").map((f) => f.trim()).filter((f) => f.length > 0))
+  .pipe(z.array(z.enum(FEATURES)).min(1))
+  .refine((f) => f.includes("layering"), "layering is needed for snapshots and clones")
+  .refine((f) => !f.includes("object-map") || f.includes("exclusive-lock"), "object-map needs exclusive-lock")
+  .refine((f) => !f.includes("fast-diff") || f.includes("object-map"), "fast-diff needs object-map");
+
+const DeviceConfig = z.strictObject({
+  pool: cephName,
+  conf: path.default("/etc/ceph/ceph.conf"),
+  user: z
+    .string()
+    .transform((u) => u.replace(/^client\./, ""))
+    .pipe(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be a cephx client id such as admin")),
+  keyring: path.optional(),
+  monhost: z.string().regex(/^[A-Za-z0-9.:,[\]/ -]{1,512}$/, "must be a list of monitor addresses").optional(),
+  namespace: cephName.optional(),
+  sr_uuid: z.uuid().optional(),
+  image_features: features.optional(),
+  datapath: z.enum(SCHEMES).optional(),
+});
+export type DeviceConfig = z.output<typeof DeviceConfig>;
+
+export function parseDeviceConfig(raw: Record<string, string>): DeviceConfig {
+  const r = DeviceConfig.safeParse({ user: "admin", ...raw });
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const where = issue?.path.join(".") || "device-config";
+  const known = issue?.code === "unrecognized_keys" ? ` (known keys: ${Object.keys(CONFIG_KEYS).join(", ")})` : "";
+  throw new Invalid_parameters(`device-config ${where}: ${issue?.message ?? "invalid"}${known}`);
+}
+
+// The string form xapi stores for every PBD (only what differs from the defaults, plus the
+// identity of the SR, so that SR.attach works from the device-config alone).
+export function formatDeviceConfig(c: DeviceConfig): Record<string, string> {
+  const out: Record<string, string> = { pool: c.pool, conf: c.conf, user: c.user };
+  if (c.keyring) out.keyring = c.keyring;
+  if (c.monhost) out.monhost = c.monhost;
+  if (c.namespace) out.namespace = c.namespace;
+  if (c.sr_uuid) out.sr_uuid = c.sr_uuid;
+  if (c.image_features) out.image_features = c.image_features.join(",");
+  if (c.datapath) out.datapath = c.datapath;
+  return out;
+}

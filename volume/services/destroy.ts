@@ -1,0 +1,45 @@
+// Volume.destroy: idempotent, and never refused because of snapshots or clones.
+//  - a snapshot: its record goes, then its RBD snapshot (unless another record shares it);
+//    with clone v2 a snapshot that clones still read moves to the trash snapshot namespace;
+//  - a head that snapshots still need: a hidden tombstone, owned by the GC;
+//  - any other head: moved to the RBD trash (O(1) whatever its size), purged in the background.
+import type { Context } from "../../plugins/runtime/verb.js";
+import { Volume_does_not_exist } from "../../plugins/wire/errors.js";
+import { begin, finish, parseEntry, step, type Op } from "../journal/journal.js";
+import { finishDestroy } from "../journal/recover.js";
+import { K, type SrState, type VolumeState } from "../meta/layout.js";
+import { drop, put, readSr } from "../meta/store.js";
+import { withLock } from "./locks.js";
+import { recoverOwn } from "./recovery.js";
+import { openSr } from "./volumes.js";
+
+const entriesOf = (v: VolumeState): string[] => [K.nam(v.key), K.dsc(v.key), K.use(v.key), ...Object.keys(v.keys).map((k) => K.xkey(v.key, k))];
+
+const planDestroy = (state: SrState, v: VolumeState): Extract<Op, { op: "destroy" }> => {
+  const base = { op: "destroy" as const, key: v.key, image: v.record.image, entries: entriesOf(v) };
+  if (v.record.snap !== undefined) return { ...base, mode: "snapshot", snap: v.record.snap };
+  const needed = [...state.volumes.values()].some((o) => o.key !== v.key && o.record.image === v.record.image);
+  return { ...base, mode: needed ? "tombstone" : "delete" };
+};
+
+export async function destroyVolume(ctx: Context, p: { sr: string; key: string }): Promise<null> {
+  const sr = openSr(ctx, p.sr);
+  const first = await readSr(sr);
+  const known = (s: SrState) => s.volumes.has(p.key) || s.gone.has(p.key);
+  const pending = (s: SrState) => [...s.ops.values()].some((t) => parseEntry(t)?.op.key === p.key);
+  if (!known(first) && !pending(first)) throw new Volume_does_not_exist(p.key, `no volume ${p.key} in this SR`);
+  return withLock(sr, K.vol(p.key), async () => {
+    const state = await recoverOwn(sr, p.key, await readSr(sr));
+    const v = state.volumes.get(p.key);
+    // Destroyed already (xapi repeats destroy on clone-on-boot disks): nothing left to do.
+    if (!v) return null;
+    const op = planDestroy(state, v);
+    const entry = await begin(sr, op);
+    if (op.mode === "tombstone") await put(sr, K.tomb(op.image), JSON.stringify({ image: op.image, key: op.key, since: new Date().toISOString() }));
+    await drop(sr, K.vol(p.key));
+    step(entry, "commit");
+    await finishDestroy(sr, op, state);
+    await finish(sr, entry);
+    return null;
+  });
+}

@@ -1,0 +1,50 @@
+// Cross-process, cross-host mutual exclusion: RADOS advisory locks on the SR's metadata object,
+// one lock name per volume key (or "sr" for the whole SR). Each lock has a lease, so a process
+// that dies holding one blocks the others for at most the lease, never forever.
+import { randomUUID } from "node:crypto";
+import { CephError } from "../../plugins/ceph/errors.js";
+import { lockBreak, lockGet, lockHolders } from "../../plugins/ceph/rados.js";
+import { Busy } from "../../plugins/wire/errors.js";
+import { META_OBJECT } from "../meta/layout.js";
+import type { Sr } from "../meta/store.js";
+
+const envSeconds = (name: string, fallback: number) => {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+};
+
+// A verb's work under a lock is a handful of bounded Ceph calls; the lease is well above that.
+const lease = () => envSeconds("CEPH_RBD_LOCK_LEASE", 60);
+const patience = () => envSeconds("CEPH_RBD_LOCK_WAIT", 45);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function withLock<T>(sr: Sr, name: string, work: () => Promise<T>): Promise<T> {
+  const cookie = randomUUID();
+  const giveUp = Date.now() + patience() * 1000;
+  for (let delay = 100; ; delay = Math.min(delay * 1.5, 2000)) {
+    try {
+      await lockGet(sr.ref, sr.log, META_OBJECT, name, cookie, lease());
+      break;
+    } catch (e) {
+      if (!(e instanceof CephError && e.kind === "busy")) throw e;
+      if (Date.now() + delay > giveUp) throw new Busy(name, `${name} is locked by another operation; try again`);
+      await sleep(delay * (0.5 + Math.random()));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await release(sr, name, cookie);
+  }
+}
+
+// Our own lock is found by its cookie; an error here only delays others until the lease ends.
+async function release(sr: Sr, name: string, cookie: string): Promise<void> {
+  try {
+    const holder = (await lockHolders(sr.ref, sr.log, META_OBJECT, name)).find((l) => l.cookie === cookie);
+    if (holder) await lockBreak(sr.ref, sr.log, META_OBJECT, name, holder.name, cookie);
+  } catch (e) {
+    sr.log.warning(`could not release lock ${name}: ${(e as Error).message}; it expires with its lease`);
+  }
+}
