@@ -206,8 +206,9 @@ start_daemon() {
   daemon_pid "$name" >/dev/null && return 0
   rm -f "$RUN/$name.pid" # stale: a daemon killed hard leaves it behind
   # The daemon forks once initialised; its start-up chatter goes to a log so
-  # that stdout stays machine-readable.
-  timeout -k 3 60 "ceph-$type" -c "$CONF" -i "$id" >>"$LOGD/$name.start.log" 2>&1
+  # that stdout stays machine-readable. It must not inherit fd 3 (our real
+  # stdout): a daemon holding it open would hang `$(ceph-local.sh up DIR)`.
+  timeout -k 3 60 "ceph-$type" -c "$CONF" -i "$id" </dev/null >>"$LOGD/$name.start.log" 2>&1 3>&-
 }
 
 # The mon retries a busy port for 10 s before giving up: fail fast instead.

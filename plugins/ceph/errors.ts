@@ -43,7 +43,7 @@ const byErrno: Record<number, CephErrorKind> = {
 };
 
 const byText: ReadonlyArray<[RegExp, CephErrorKind]> = [
-  [/couldn't connect to the cluster|error connecting to the cluster|timed out|Connection timed out|\(110\)/i, "unreachable"],
+  [/couldn't connect to the cluster|error connecting to the cluster|failed to fetch mon config|unable to get monitor info|timed out|\(110\)/i, "unreachable"],
   [/\(2\) No such file or directory|does not exist|not found|ENOENT/i, "not_found"],
   [/\(17\) File exists|already exists|EEXIST/i, "exists"],
   [/\(16\) Device or resource busy|held by someone else|EBUSY|image is busy|has watchers/i, "busy"],

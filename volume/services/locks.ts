@@ -14,17 +14,18 @@ const envSeconds = (name: string, fallback: number) => {
 };
 
 // A verb's work under a lock is a handful of bounded Ceph calls; the lease is well above that.
-const lease = () => envSeconds("CEPH_RBD_LOCK_LEASE", 60);
+export const leaseSeconds = () => envSeconds("CEPH_RBD_LOCK_LEASE", 60);
 const patience = () => envSeconds("CEPH_RBD_LOCK_WAIT", 45);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function withLock<T>(sr: Sr, name: string, work: () => Promise<T>): Promise<T> {
+// With `wait: false` a busy lock fails at once (for background work that can come back later).
+export async function withLock<T>(sr: Sr, name: string, work: () => Promise<T>, opts: { wait: boolean } = { wait: true }): Promise<T> {
   const cookie = randomUUID();
-  const giveUp = Date.now() + patience() * 1000;
+  const giveUp = Date.now() + (opts.wait ? patience() * 1000 : 0);
   for (let delay = 100; ; delay = Math.min(delay * 1.5, 2000)) {
     try {
-      await lockGet(sr.ref, sr.log, META_OBJECT, name, cookie, lease());
+      await lockGet(sr.ref, sr.log, META_OBJECT, name, cookie, leaseSeconds());
       break;
     } catch (e) {
       if (!(e instanceof CephError && e.kind === "busy")) throw e;

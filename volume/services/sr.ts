@@ -13,6 +13,7 @@ import { purgeNamespace } from "./purge.js";
 import { toWireVolume } from "./record.js";
 import { formatSrRef, srRefOf } from "./sr-ref.js";
 import { clusterStat } from "./stat.js";
+import { recoverStale } from "./recovery.js";
 import { usageOf } from "./usage.js";
 import { openSr } from "./volumes.js";
 import { parseSrState } from "../meta/layout.js";
@@ -54,7 +55,9 @@ export async function createSr(
 export async function attachSr(ctx: Context, p: { configuration: Record<string, string> }): Promise<string> {
   const c = parseDeviceConfig(p.configuration);
   const sr: Sr = { ref: srRefOf(c, namespaceOf(c)), log: ctx.log };
-  const { config } = await readSr(sr);
+  const state = await readSr(sr);
+  const { config } = state;
+  if (state.ops.size > 0) await recoverStale(sr, state);
   if (c.sr_uuid && c.sr_uuid !== config.uuid) throw new Invalid_request(c.sr_uuid, `namespace ${sr.ref.namespace} holds SR ${config.uuid}, not ${c.sr_uuid}`);
   return formatSrRef(sr.ref);
 }
@@ -83,6 +86,7 @@ export async function statSr(ctx: Context, p: { sr: string }): Promise<SrStat> {
     }
     throw e;
   }
+  if (meta.value.ops.size > 0) await recoverStale(sr, meta.value);
   const c = cluster.status === "fulfilled" ? cluster.value : undefined;
   const health: SrStat["health"] = c?.health ?? ["Unreachable", (cluster as PromiseRejectedResult).reason?.message ?? "no answer"];
   return {

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The test command (npm test): installs what the tests need if it is missing (Ceph and QEMU
+# from Debian), type-checks, builds the install tree, then runs the unit tests and the
+# integration tests against a throwaway local cluster that the suite starts and removes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-ceph.sh
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npx tsc --noEmit -p .
+node scripts/build.mjs
+exec npx vitest run "$@"

@@ -1,0 +1,49 @@
+// Reads and writes volume data behind the plugin's back, with Ceph's and QEMU's own tools, to
+// prove what a volume holds (the datapath is another issue's concern).
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { inject } from "vitest";
+
+const parse = (uri: string) => {
+  const m = /^[a-z+]+:\/\/([^/]+)\/([^/]+)\/([^?]+)\?(.*)$/.exec(uri);
+  if (!m) throw new Error(`unexpected URI ${uri}`);
+  const q = new URLSearchParams(m[4]);
+  return { pool: decodeURIComponent(m[1] ?? ""), ns: decodeURIComponent(m[2] ?? ""), image: decodeURIComponent(m[3] ?? ""), snap: q.get("snap") ?? undefined };
+};
+
+export const specOf = (uri: string): string => {
+  const p = parse(uri);
+  return `${p.pool}/${p.ns}/${p.image}${p.snap ? `@${p.snap}` : ""}`;
+};
+
+// Fills [offset, offset+length) with one byte value, through librbd (qemu's rbd driver).
+export function writePattern(uri: string, byte: number, offset: number, length: number): void {
+  const { conf } = inject("ceph");
+  execFileSync("qemu-io", ["-f", "raw", "-c", `write -P 0x${byte.toString(16)} ${offset} ${length}`, `rbd:${specOf(uri)}:conf=${conf}:id=admin`], { stdio: "ignore" });
+}
+
+// SHA-256 of the whole volume (or snapshot) as a VM would read it.
+export function checksum(uri: string): Promise<string> {
+  const { conf } = inject("ceph");
+  return new Promise((resolve, reject) => {
+    const hash = createHash("sha256");
+    const child = spawn("rbd", ["--conf", conf, "export", "--no-progress", specOf(uri), "-"], { stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stdout.on("data", (d) => hash.update(d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("close", (code) => (code === 0 ? resolve(hash.digest("hex")) : reject(new Error(`rbd export ${specOf(uri)}: ${err}`))));
+  });
+}
+
+// What the pool holds for an SR, seen by the Ceph CLIs directly.
+export function rbdImages(pool: string, ns: string): string[] {
+  const { conf } = inject("ceph");
+  return JSON.parse(execFileSync("rbd", ["--conf", conf, "ls", "--format", "json", `${pool}/${ns}`], { encoding: "utf8" })) as string[];
+}
+
+export function omapKeys(pool: string, ns: string): string[] {
+  const { conf } = inject("ceph");
+  return execFileSync("rados", ["--conf", conf, "--pool", pool, "--namespace", ns, "listomapkeys", "ceph_rbd_sr"], { encoding: "utf8" })
+    .split("\n")
+    .filter(Boolean);
+}

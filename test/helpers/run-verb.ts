@@ -1,0 +1,68 @@
+// Runs a built verb executable exactly as xapi-storage-script does: `<Verb> --json`, the params
+// object on stdin with no trailing newline, then EOF; exit code and stdout are the answer.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+
+export const ROOT = join(import.meta.dirname, "../..");
+export const VOLUME_DIR = join(ROOT, "plugins/volume/org.xen.xapi.storage.ceph-rbd");
+export const DATAPATH_DIR = (scheme: string) => join(ROOT, "plugins/datapath", scheme);
+
+export interface VerbRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  // The parsed stdout, or undefined when it is not one JSON value.
+  json: unknown;
+}
+
+export function runExecutable(path: string, stdin: string, args: string[] = ["--json"], env: Record<string, string> = {}): Promise<VerbRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path, args, {
+      env: { ...process.env, CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_LOG_STDERR: "debug", ...env },
+      cwd: "/",
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        json = undefined;
+      }
+      resolve({ code, stdout, stderr, json });
+    });
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(stdin);
+  });
+}
+
+export const runVerb = (verb: string, params: unknown, env?: Record<string, string>): Promise<VerbRun> =>
+  runExecutable(join(VOLUME_DIR, verb), typeof params === "string" ? params : JSON.stringify(params), ["--json"], env);
+
+// A successful call's result; a failing call throws with what the verb printed.
+export async function call<T = unknown>(verb: string, params: Record<string, unknown>, env?: Record<string, string>): Promise<T> {
+  const r = await runVerb(verb, { dbg: `test-${verb}`, ...params }, env);
+  if (r.code !== 0) throw new Error(`${verb} exited ${r.code}: ${r.stdout}\n${r.stderr.slice(-2000)}`);
+  return r.json as T;
+}
+
+export interface WireError {
+  code: string;
+  params: string[];
+  backtrace: { error: string; files: string[]; lines: number[] };
+}
+
+// A failing call's error object, checked to be exactly what xapi parses.
+export async function fail(verb: string, params: unknown, env?: Record<string, string>): Promise<WireError> {
+  const r = await runVerb(verb, params, env);
+  if (r.code === 0) throw new Error(`${verb} succeeded but should have failed: ${r.stdout}`);
+  const e = r.json as WireError;
+  if (typeof e?.code !== "string" || !Array.isArray(e.params) || typeof e.backtrace?.error !== "string" || !Array.isArray(e.backtrace.files) || !Array.isArray(e.backtrace.lines)) {
+    throw new Error(`${verb} printed no well-formed error object: ${r.stdout}`);
+  }
+  return e;
+}
