@@ -1,9 +1,9 @@
 // zod schemas for the `--format json` output of the Ceph CLIs we read. Only the fields we use;
 // unknown fields are ignored so that a newer Ceph does not break us.
-import { z } from "zod";
+import * as z from "zod/mini";
 
 export const LockInfo = z.object({
-  lockers: z.array(z.object({ name: z.string(), cookie: z.string(), addr: z.string().optional() })),
+  lockers: z.array(z.object({ name: z.string(), cookie: z.string(), addr: z.optional(z.string()) })),
 });
 
 export const ImageInfo = z.object({
@@ -12,12 +12,12 @@ export const ImageInfo = z.object({
   size: z.number(),
   object_size: z.number(),
   features: z.array(z.string()),
-  parent: z.object({ pool: z.string(), image: z.string(), snapshot: z.string() }).partial().optional(),
+  parent: z.optional(z.object({ pool: z.optional(z.string()), image: z.optional(z.string()), snapshot: z.optional(z.string()) })),
 });
 export type ImageInfo = z.infer<typeof ImageInfo>;
 
 export const SnapList = z.array(
-  z.object({ id: z.number(), name: z.string(), size: z.number(), namespace: z.object({ type: z.string() }).partial().optional() }),
+  z.object({ id: z.number(), name: z.string(), size: z.number(), namespace: z.optional(z.object({ type: z.optional(z.string()) })) }),
 );
 
 export const NamespaceList = z.array(z.object({ name: z.string() }));
@@ -28,18 +28,18 @@ export const Df = z.object({
   pools: z.array(
     z.object({
       name: z.string(),
-      stats: z.object({ stored: z.number(), max_avail: z.number(), quota_bytes: z.number().optional() }),
+      stats: z.object({ stored: z.number(), max_avail: z.number(), quota_bytes: z.optional(z.number()) }),
     }),
   ),
 });
 
 export const Health = z.object({
   status: z.string(),
-  checks: z.record(z.string(), z.object({ severity: z.string(), summary: z.object({ message: z.string() }) })).default({}),
+  checks: z._default(z.record(z.string(), z.object({ severity: z.string(), summary: z.object({ message: z.string() }) })), {}),
 });
 export type Health = z.infer<typeof Health>;
 
-export const parseJson = <T>(schema: z.ZodType<T>, text: string, what: string): T => {
+export const parseJson = <T>(schema: z.ZodMiniType<T>, text: string, what: string): T => {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -52,5 +52,5 @@ export const parseJson = <T>(schema: z.ZodType<T>, text: string, what: string): 
 };
 
 export const DiskUsage = z.object({
-  images: z.array(z.object({ name: z.string(), snapshot: z.string().optional(), used_size: z.number() })),
+  images: z.array(z.object({ name: z.string(), snapshot: z.optional(z.string()), used_size: z.number() })),
 });

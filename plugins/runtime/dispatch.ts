@@ -1,24 +1,18 @@
 // Runs one verb through the JSON-RPC server: params are checked before any work, and the
 // result is checked before anyone sees it (a result that fails its own schema is our bug).
 import { createJSONRPCErrorResponse, JSONRPCServer, type JSONRPCResponse } from "json-rpc-2.0";
-import type { z } from "zod";
 import { Internal_error, Invalid_parameters } from "../wire/errors.js";
+import { describeIssues } from "../wire/issues.js";
 import type { Context, Verb } from "./verb.js";
 import { toWireError, type WireError } from "./wire-error.js";
 
 export type Outcome = { ok: true; result: unknown } | { ok: false; error: WireError };
 
-const describeIssues = (error: z.ZodError): string =>
-  error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.length > 0 ? i.path.join(".") : "params"}: ${i.message}`)
-    .join("; ");
-
 const validated = async (verb: Verb, params: unknown, ctx: Context): Promise<unknown> => {
   const input = verb.schema.params.safeParse(params);
-  if (!input.success) throw new Invalid_parameters(describeIssues(input.error));
+  if (!input.success) throw new Invalid_parameters(describeIssues(input.error.issues));
   const output = verb.schema.result.safeParse(await verb.handler(input.data, ctx));
-  if (!output.success) throw new Internal_error(`${verb.schema.name} produced an invalid result: ${describeIssues(output.error)}`);
+  if (!output.success) throw new Internal_error(`${verb.schema.name} produced an invalid result: ${describeIssues(output.error.issues)}`);
   return output.data;
 };
 

@@ -1,7 +1,7 @@
 // The admin's way in: the same executable without --json takes named options (from the verb's
 // own params schema), prints --help, and prints the result readably. Loaded only on this path.
 import yargs from "yargs";
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { createLogger } from "../log.js";
 import { dispatch } from "./dispatch.js";
 import { failHuman, printText } from "./output.js";
@@ -9,8 +9,8 @@ import type { VerbTable } from "./verb.js";
 
 type Kind = "string" | "boolean" | "int" | "map" | "json";
 
-const kindOf = (schema: z.ZodType): Kind => {
-  const def = (schema as unknown as { def: { type: string; innerType?: z.ZodType } }).def;
+const kindOf = (schema: z.ZodMiniType): Kind => {
+  const def = (schema as unknown as { _zod: { def: { type: string; innerType?: z.ZodMiniType } } })._zod.def;
   if (def.type === "optional" && def.innerType) return kindOf(def.innerType);
   if (def.type === "string") return "string";
   if (def.type === "boolean") return "boolean";
@@ -51,7 +51,7 @@ export async function runHuman(table: VerbTable, verbName: string, argv: readonl
   const load = Object.entries(table).find(([k]) => k.toLowerCase() === verbName.toLowerCase())?.[1];
   if (load === undefined) return failHuman(`${verbName}: not a verb of this plugin (verbs: ${Object.keys(table).join(", ")})`);
   const verb = (await load()).default;
-  const shape = (verb.schema.params as unknown as z.ZodObject).shape;
+  const shape = (verb.schema.params as unknown as z.ZodMiniObject).shape;
   const fields = Object.entries(shape).filter(([name]) => name !== "dbg");
   let cli = yargs([...argv])
     .scriptName(verbName)
@@ -61,7 +61,7 @@ export async function runHuman(table: VerbTable, verbName: string, argv: readonl
     .help()
     .version(false);
   for (const [name, schema] of fields) {
-    const kind = kindOf(schema as z.ZodType);
+    const kind = kindOf(schema as z.ZodMiniType);
     const describe = { string: "text", boolean: "true/false", int: "integer (bytes; K/M/G/T suffixes allowed)", map: "key=value, repeatable", json: "JSON value" }[kind];
     cli = cli.option(name, {
       type: kind === "boolean" ? "boolean" : kind === "map" ? "array" : "string",
@@ -74,7 +74,7 @@ export async function runHuman(table: VerbTable, verbName: string, argv: readonl
   const params: Record<string, unknown> = { dbg: args.dbg };
   for (const [name, schema] of fields) {
     const raw = args[name];
-    const kind = kindOf(schema as z.ZodType);
+    const kind = kindOf(schema as z.ZodMiniType);
     if (kind === "int") params[name] = parseInt64(String(raw));
     else if (kind === "map") params[name] = parseMap((raw as unknown[]).map(String));
     else if (kind === "json") params[name] = JSON.parse(String(raw));

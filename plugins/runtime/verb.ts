@@ -1,5 +1,5 @@
 // What a verb module exports: its wire schema and a handler that takes validated params.
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import type { Logger } from "../log.js";
 import type { VerbSchema } from "../wire/verbs.js";
 

@@ -1,7 +1,7 @@
 // Params and result schemas of every SMAPIv3 method (spec section 6, smapiv3-verbs.json).
 // Params are strict: xapi always sends every IDL parameter by name and nothing else, so a
 // missing or extra field means the caller is not xapi speaking API 5.0, and we refuse.
-import { z } from "zod";
+import * as z from "zod/mini";
 import {
   Backend,
   BlockList,
@@ -16,20 +16,21 @@ import {
   Volume,
 } from "./records.js";
 
-export interface VerbSchema<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
+export interface VerbSchema<P extends z.ZodMiniType = z.ZodMiniType, R extends z.ZodMiniType = z.ZodMiniType> {
   readonly name: string;
   readonly params: P;
   readonly result: R;
 }
 
 // NUL cannot travel in a process argument, and keys and names reach the Ceph CLIs.
-const text = z.string().refine((s) => !s.includes("\0"), "must not contain NUL characters");
+const noNul = z.refine<string>((s) => !s.includes("\0"), "must not contain NUL characters");
+const text = (min = 0, max = Number.MAX_SAFE_INTEGER) => z.string().check(noNul, z.minLength(min), z.maxLength(max));
 const dbg = z.string();
-const sr = text.min(1);
-const key = text.min(1).max(256);
+const sr = text(1);
+const key = text(1, 256);
 const unit = z.null();
 
-const verb = <S extends z.ZodRawShape, R extends z.ZodType>(name: string, shape: S, result: R) => ({
+const verb = <S extends Record<string, z.ZodMiniType>, R extends z.ZodMiniType>(name: string, shape: S, result: R) => ({
   name,
   params: z.strictObject({ dbg, ...shape }),
   result,
@@ -61,8 +62,8 @@ export const VolumeDestroy = verb("Volume.destroy", { sr, key }, unit);
 export const VolumeRevert = verb("Volume.revert", { sr, snapshot: key, key }, unit);
 export const VolumeSetName = verb("Volume.set_name", { sr, key, new_name: z.string() }, unit);
 export const VolumeSetDescription = verb("Volume.set_description", { sr, key, new_description: z.string() }, unit);
-export const VolumeSet = verb("Volume.set", { sr, key, k: text.min(1).max(4096), v: z.string() }, unit);
-export const VolumeUnset = verb("Volume.unset", { sr, key, k: text.min(1).max(4096) }, unit);
+export const VolumeSet = verb("Volume.set", { sr, key, k: text(1, 4096), v: z.string() }, unit);
+export const VolumeUnset = verb("Volume.unset", { sr, key, k: text(1, 4096) }, unit);
 export const VolumeResize = verb("Volume.resize", { sr, key, new_size: int64 }, unit);
 export const VolumeStat = verb("Volume.stat", { sr, key }, Volume);
 export const VolumeCompare = verb("Volume.compare", { sr, key, key2: key }, BlockList);
@@ -72,12 +73,12 @@ export const VolumeDisableCbt = verb("Volume.disable_cbt", { sr, key }, unit);
 export const VolumeDataDestroy = verb("Volume.data_destroy", { sr, key }, unit);
 export const VolumeListChangedBlocks = verb(
   "Volume.list_changed_blocks",
-  { sr, key, key2: key, offset: int64, length: z.number().int() },
+  { sr, key, key2: key, offset: int64, length: z.int() },
   ChangedBlocks,
 );
 export const VolumeCompose = verb("Volume.compose", { sr, key, key2: key }, unit);
 
-const uri = text.min(1);
+const uri = text(1);
 const domain = z.string();
 export const DatapathOpen = verb("Datapath.open", { uri, persistent: z.boolean() }, unit);
 export const DatapathAttach = verb("Datapath.attach", { uri, domain }, Backend);

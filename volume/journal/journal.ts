@@ -16,7 +16,7 @@
 //     got an error or nothing, so nothing may appear), rolled forward if it was (the caller may
 //     have been told it succeeded). See recover.ts.
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { K } from "../meta/layout.js";
 import { drop, put, type Sr } from "../meta/store.js";
 import { crashPoint } from "./crash.js";
@@ -40,7 +40,7 @@ export const Op = z.discriminatedUnion("op", [
     image: z.string(),
     // delete: the image goes to the trash; tombstone: kept for its snapshots; snapshot: an RBD snapshot goes.
     mode: z.enum(["delete", "tombstone", "snapshot"]),
-    snap: z.string().optional(),
+    snap: z.optional(z.string()),
     entries: z.array(z.string()),
   }),
   z.object({ op: z.literal("resize"), key: z.string(), image: z.string(), size: z.number() }),

@@ -14,7 +14,7 @@
 //   op:<id>              JSON journal entry of a multi-step operation under way (journal/)
 //
 // Volume keys are UUIDs (36 characters, no ':'), so `key:<key>:<k>` splits unambiguously.
-import { z } from "zod";
+import * as z from "zod/mini";
 
 export const META_OBJECT = "ceph_rbd_sr";
 
@@ -45,12 +45,12 @@ export const VolumeRecord = z.object({
   // The RBD image holding the data; for a snapshot, the head image the snapshot was taken of.
   image: z.string(),
   // Set for read-only snapshots: the RBD snapshot name on `image`.
-  snap: z.string().optional(),
+  snap: z.optional(z.string()),
   sharable: z.boolean(),
-  size: z.number().int().nonnegative(),
+  size: z.int().check(z.minimum(0)),
   created: z.string(),
   // The key this volume was snapshotted or cloned from (informational).
-  parent: z.string().optional(),
+  parent: z.optional(z.string()),
 });
 export type VolumeRecord = z.infer<typeof VolumeRecord>;
 
@@ -78,7 +78,7 @@ export interface SrState {
   readonly strays: readonly string[];
 }
 
-const json = <T>(schema: z.ZodType<T>, text: string | undefined): T | undefined => {
+const json = <T>(schema: z.ZodMiniType<T>, text: string | undefined): T | undefined => {
   if (text === undefined) return undefined;
   try {
     const r = schema.safeParse(JSON.parse(text));

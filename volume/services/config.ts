@@ -1,8 +1,9 @@
 // The SR's device-config: what an admin gives to `xe sr-create device-config:...`, and what
 // SR.create hands back to xapi for every host's PBD. Validated strictly: a typo in a key is an
 // error, not a silently ignored option.
-import { z } from "zod";
+import * as z from "zod/mini";
 import { Invalid_parameters } from "../../plugins/wire/errors.js";
+import { describeIssue } from "../../plugins/wire/issues.js";
 import { SCHEMES } from "../../plugins/wire/volume-uri.js";
 
 export const FEATURES = ["layering", "exclusive-lock", "object-map", "fast-diff", "deep-flatten"] as const;
@@ -25,32 +26,35 @@ export const CONFIG_KEYS: Record<string, string> = {
 // Names the Ceph tools take as single arguments: no separators, no control characters.
 const cephName = z
   .string()
-  .min(1)
-  .max(128)
-  .regex(/^[^/@\s\u0000-\u001f\u007f]+$/, "must not contain '/', '@', spaces or control characters");
-const path = z.string().regex(/^\/[^\u0000-\u001f\u007f]*$/, "must be an absolute path");
+  .check(z.minLength(1), z.maxLength(128), z.regex(/^[^/@\s\u0000-\u001f\u007f]+$/, "must not contain '/', '@', spaces or control characters"));
+const path = z.string().check(z.regex(/^\/[^\u0000-\u001f\u007f]*$/, "must be an absolute path"));
 
-const features = z
-  .string()
-  .transform((s) => s.split(",").map((f) => f.trim()).filter((f) => f.length > 0))
-  .pipe(z.array(z.enum(FEATURES)).min(1))
-  .refine((f) => f.includes("layering"), "layering is needed for snapshots and clones")
-  .refine((f) => !f.includes("object-map") || f.includes("exclusive-lock"), "object-map needs exclusive-lock")
-  .refine((f) => !f.includes("fast-diff") || f.includes("object-map"), "fast-diff needs object-map");
+const features = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((s) => s.split(",").map((f) => f.trim()).filter((f) => f.length > 0)),
+  ),
+  z.array(z.enum(FEATURES)).check(
+    z.minLength(1),
+    z.refine((f) => f.includes("layering"), "layering is needed for snapshots and clones"),
+    z.refine((f) => !f.includes("object-map") || f.includes("exclusive-lock"), "object-map needs exclusive-lock"),
+    z.refine((f) => !f.includes("fast-diff") || f.includes("object-map"), "fast-diff needs object-map"),
+  ),
+);
 
 const DeviceConfig = z.strictObject({
   pool: cephName,
-  conf: path.default("/etc/ceph/ceph.conf"),
-  user: z
-    .string()
-    .transform((u) => u.replace(/^client\./, ""))
-    .pipe(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be a cephx client id such as admin")),
-  keyring: path.optional(),
-  monhost: z.string().regex(/^[A-Za-z0-9.:,[\]/ -]{1,512}$/, "must be a list of monitor addresses").optional(),
-  namespace: cephName.optional(),
-  sr_uuid: z.uuid().optional(),
-  image_features: features.optional(),
-  datapath: z.enum(SCHEMES).optional(),
+  conf: z._default(path, "/etc/ceph/ceph.conf"),
+  user: z.pipe(
+    z.pipe(z.string(), z.transform((u) => u.replace(/^client\./, ""))),
+    z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be a cephx client id such as admin")),
+  ),
+  keyring: z.optional(path),
+  monhost: z.optional(z.string().check(z.regex(/^[A-Za-z0-9.:,[\]/ -]{1,512}$/, "must be a list of monitor addresses"))),
+  namespace: z.optional(cephName),
+  sr_uuid: z.optional(z.uuid()),
+  image_features: z.optional(features),
+  datapath: z.optional(z.enum(SCHEMES)),
 });
 export type DeviceConfig = z.output<typeof DeviceConfig>;
 
@@ -58,9 +62,8 @@ export function parseDeviceConfig(raw: Record<string, string>): DeviceConfig {
   const r = DeviceConfig.safeParse({ user: "admin", ...raw });
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  const where = issue?.path.join(".") || "device-config";
   const known = issue?.code === "unrecognized_keys" ? ` (known keys: ${Object.keys(CONFIG_KEYS).join(", ")})` : "";
-  throw new Invalid_parameters(`device-config ${where}: ${issue?.message ?? "invalid"}${known}`);
+  throw new Invalid_parameters(`device-config ${issue ? describeIssue(issue) : "invalid"}${known}`);
 }
 
 // The string form xapi stores for every PBD (only what differs from the defaults, plus the
