@@ -33,6 +33,7 @@ export function parseOmapDump(text: string): Map<string, Buffer> {
       }
       const row = ROW.exec(line);
       const offset = row ? parseInt(row[1] ?? "0", 16) : parseInt(line, 16);
+      if (!Number.isFinite(offset) || offset > length || offset < filled) throw new Error(`omap value of ${key}: offset ${line.slice(0, 8)} out of order`);
       // Rows elided by `*` repeat the last row printed, up to this row's offset.
       while (filled < offset && previous.length > 0) {
         for (const b of previous) if (filled < length) value[filled++] = b;

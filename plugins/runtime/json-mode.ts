@@ -1,5 +1,6 @@
 // xapi-storage-script's way in: `<Verb> --json`, the params object on stdin, the bare result
 // (or the error object and a non-zero exit) on stdout. Nothing here loads CLI-only code.
+import { cephCalls } from "../ceph/stats.js";
 import { createLogger } from "../log.js";
 import { Invalid_parameters } from "../wire/errors.js";
 import { dispatch } from "./dispatch.js";
@@ -36,12 +37,13 @@ export async function runJson(verb: Verb): Promise<void> {
   const log = createLogger(dbg);
   const outcome = await dispatch(verb, params, { dbg, log });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const cost = `${ms.toFixed(0)} ms, ${cephCalls.count} Ceph calls`;
   if (outcome.ok) {
-    log.info(`${verb.schema.name} ok in ${ms.toFixed(0)} ms`);
+    log.info(`${verb.schema.name} ok in ${cost}`);
     log.flush();
     return printResult(outcome.result);
   }
-  log.error(`${verb.schema.name} failed in ${ms.toFixed(0)} ms: ${outcome.error.code} ${JSON.stringify(outcome.error.params)}`);
+  log.error(`${verb.schema.name} failed in ${cost}: ${outcome.error.code} ${JSON.stringify(outcome.error.params)}`);
   log.flush();
   return printError(outcome.error);
 }

@@ -25,8 +25,8 @@ const what = (i: Issue): string => {
   }
 };
 
-export function describeIssue(i: Issue): string {
-  const where = i.path.length > 0 ? i.path.join(".") : "params";
+export function describeIssue(i: Issue, root = "params"): string {
+  const where = i.path.length > 0 ? i.path.join(".") : root;
   const text = i.message && i.message !== "Invalid input" ? i.message : what(i);
   return `${where}: ${text}`;
 }

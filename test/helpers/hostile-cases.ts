@@ -91,9 +91,10 @@ class Rng {
   uuid(): string {
     return `${this.hex(8)}-${this.hex(4)}-4${this.hex(3)}-${"89ab"[this.int(4)]}${this.hex(3)}-${this.hex(12)}`;
   }
-  // n values of xs, round robin per class; all of them when full.
+  // n values of xs (four times as many in the full run), round robin per class.
   take<T>(cls: string, xs: readonly T[], n: number, full: boolean): T[] {
-    if (full || n >= xs.length) return [...xs];
+    if (full) n *= 4;
+    if (n >= xs.length) return [...xs];
     const at = this.cursors.get(cls) ?? 0;
     this.cursors.set(cls, at + n);
     return Array.from({ length: n }, (_, i) => xs[(at + i) % xs.length] as T);
@@ -321,7 +322,7 @@ export function hostileCases(ctx: HostileContext): HostileSet {
         `{"dbg":"\\x41"}`,
         "undefined",
       ];
-      for (const m of rng.take("malformed", malformed, 2, full)) add("malformed JSON", m, P);
+      for (const m of rng.take("malformed", malformed, 1, full)) add("malformed JSON", m, P);
     }
     // --- empty stdin
     add("empty stdin", "", P);
@@ -331,11 +332,11 @@ export function hostileCases(ctx: HostileContext): HostileSet {
       const s = json(base());
       const notObjects = ["[]", '"string"', "42", "null", "true"];
       const more = ["false", `[${s}]`, JSON.stringify(s), "-1", "1e999", '""', "[{}]"];
-      for (const v of full ? [...notObjects, ...more] : notObjects) add("not an object", v, P);
+      for (const v of full ? [...notObjects, ...more] : rng.take("not an object", notObjects, 2, false)) add("not an object", v, P);
     }
     // --- each required field missing, and one extra field
     for (const f of Object.keys(fields)) add("missing field", json(without(base(), f)), P);
-    add("missing field", "{}", P);
+    if (full) add("missing field", "{}", P);
     {
       const extras: [string, string][] = [
         ["unexpected", '"x"'],
@@ -347,7 +348,7 @@ export function hostileCases(ctx: HostileContext): HostileSet {
         [Object.keys(fields).at(-1)?.toUpperCase() ?? "DBG", '"x"'],
         ["dbg ", '"x"'],
       ];
-      for (const [k, v] of rng.take("extra", extras, 2, full)) add("extra field", withExtra(base(), k, v), P);
+      for (const [k, v] of rng.take("extra", extras, 1, full)) add("extra field", withExtra(base(), k, v), P);
     }
     // --- each field with each wrong type
     for (const [f, kind] of Object.entries(fields)) {
@@ -363,7 +364,7 @@ export function hostileCases(ctx: HostileContext): HostileSet {
         map: ["x", 42, null, [], true, [["pool", ctx.pool]], JSON.stringify(ctx.config)],
       };
       const all = wrong[kind];
-      const pickN = kind === "dbg" ? 2 : kind === "size" ? 7 : 4;
+      const pickN = kind === "dbg" ? 1 : kind === "size" ? 4 : 2;
       for (const v of rng.take(`wrong type ${kind}`, all, pickN, full)) add("wrong type", json({ ...(f === "dbg" ? base() : dbgMix(base())), [f]: v }), P);
     }
 
@@ -405,12 +406,12 @@ export function hostileCases(ctx: HostileContext): HostileSet {
         srUrl(ourPool, "a\nb", q),
         ...H.filter((h) => !h.startsWith("ceph-rbd://")),
       ];
-      for (const g of rng.take("garbage SR", garbage, 4, full)) add("garbage SR", json(dbgMix({ ...base(), sr: g })), P);
+      for (const g of rng.take("garbage SR", garbage, 2, full)) add("garbage SR", json(dbgMix({ ...base(), sr: g })), P);
       if (full) for (let i = 0; i < 4; i++) add("garbage SR", json({ ...base(), sr: `x${rng.nasty()}` }), P);
       if (!idempotent) {
         // Well-formed, with names a shell or a command line would misread: no such SR.
         const odd = H.filter((h) => !badName(h) && h.length <= 128 && encodable(h));
-        for (const name of rng.take("odd SR names", odd, 2, full)) {
+        for (const name of rng.take("odd SR names", odd, 1, full)) {
           add("odd SR names", json(dbgMix({ ...base(), sr: srUrl(ourPool, name, q) })), NOSR_OR_P);
           if (full || rng.chance(0.3)) add("odd SR names", json({ ...base(), sr: srUrl(name, ourNs, q) }), NOSR_OR_P);
         }
@@ -446,7 +447,7 @@ export function hostileCases(ctx: HostileContext): HostileSet {
         `${ctx.volA}\u0000`,
         "k".repeat(257),
       ];
-      for (const k of rng.take("odd keys", odd, 4, full)) add("odd key", json(dbgMix({ ...base(), key: k })), lookupKey(k) ? NOVOL : P);
+      for (const k of rng.take("odd keys", odd, 3, full)) add("odd key", json(dbgMix({ ...base(), key: k })), lookupKey(k) ? NOVOL : P);
       if (full) for (let i = 0; i < 4; i++) {
         const k = rng.nasty();
         add("odd key", json({ ...base(), key: k }), lookupKey(k) ? NOVOL : P);

@@ -63,7 +63,7 @@ export function parseDeviceConfig(raw: Record<string, string>): DeviceConfig {
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const known = issue?.code === "unrecognized_keys" ? ` (known keys: ${Object.keys(CONFIG_KEYS).join(", ")})` : "";
-  throw new Invalid_parameters(`device-config ${issue ? describeIssue(issue) : "invalid"}${known}`);
+  throw new Invalid_parameters(`${issue ? describeIssue(issue, "device-config") : "device-config: invalid"}${known}`);
 }
 
 // The string form xapi stores for every PBD (only what differs from the defaults, plus the
