@@ -17,11 +17,11 @@ const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
 
 export const VOLUME_DIR = "volume/org.xen.xapi.storage.ceph-rbd";
 
-await rm(lib, { recursive: true, force: true });
 // CommonJS, one file per plugin kind: measured cheaper to start than an ES module graph
 // (no async loader, one file read), and each verb's code is still only evaluated when called,
 // because the verb tables' dynamic imports become lazy initialisers in the bundle.
-await build({
+const result = await build({
+  write: false,
   entryPoints: { volume: join(root, "volume/main.ts"), datapath: join(root, "datapath/main.ts") },
   outdir: lib,
   bundle: true,
@@ -36,6 +36,13 @@ await build({
   banner: { js: 'const __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: "warning",
 });
+// Each file replaced by a rename, so a verb running meanwhile (another test run) sees the old
+// bundle or the new one, never none.
+await mkdir(lib, { recursive: true });
+for (const file of result.outputFiles) {
+  await writeFile(`${file.path}.tmp`, file.contents);
+  await rename(`${file.path}.tmp`, file.path);
+}
 
 // A launcher is two lines of CommonJS naming its verb; the bundle path is relative to it.
 const launcher = (bundle, call) => `#!/usr/bin/env node\nrequire(${JSON.stringify(bundle)}).main(${call});\n`;

@@ -332,7 +332,7 @@ export function hostileCases(ctx: HostileContext): HostileSet {
       const s = json(base());
       const notObjects = ["[]", '"string"', "42", "null", "true"];
       const more = ["false", `[${s}]`, JSON.stringify(s), "-1", "1e999", '""', "[{}]"];
-      for (const v of full ? [...notObjects, ...more] : rng.take("not an object", notObjects, 2, false)) add("not an object", v, P);
+      for (const v of full ? [...notObjects, ...more] : rng.take("not an object", notObjects, 1, false)) add("not an object", v, P);
     }
     // --- each required field missing, and one extra field
     for (const f of Object.keys(fields)) add("missing field", json(without(base(), f)), P);
@@ -416,7 +416,7 @@ export function hostileCases(ctx: HostileContext): HostileSet {
           if (full || rng.chance(0.3)) add("odd SR names", json({ ...base(), sr: srUrl(name, ourNs, q) }), NOSR_OR_P);
         }
         // Well-formed, pointing the Ceph tools at no cluster at all: some clean error.
-        const broken = [
+        const broken: Record<string, string>[] = [
           { conf: "/dev/null", user: "admin" },
           { conf: "/etc/passwd", user: "admin" },
           { conf: `/tmp/$(touch ${ctx.canary})`, user: "admin" },
@@ -447,7 +447,7 @@ export function hostileCases(ctx: HostileContext): HostileSet {
         `${ctx.volA}\u0000`,
         "k".repeat(257),
       ];
-      for (const k of rng.take("odd keys", odd, 3, full)) add("odd key", json(dbgMix({ ...base(), key: k })), lookupKey(k) ? NOVOL : P);
+      for (const k of rng.take("odd keys", odd, 2, full)) add("odd key", json(dbgMix({ ...base(), key: k })), lookupKey(k) ? NOVOL : P);
       if (full) for (let i = 0; i < 4; i++) {
         const k = rng.nasty();
         add("odd key", json({ ...base(), key: k }), lookupKey(k) ? NOVOL : P);
@@ -460,7 +460,7 @@ export function hostileCases(ctx: HostileContext): HostileSet {
     if ("k" in fields) {
       const invalid = ["", "\u0000", `a\u0000b`, "k".repeat(4097), "A".repeat(65536)];
       for (const k of rng.take("invalid k", invalid, 2, full)) add("invalid k", json({ ...base(), k }), P);
-      for (const k of rng.take(`odd k ${verb}`, H, 3, full)) {
+      for (const k of rng.take(`odd k ${verb}`, H, 2, full)) {
         const p = { ...base(), key: rng.uuid(), k, ...(verb === "Volume.set" ? { v: rng.pick(H) } : {}) };
         add("odd k, unknown key", json(p), k === "" || k.includes("\u0000") || k.length > 4096 ? P : NOVOL);
       }
@@ -469,7 +469,7 @@ export function hostileCases(ctx: HostileContext): HostileSet {
     // --- free text: legal, so only beside an invalid field
     for (const [f, kind] of Object.entries(fields)) {
       if (kind !== "text") continue;
-      for (const t of rng.take(`text ${verb}.${f}`, H, 2, full)) {
+      for (const t of rng.take(`text ${verb}.${f}`, H, 1, full)) {
         const p = { ...base(), [f]: t };
         if ("key" in fields) add("odd text, unknown key", json({ ...p, key: rng.uuid() }), NOVOL);
         else if (verb === "Volume.create") add("odd text, bad size", withRaw(p, "size", "-1"), RANGE);
@@ -560,9 +560,20 @@ export function hostileCases(ctx: HostileContext): HostileSet {
         add("unknown SR", json(withCfg({ ...cfg(), namespace: ns, sr_uuid: ns.slice(3) })), NOSR);
       }
 
+      // Names that the Ceph tools would read as options: refused, or at least nothing found and
+      // nothing created (SR.create aims at the scratch pool, where any namespace is a leak).
+      const options = ["--help", "-N", `--pool=${ctx.pool}`, "--"];
+      for (const k of ["pool", "namespace", "user", "monhost"]) {
+        if (verb === "SR.probe" && k === "namespace") continue; // probe ignores it
+        for (const v of rng.take(`options ${k}`, options, 1, full)) {
+          if (k === "monhost" && v.includes("=")) continue; // not a monitor address at all: covered below
+          add("option-like name", json(dbgMix(withCfg({ ...cfg(), [k]: v }))), verb === "SR.attach" && k === "namespace" ? NOSR_OR_P : "any");
+        }
+      }
+
       // Hostile values, key by key, with what each must give.
       const paths = ["/dev/null", "/etc/passwd", `/tmp/$(touch ${ctx.canary})`, "/nonexistent/ceph.conf", "/", `/${"a".repeat(65535)}`];
-      const perKey = full ? 8 : 2;
+      const perKey = full ? 8 : 1;
       for (const k of keys) {
         const values = [...H, ...(k === "conf" || k === "keyring" ? paths : [])];
         const chosen = full ? [...rng.take(`config ${verb}.${k}`, values, perKey, false), ...Array.from({ length: 2 }, () => rng.nasty())] : rng.take(`config ${verb}.${k}`, values, perKey, false);

@@ -4,6 +4,7 @@ import { CephError } from "../../plugins/ceph/errors.js";
 import { imageInfo, imageRemove, snapRemove, trashMove } from "../../plugins/ceph/rbd.js";
 import { K, type SrState } from "../meta/layout.js";
 import { drop, dropAll, put, type Sr } from "../meta/store.js";
+import { crashPoint } from "./crash.js";
 import type { Entry } from "./journal.js";
 
 export const ignoreMissing = async (work: Promise<void>): Promise<void> => {
@@ -63,7 +64,9 @@ export async function recoverEntry(sr: Sr, entry: Entry, state: SrState): Promis
 // The steps of a destroy after its commit point (shared by the verb and by recovery).
 export async function finishDestroy(sr: Sr, op: Extract<Entry["op"], { op: "destroy" }>, state: SrState): Promise<void> {
   await put(sr, K.gone(op.key), new Date().toISOString());
+  crashPoint("destroy:gone");
   await dropAll(sr, op.entries);
+  crashPoint("destroy:entries");
   if (op.mode === "delete") await ignoreMissing(trashMove(sr.ref, sr.log, op.image));
   if (op.mode === "snapshot" && op.snap) {
     const shared = [...state.volumes.values()].some((v) => v.key !== op.key && v.record.image === op.image && v.record.snap === op.snap);

@@ -1,0 +1,70 @@
+// An independent look at an SR's state in Ceph (omap entries, images, snapshots), for the
+// tests that check what a crash or a race left behind.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inject } from "vitest";
+
+const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+export interface SrView {
+  keys: string[];
+  records: Map<string, { image: string; snap?: string }>;
+  tombs: Set<string>;
+  ops: number;
+  images: string[];
+  // User snapshots per image (trash-namespace snapshots are Ceph's own business).
+  snaps: Map<string, string[]>;
+}
+
+export function inspectSr(pool: string, ns: string): SrView {
+  const { conf } = inject("ceph");
+  const base = ["--conf", conf, "--pool", pool, "--namespace", ns];
+  const keys = sh("rados", [...base, "listomapkeys", "ceph_rbd_sr"]).split("\n").filter(Boolean);
+  const records = new Map<string, { image: string; snap?: string }>();
+  // getomapval writes raw bytes only to a file (node's stdio pipes are sockets it cannot open).
+  const dir = mkdtempSync(join(tmpdir(), "inspect-"));
+  try {
+    for (const k of keys.filter((k) => k.startsWith("vol:"))) {
+      sh("rados", [...base, "getomapval", "ceph_rbd_sr", k, join(dir, "v")]);
+      records.set(k.slice(4), JSON.parse(readFileSync(join(dir, "v"), "utf8")));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const images = JSON.parse(sh("rbd", ["--conf", conf, "ls", "--format", "json", `${pool}/${ns}`])) as string[];
+  const snaps = new Map<string, string[]>();
+  for (const image of images) {
+    const list = JSON.parse(sh("rbd", ["--conf", conf, "snap", "ls", "--format", "json", `${pool}/${ns}/${image}`])) as Array<{ name: string }>;
+    snaps.set(image, list.map((s) => s.name));
+  }
+  return {
+    keys,
+    records,
+    tombs: new Set(keys.filter((k) => k.startsWith("tomb:")).map((k) => k.slice(5))),
+    ops: keys.filter((k) => k.startsWith("op:")).length,
+    images,
+    snaps,
+  };
+}
+
+// What must hold whenever no operation is under way: nothing half-done, nothing orphaned.
+export function problemsOf(v: SrView): string[] {
+  const problems: string[] = [];
+  if (v.ops > 0) problems.push(`${v.ops} journal entries left`);
+  const used = new Set([...[...v.records.values()].map((r) => r.image), ...v.tombs]);
+  for (const image of v.images) if (!used.has(image)) problems.push(`orphan image ${image}`);
+  const snapRefs = new Set([...v.records.values()].filter((r) => r.snap).map((r) => `${r.image}@${r.snap}`));
+  for (const [image, names] of v.snaps) for (const n of names) if (!snapRefs.has(`${image}@${n}`)) problems.push(`leaked snapshot ${image}@${n}`);
+  for (const r of v.records.values()) {
+    if (!v.images.includes(r.image)) problems.push(`record points at missing image ${r.image}`);
+    if (r.snap && !(v.snaps.get(r.image) ?? []).includes(r.snap)) problems.push(`record points at missing snapshot ${r.image}@${r.snap}`);
+  }
+  const live = new Set(v.records.keys());
+  for (const k of v.keys) {
+    const m = /^(nam|dsc|use|key):([0-9a-f-]{36})/.exec(k);
+    if (m && !live.has(m[2] ?? "")) problems.push(`dangling entry ${k}`);
+  }
+  return problems;
+}
