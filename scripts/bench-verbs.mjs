@@ -517,6 +517,11 @@ function report() {
     if (l.createMs.length) {
       const c = summary(l.createMs);
       console.log(`Volume.create while filling (concurrency ${CONCURRENCY}, ${l.createMs.length} calls): median ${fmt(c.median)} ms, min ${fmt(c.min)}, max ${fmt(c.max)}`);
+      if (l.createMs.length >= 200) {
+        const first = median(l.createMs.slice(0, 100));
+        const last = median(l.createMs.slice(-100));
+        console.log(`  first 100 creates: median ${fmt(first)} ms; last 100: median ${fmt(last)} ms (${fmtRatio(ratio(last, first))})`);
+      }
     }
   }
   console.log("");
