@@ -282,10 +282,11 @@ async function measureVerb(label, verb, params, { n = RUNS, after } = {}) {
   log(`measuring ${label} (${n} runs)`);
   try {
     for (let i = 0; i < n; i++) {
-      const r = await callVerb(verb, params(i));
+      const p = params(i);
+      const r = await callVerb(verb, p);
       row.ms.push(round1(r.ms));
       row.calls.push(r.calls);
-      if (after) after(r.json, i);
+      if (after) after(r.json, i, p);
     }
   } catch (e) {
     row.error = e.message;
@@ -316,11 +317,12 @@ async function measureCommand(label, cmd, args) {
 
 const createdSrs = [];
 
+// device-config as an admin would give it to `xe sr-create`.
+const srConfiguration = () => ({ pool: cluster.pool, conf: cluster.conf, ...(cluster.user !== "admin" ? { user: cluster.user } : {}) });
+
 async function makeSr(name) {
   const uuid = randomUUID();
-  const configuration = { pool: cluster.pool, conf: cluster.conf };
-  if (cluster.user !== "admin") configuration.user = cluster.user;
-  const created = await callVerb("SR.create", { uuid, configuration, name, description: "created by scripts/bench-verbs.mjs" });
+  const created = await callVerb("SR.create", { uuid, configuration: srConfiguration(), name, description: "created by scripts/bench-verbs.mjs" });
   const config = created.json;
   const srEntry = { uuid, config, sr: undefined };
   createdSrs.push(srEntry);
@@ -336,6 +338,7 @@ const imageOf = (vol) => decodeURIComponent(/^[a-z+]+:\/\/[^/]+\/[^/]+\/([^/?]+)
 // Existing cluster only: destroy every volume of our SRs, then the SRs.
 async function destroySrs() {
   for (const s of createdSrs) {
+    if (s.destroyed) continue;
     try {
       if (!s.sr) s.sr = (await callVerb("SR.attach", { configuration: s.config }, { ignoreInterrupt: true })).json;
       const vols = (await callVerb("SR.ls", { sr: s.sr }, { ignoreInterrupt: true })).json;
@@ -401,10 +404,12 @@ async function perVerb() {
     },
   });
   await measureVerb("SR.set_name", "SR.set_name", (i) => ({ sr, new_name: `bench-verbs per-verb SR ${i}` }));
+  await measureVerb("SR.set_description", "SR.set_description", (i) => ({ sr, new_description: `described ${i}` }));
   await measureVerb("Volume.stat", "Volume.stat", () => ({ sr, key: a.key }));
   await measureVerb("Volume.set", "Volume.set", (i) => ({ sr, key: a.key, k: `bench-key-${i}`, v: `value ${i}` }));
   await measureVerb("Volume.unset", "Volume.unset", (i) => ({ sr, key: a.key, k: `bench-key-${i}` }));
   await measureVerb("Volume.set_name", "Volume.set_name", (i) => ({ sr, key: a.key, new_name: `A renamed ${i}` }));
+  await measureVerb("Volume.set_description", "Volume.set_description", (i) => ({ sr, key: a.key, new_description: `A described ${i}` }));
   await measureVerb("Volume.resize", "Volume.resize", (i) => ({ sr, key: a.key, new_size: GiB + (i + 1) * 64 * 1024 * 1024 }));
 
   // Snapshots S_i of heads H_i (one each), then an untimed second snapshot T_i to clone from,
@@ -423,7 +428,32 @@ async function perVerb() {
 
   await measureVerb("SR.attach", "SR.attach", () => ({ configuration: s.config }));
   await measureVerb("SR.detach", "SR.detach", () => ({ sr }));
+
+  // SR.create and SR.destroy of empty SRs (attached untimed in between).
+  const extra = [];
+  await measureVerb("SR.create", "SR.create", () => ({ uuid: randomUUID(), configuration: srConfiguration(), name: "bench-verbs empty SR", description: "created by scripts/bench-verbs.mjs" }), {
+    after: (config, _i, params) => {
+      const entry = { uuid: params.uuid, config, sr: undefined };
+      createdSrs.push(entry);
+      extra.push(entry);
+    },
+  });
+  for (const e of extra) e.sr = (await callVerb("SR.attach", { configuration: e.config })).json;
+  await measureVerb("SR.destroy (empty SR)", "SR.destroy", (i) => ({ sr: extra[i].sr }), {
+    after: (_r, i) => {
+      extra[i].destroyed = true;
+    },
+  });
+
+  let probed = 0;
+  const probe = await measureVerb("SR.probe", "SR.probe", () => ({ configuration: srConfiguration() }), {
+    after: (list) => {
+      probed = list.filter((x) => x.complete && x.sr).length;
+    },
+  });
+  probe.label = `SR.probe (pool holds ${probed} SR${probed === 1 ? "" : "s"})`;
   await measureVerb("Plugin.Query", "Plugin.Query", () => ({}));
+  await measureVerb("Plugin.diagnostics", "Plugin.diagnostics", () => ({}));
 
   // One Ceph CLI call each, for scale.
   const image = imageOf(a);
@@ -478,10 +508,18 @@ async function listingScale() {
 
 // ------------------------------------------------------------------------------------ report
 
+// Table order: plugin, SR, then volume verbs (the measuring order is set by what each needs).
+const ORDER = ["Plugin.Query", "Plugin.diagnostics", "SR.create", "SR.attach", "SR.stat", "SR.ls", "SR.set_name", "SR.set_description", "SR.probe", "SR.detach", "SR.destroy"];
+const rank = (r) => {
+  const i = ORDER.indexOf(r.verb);
+  return i >= 0 ? i : ORDER.length;
+};
+
 function report() {
   console.log("");
   console.log(`## Per-verb cost (${RUNS} runs each; wall time from spawn to exit, in ms)`);
-  const rows = results.verbs.map((r) => {
+  const ordered = results.verbs.map((r, i) => ({ r, i })).sort((x, y) => rank(x.r) - rank(y.r) || x.i - y.i).map((x) => x.r);
+  const rows = ordered.map((r) => {
     const st = r.ms.length ? summary(r.ms) : undefined;
     const calls = r.calls.filter((c) => c !== undefined);
     const lo = calls.length ? Math.min(...calls) : undefined;
