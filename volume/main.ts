@@ -25,6 +25,7 @@ export const verbs: VerbTable = {
   "Volume.snapshot": () => import("./verbs/volume/snapshot.js"),
   "Volume.clone": () => import("./verbs/volume/clone.js"),
   "Volume.destroy": () => import("./verbs/volume/destroy.js"),
+  "Volume.revert": () => import("./verbs/volume/revert.js"),
 };
 
 export const main = (verb: string): Promise<void> => runMain(verbs, verb, process.argv.slice(2));

@@ -307,7 +307,8 @@ export function hostileCases(ctx: HostileContext): HostileSet {
     // --- malformed and truncated JSON
     {
       const s = json(base());
-      const cuts = new Set<number>([s.length - 1, 1 + rng.int(s.length - 1)]);
+      // The last byte missing, or a cut anywhere (alternately, verb by verb; all of it when full).
+      const cuts = new Set<number>(rng.take("truncation", [s.length - 1, 1 + rng.int(s.length - 1)], 1, full));
       if (full) for (let i = 0; i < 6; i++) cuts.add(1 + rng.int(s.length - 1));
       for (const at of cuts) add("truncated JSON", s.slice(0, at), P);
       const malformed = [
@@ -364,7 +365,7 @@ export function hostileCases(ctx: HostileContext): HostileSet {
         map: ["x", 42, null, [], true, [["pool", ctx.pool]], JSON.stringify(ctx.config)],
       };
       const all = wrong[kind];
-      const pickN = kind === "dbg" ? 1 : kind === "size" ? 4 : 2;
+      const pickN = kind === "dbg" || kind === "text" ? 1 : kind === "size" ? 4 : 2;
       for (const v of rng.take(`wrong type ${kind}`, all, pickN, full)) add("wrong type", json({ ...(f === "dbg" ? base() : dbgMix(base())), [f]: v }), P);
     }
 
@@ -424,7 +425,10 @@ export function hostileCases(ctx: HostileContext): HostileSet {
           { conf: ctx.conf, user: "admin", keyring: "/dev/null" },
           { conf: ctx.conf, user: "nobody" },
         ];
-        for (const b of rng.take("broken cluster", broken, 1, full)) add("unreachable cluster", json({ ...base(), sr: srUrl(ourPool, ourNs, b) }), "any");
+        // Not for SR.stat: an unreachable cluster is a health state there (["Unreachable", ...]).
+        if (verb !== "SR.stat") {
+          for (const b of rng.take("broken cluster", broken, 1, full)) add("unreachable cluster", json({ ...base(), sr: srUrl(ourPool, ourNs, b) }), "any");
+        }
       }
     }
 

@@ -125,6 +125,23 @@ describe("crash at every step boundary", { timeout: 300_000 }, () => {
     }
   }, 600_000);
 
+  it("Volume.revert", async () => {
+    const points = { before: ["intent", "clone", "tomb"], after: ["commit", "before-finish"] };
+    for (const [side, list] of Object.entries(points)) {
+      for (const point of list) {
+        const { v, sum } = await volumeWithData(0x19);
+        const snap = await call<WireVolume>("Volume.snapshot", { sr: s.sr, key: v.key }, LEASE);
+        writePattern(v.uri[0] ?? "", 0x91, 0, 4 * MiB);
+        const changed = await checksum(v.uri[0] ?? "");
+        await crashAt(`revert:${point}`, "Volume.revert", { key: v.key, snapshot: snap.key });
+        await recover();
+        const now = await call<WireVolume>("Volume.stat", { sr: s.sr, key: v.key }, LEASE);
+        expect(await checksum(now.uri[0] ?? ""), point).toBe(side === "before" ? changed : sum);
+        expect(await checksum(snap.uri[0] ?? ""), point).toBe(sum);
+      }
+    }
+  });
+
   it("Volume.resize", async () => {
     for (const point of ["intent", "image", "before-finish"]) {
       const { v, sum } = await volumeWithData(0x7e);

@@ -12,7 +12,7 @@ describe("install tree", () => {
         "Plugin.Query", "Plugin.diagnostics",
         "SR.attach", "SR.create", "SR.destroy", "SR.detach", "SR.ls", "SR.probe", "SR.set_description", "SR.set_name", "SR.stat",
         "Volume.clone", "Volume.create", "Volume.destroy", "Volume.resize", "Volume.set", "Volume.set_description", "Volume.set_name",
-        "Volume.snapshot", "Volume.stat", "Volume.unset",
+        "Volume.revert", "Volume.snapshot", "Volume.stat", "Volume.unset",
       ].sort(),
     );
     for (const f of files) expect(statSync(join(VOLUME_DIR, f)).mode & 0o111).toBe(0o111);

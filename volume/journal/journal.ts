@@ -44,6 +44,8 @@ export const Op = z.discriminatedUnion("op", [
     entries: z.array(z.string()),
   }),
   z.object({ op: z.literal("resize"), key: z.string(), image: z.string(), size: z.number() }),
+  // The volume's key moves from `old` to `image`, a clone of the snapshot; `old` is tombstoned.
+  z.object({ op: z.literal("revert"), key: z.string(), snapshot: z.string(), image: z.string(), old: z.string(), snapImage: z.string(), snap: z.string() }),
 ]);
 export type Op = z.infer<typeof Op>;
 

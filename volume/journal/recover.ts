@@ -48,6 +48,13 @@ export async function recoverEntry(sr: Sr, entry: Entry, state: SrState): Promis
         await finishDestroy(sr, op, state);
       }
       break;
+    case "revert":
+      // Not committed: the volume still reads its old head, which is no tombstone after all.
+      if (state.volumes.get(op.key)?.record.image !== op.image) {
+        await ignoreMissing(imageRemove(sr.ref, sr.log, op.image));
+        await drop(sr, K.tomb(op.old));
+      }
+      break;
     case "resize": {
       // A grown image cannot be shrunk back safely: the record follows the image instead.
       const v = state.volumes.get(op.key);

@@ -51,6 +51,9 @@ export const VolumeRecord = z.object({
   created: z.string(),
   // The key this volume was snapshotted or cloned from (informational).
   parent: z.optional(z.string()),
+  // The disk lineage: the key of the Volume.create that started it, inherited by snapshots and
+  // clones. A revert is only allowed within one lineage.
+  family: z.optional(z.string()),
 });
 export type VolumeRecord = z.infer<typeof VolumeRecord>;
 

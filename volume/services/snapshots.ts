@@ -12,7 +12,7 @@ import { withLock } from "./locks.js";
 import { toWireVolume } from "./record.js";
 import { recoverOwn } from "./recovery.js";
 import { measureUsage } from "./usage.js";
-import { openSr, volumeOf, writeVolume } from "./volumes.js";
+import { familyOf, openSr, volumeOf, writeVolume } from "./volumes.js";
 
 const now = () => new Date().toISOString();
 
@@ -30,7 +30,7 @@ async function underSource<T>(ctx: Context, srName: string, key: string, work: (
 export function snapshotVolume(ctx: Context, p: { sr: string; key: string }): Promise<Volume> {
   return underSource(ctx, p.sr, p.key, async (sr, source) => {
     const newKey = randomUUID();
-    const base = { uuid: newKey, sharable: source.record.sharable, size: source.record.size, created: now(), parent: p.key };
+    const base = { uuid: newKey, sharable: source.record.sharable, size: source.record.size, created: now(), parent: p.key, family: familyOf(source) };
     // A snapshot of a snapshot is the same immutable content: it shares the RBD snapshot.
     if (source.record.snap !== undefined) {
       const record: VolumeRecord = { ...base, image: source.record.image, snap: source.record.snap };
@@ -68,7 +68,15 @@ export function cloneVolume(ctx: Context, p: { sr: string; key: string }): Promi
     }
     await clone(sr.ref, sr.log, source.record.image, parentSnap, image, config.features);
     step(entry, "clone");
-    const record: VolumeRecord = { uuid: newKey, image, sharable: source.record.sharable, size: source.record.size, created: now(), parent: p.key };
+    const record: VolumeRecord = {
+      uuid: newKey,
+      image,
+      sharable: source.record.sharable,
+      size: source.record.size,
+      created: now(),
+      parent: p.key,
+      family: familyOf(source),
+    };
     await writeVolume(sr, newKey, record, source.name, source.description);
     step(entry, "commit");
     if (hidden) await ignoreMissing(snapRemove(sr.ref, sr.log, source.record.image, parentSnap));

@@ -26,6 +26,8 @@ export function roundSize(size: number): number {
   return Math.ceil(size / GRANULARITY) * GRANULARITY;
 }
 
+export const familyOf = (v: VolumeState): string => v.record.family ?? v.key;
+
 export function volumeOf(state: SrState, key: string): VolumeState {
   const v = state.volumes.get(key);
   if (!v) throw new Volume_does_not_exist(key, `no volume ${key} in this SR`);
@@ -52,7 +54,7 @@ export async function createVolume(
   const entry = await begin(sr, { op: "create", key, image });
   await imageCreate(sr.ref, sr.log, image, size, config.features);
   step(entry, "image");
-  const record: VolumeRecord = { uuid: key, image, sharable: p.sharable, size, created: new Date().toISOString() };
+  const record: VolumeRecord = { uuid: key, image, sharable: p.sharable, size, created: new Date().toISOString(), family: key };
   await writeVolume(sr, key, record, p.name, p.description);
   step(entry, "commit");
   await finish(sr, entry);

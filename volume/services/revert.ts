@@ -1,0 +1,41 @@
+// Volume.revert, natively and in constant time: the volume's key is pointed at a fresh clone of
+// the snapshot (one omap write), and the old head becomes a tombstone for the GC. Nothing is
+// copied, whatever the size; the volume keeps its key, uuid, name, description and keys, and
+// every other snapshot of it stays valid (they live on the old head, which the GC keeps).
+import { randomUUID } from "node:crypto";
+import { clone } from "../../plugins/ceph/rbd.js";
+import type { Context } from "../../plugins/runtime/verb.js";
+import { Invalid_request } from "../../plugins/wire/errors.js";
+import { begin, finish, step } from "../journal/journal.js";
+import { K } from "../meta/layout.js";
+import { put, readSr } from "../meta/store.js";
+import { withLock } from "./locks.js";
+import { recoverOwn } from "./recovery.js";
+import { familyOf, openSr, volumeOf } from "./volumes.js";
+
+export async function revertVolume(ctx: Context, p: { sr: string; snapshot: string; key: string }): Promise<null> {
+  const sr = openSr(ctx, p.sr);
+  const first = await readSr(sr);
+  volumeOf(first, p.key);
+  volumeOf(first, p.snapshot);
+  return withLock(sr, K.vol(p.key), async () => {
+    const state = await recoverOwn(sr, p.key, await readSr(sr));
+    const v = volumeOf(state, p.key);
+    const s = volumeOf(state, p.snapshot);
+    if (v.record.snap !== undefined) throw new Invalid_request(p.key, `${p.key} is a snapshot; only a writable volume can be reverted`);
+    if (s.record.snap === undefined) throw new Invalid_request(p.snapshot, `${p.snapshot} is not a snapshot`);
+    if (familyOf(s) !== familyOf(v)) throw new Invalid_request(p.snapshot, `${p.snapshot} is not a snapshot of ${p.key}`);
+    const image = `vol-${randomUUID()}`;
+    const op = { op: "revert" as const, key: p.key, snapshot: p.snapshot, image, old: v.record.image, snapImage: s.record.image, snap: s.record.snap };
+    const entry = await begin(sr, op);
+    await clone(sr.ref, sr.log, s.record.image, s.record.snap, image, first.config.features);
+    step(entry, "clone");
+    await put(sr, K.tomb(op.old), JSON.stringify({ image: op.old, key: p.key, since: new Date().toISOString() }));
+    step(entry, "tomb");
+    await put(sr, K.vol(p.key), JSON.stringify({ ...v.record, image, size: s.record.size }));
+    step(entry, "commit");
+    await put(sr, K.use(p.key), "0");
+    await finish(sr, entry);
+    return null;
+  });
+}
