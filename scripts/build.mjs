@@ -22,7 +22,7 @@ export const VOLUME_DIR = "volume/org.xen.xapi.storage.ceph-rbd";
 // because the verb tables' dynamic imports become lazy initialisers in the bundle.
 const result = await build({
   write: false,
-  entryPoints: { volume: join(root, "volume/main.ts"), datapath: join(root, "datapath/main.ts") },
+  entryPoints: { volume: join(root, "volume/main.ts"), datapath: join(root, "datapath/main.ts"), admin: join(root, "volume/admin/main.ts") },
   outdir: lib,
   bundle: true,
   format: "cjs",
@@ -78,4 +78,10 @@ await writePlugin(VOLUME_DIR, Object.keys(volume.verbs), { bundle: "volume.cjs",
 for (const [scheme, table] of Object.entries(datapath.verbs)) {
   await writePlugin(`datapath/${scheme}`, Object.keys(table), { bundle: "datapath.cjs", args: (v) => `${JSON.stringify(scheme)}, ${JSON.stringify(v)}` });
 }
+// The admin command, also what SR.attach starts as this host's GC worker.
+await mkdir(join(out, "bin"), { recursive: true });
+await writeFile(join(out, "bin", "ceph-rbd-admin.tmp"), `#!/usr/bin/env node\nrequire("../lib/admin.cjs").main();\n`);
+await chmod(join(out, "bin", "ceph-rbd-admin.tmp"), 0o755);
+await rename(join(out, "bin", "ceph-rbd-admin.tmp"), join(out, "bin", "ceph-rbd-admin"));
+await writeFile(join(out, "bin", "package.json"), '{ "type": "commonjs" }\n');
 process.stderr.write(`built ${Object.keys(volume.verbs).length} volume verbs and ${Object.keys(datapath.verbs).length} datapath plugins in ${relative(root, out)}/\n`);

@@ -12,6 +12,8 @@ export type CephErrorKind =
   | "invalid"
   | "unreachable"
   | "timeout"
+  // The cluster lacks the command (an mgr module missing, an older Ceph).
+  | "unsupported"
   | "failed";
 
 export class CephError extends SmapiError {
@@ -43,8 +45,9 @@ const byErrno: Record<number, CephErrorKind> = {
 };
 
 const byText: ReadonlyArray<[RegExp, CephErrorKind]> = [
+  [/No handler found|unrecognized command|command not known|\(95\) Operation not supported/i, "unsupported"],
   [/couldn't connect to the cluster|error connecting to the cluster|failed to fetch mon config|unable to get monitor info|timed out|\(110\)/i, "unreachable"],
-  [/\(2\) No such file or directory|does not exist|not found|ENOENT/i, "not_found"],
+  [/\(2\) No such file or directory|does not exist|not found|ENOENT|does not have a parent|has no parent/i, "not_found"],
   [/\(17\) File exists|already exists|EEXIST/i, "exists"],
   [/\(16\) Device or resource busy|held by someone else|EBUSY|image is busy|has watchers/i, "busy"],
   [/\(39\) Directory not empty|image has snapshots|not empty|ENOTEMPTY/i, "not_empty"],

@@ -2,7 +2,8 @@
 import type { Logger } from "../log.js";
 import { monArgs, type ClusterRef } from "./cluster.js";
 import { runCeph } from "./exec.js";
-import { Df, Health, parseJson } from "./outputs.js";
+import type { Place } from "./cluster.js";
+import { Df, Health, parseJson, TaskList } from "./outputs.js";
 
 const ceph = (c: ClusterRef, log: Logger, args: string[]) => runCeph({ tool: "ceph", args, connection: monArgs(c), log });
 
@@ -16,4 +17,18 @@ export async function clusterHealth(c: ClusterRef, log: Logger): Promise<Health>
 
 export async function clusterVersion(c: ClusterRef, log: Logger): Promise<string> {
   return (await ceph(c, log, ["version"])).trim();
+}
+
+// The mgr rbd_support task queue: persistent in RADOS, retried, one task at a time cluster-wide,
+// de-duplicated (adding a task already queued returns the queued one).
+export async function taskAddFlatten(p: Place, log: Logger, image: string): Promise<void> {
+  await ceph(p.cluster, log, ["rbd", "task", "add", "flatten", `${p.pool}/${p.namespace}/${image}`]);
+}
+
+export async function taskAddTrashRemove(p: Place, log: Logger, imageId: string): Promise<void> {
+  await ceph(p.cluster, log, ["rbd", "task", "add", "trash", "remove", `${p.pool}/${p.namespace}/${imageId}`]);
+}
+
+export async function taskList(c: ClusterRef, log: Logger): Promise<TaskList> {
+  return parseJson(TaskList, await ceph(c, log, ["rbd", "task", "list", "--format", "json"]), "ceph rbd task list");
 }

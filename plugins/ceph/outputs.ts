@@ -54,3 +54,28 @@ export const parseJson = <T>(schema: z.ZodMiniType<T>, text: string, what: strin
 export const DiskUsage = z.object({
   images: z.array(z.object({ name: z.string(), snapshot: z.optional(z.string()), used_size: z.number() })),
 });
+
+// `rbd ls -l`: one row per image and per user snapshot, with the clone parent (one call).
+export const LongList = z.array(
+  z.object({
+    image: z.string(),
+    id: z.optional(z.string()),
+    snapshot: z.optional(z.string()),
+    size: z.number(),
+    parent: z.optional(z.object({ pool: z.string(), pool_namespace: z.optional(z.string()), image: z.string(), snapshot: z.string() })),
+  }),
+);
+export type LongList = z.infer<typeof LongList>;
+
+// `ceph rbd task list`: the mgr rbd_support module's queue.
+export const TaskList = z.array(
+  z.object({
+    id: z.string(),
+    message: z.string(),
+    refs: z.object({ action: z.string(), pool_name: z.optional(z.string()), pool_namespace: z.optional(z.string()), image_name: z.optional(z.string()), image_id: z.optional(z.string()) }),
+    in_progress: z.optional(z.boolean()),
+    progress: z.optional(z.number()),
+    retry_message: z.optional(z.string()),
+  }),
+);
+export type TaskList = z.infer<typeof TaskList>;

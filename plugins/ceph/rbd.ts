@@ -2,7 +2,7 @@
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
 import { runCeph } from "./exec.js";
-import { DiskUsage, ImageInfo, ImageList, NamespaceList, parseJson, SnapList, TrashList } from "./outputs.js";
+import { DiskUsage, ImageInfo, LongList, ImageList, NamespaceList, parseJson, SnapList, TrashList } from "./outputs.js";
 
 const rbd = (p: Place, log: Logger, args: string[]) => runCeph({ tool: "rbd", args, connection: clientArgs(p.cluster), log });
 
@@ -83,4 +83,15 @@ export async function namespaceList(p: Omit<Place, "namespace">, log: Logger): P
 export async function imageDiskUsage(p: Place, log: Logger, image: string, snap?: string): Promise<number> {
   const du = parseJson(DiskUsage, await rbd(p, log, ["du", "--format", "json", imageSpec(p, image, snap)]), "rbd du");
   return du.images.find((i) => i.snapshot === snap)?.used_size ?? 0;
+}
+
+// Every image and user snapshot of the namespace with its clone parent. Opens each image: for
+// the GC and admin checks, never for a verb.
+export async function imageLongList(p: Place, log: Logger): Promise<LongList> {
+  return parseJson(LongList, await rbd(p, log, ["ls", "--long", "--format", "json", nsSpec(p)]), "rbd ls -l");
+}
+
+// Copies the parent's data into the image (work proportional to the data): GC fallback only.
+export async function imageFlatten(p: Place, log: Logger, image: string, deadlineMs: number): Promise<void> {
+  await runCeph({ tool: "rbd", args: ["flatten", "--no-progress", imageSpec(p, image)], connection: clientArgs(p.cluster), log, deadlineMs });
 }

@@ -136,6 +136,7 @@ export const VERB_FIELDS: Readonly<Record<string, Readonly<Record<string, Kind>>
   "Volume.snapshot": { dbg: "dbg", sr: "sr", key: "key" },
   "Volume.clone": { dbg: "dbg", sr: "sr", key: "key" },
   "Volume.destroy": { dbg: "dbg", sr: "sr", key: "key" },
+  "Volume.revert": { dbg: "dbg", sr: "sr", snapshot: "key", key: "key" },
 };
 
 type Params = Record<string, unknown>;
@@ -177,6 +178,8 @@ function baseParams(verb: string, ctx: HostileContext, rng: Rng): Params {
       return { dbg, sr, key: volA, new_size: ctx.sizeA + 4 * 2 ** 20 };
     case "Volume.destroy":
       return { dbg, sr, key: volB };
+    case "Volume.revert":
+      return { dbg, sr, snapshot: ctx.snapA, key: volA };
     case "Volume.stat":
     case "Volume.snapshot":
     case "Volume.clone":
@@ -432,10 +435,11 @@ export function hostileCases(ctx: HostileContext): HostileSet {
       }
     }
 
-    // --- the key field, on the existing SR
-    if ("key" in fields) {
+    // --- the key fields (key, and the snapshot of Volume.revert), on the existing SR
+    for (const [f, kind] of Object.entries(fields)) {
+      if (kind !== "key") continue;
       const n = full ? 3 : 1;
-      for (let i = 0; i < n; i++) add("unknown key", json(dbgMix({ ...base(), key: rng.uuid() })), NOVOL);
+      for (let i = 0; i < n; i++) add("unknown key", json(dbgMix({ ...base(), [f]: rng.uuid() })), NOVOL);
       const odd = [
         ...H,
         "not-a-key",
@@ -451,13 +455,18 @@ export function hostileCases(ctx: HostileContext): HostileSet {
         `${ctx.volA}\u0000`,
         "k".repeat(257),
       ];
-      for (const k of rng.take("odd keys", odd, 2, full)) add("odd key", json(dbgMix({ ...base(), key: k })), lookupKey(k) ? NOVOL : P);
+      for (const k of rng.take("odd keys", odd, 2, full)) add("odd key", json(dbgMix({ ...base(), [f]: k })), lookupKey(k) ? NOVOL : P);
       if (full) for (let i = 0; i < 4; i++) {
         const k = rng.nasty();
-        add("odd key", json({ ...base(), key: k }), lookupKey(k) ? NOVOL : P);
+        add("odd key", json({ ...base(), [f]: k }), lookupKey(k) ? NOVOL : P);
       }
       // Unknown key in an unknown SR: the SR is what is missing.
-      if (full || rng.chance(0.4)) add("unknown SR", json({ ...base(), sr: unknownSr(), key: rng.uuid() }), NOSR);
+      if (full || rng.chance(0.4)) add("unknown SR", json({ ...base(), sr: unknownSr(), [f]: rng.uuid() }), NOSR);
+    }
+    if (verb === "Volume.revert") {
+      add("revert to a non-snapshot", json({ ...base(), snapshot: ctx.volB }), ["Invalid_request"]);
+      add("revert to another volume's snapshot", json({ ...base(), key: ctx.volB }), ["Invalid_request"]);
+      add("revert a snapshot", json({ ...base(), key: ctx.snapA }), ["Invalid_request"]);
     }
 
     // --- the k field of Volume.set / Volume.unset

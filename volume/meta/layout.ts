@@ -75,7 +75,8 @@ export interface SrState {
   readonly volumes: ReadonlyMap<string, VolumeState>;
   readonly tombstones: ReadonlyMap<string, Tombstone>;
   readonly ops: ReadonlyMap<string, string>;
-  readonly gone: ReadonlySet<string>;
+  // Destroyed keys, with when.
+  readonly gone: ReadonlyMap<string, string>;
   readonly usage: ReadonlyMap<string, number>;
   // Entries that belong to no volume (left by a crash or a racing destroy), for the GC to sweep.
   readonly strays: readonly string[];
@@ -97,7 +98,7 @@ export function parseSrState(entries: ReadonlyMap<string, string>): SrState {
   const records = new Map<string, VolumeRecord>();
   const tombstones = new Map<string, Tombstone>();
   const ops = new Map<string, string>();
-  const gone = new Set<string>();
+  const gone = new Map<string, string>();
   const usage = new Map<string, number>();
   const strays: string[] = [];
   for (const [k, v] of entries) {
@@ -110,7 +111,7 @@ export function parseSrState(entries: ReadonlyMap<string, string>): SrState {
       if (t) tombstones.set(k.slice(5), t);
       else strays.push(k);
     } else if (k.startsWith("op:")) ops.set(k.slice(3), v);
-    else if (k.startsWith("gone:")) gone.add(k.slice(5));
+    else if (k.startsWith("gone:")) gone.set(k.slice(5), v);
     else if (k.startsWith("use:")) {
       const bytes = Number(v);
       if (Number.isSafeInteger(bytes) && bytes >= 0) usage.set(k.slice(4), bytes);

@@ -19,13 +19,19 @@ const patience = () => envSeconds("CEPH_RBD_LOCK_WAIT", 45);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// With `wait: false` a busy lock fails at once (for background work that can come back later).
-export async function withLock<T>(sr: Sr, name: string, work: () => Promise<T>, opts: { wait: boolean } = { wait: true }): Promise<T> {
+export interface LockOptions {
+  // false: a busy lock fails at once (for background work that can come back later).
+  readonly wait?: boolean;
+  // Seconds; for work known to take longer than a verb's.
+  readonly lease?: number;
+}
+
+export async function withLock<T>(sr: Sr, name: string, work: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const cookie = randomUUID();
-  const giveUp = Date.now() + (opts.wait ? patience() * 1000 : 0);
+  const giveUp = Date.now() + (opts.wait === false ? 0 : patience() * 1000);
   for (let delay = 100; ; delay = Math.min(delay * 1.5, 2000)) {
     try {
-      await lockGet(sr.ref, sr.log, META_OBJECT, name, cookie, leaseSeconds());
+      await lockGet(sr.ref, sr.log, META_OBJECT, name, cookie, opts.lease ?? leaseSeconds());
       break;
     } catch (e) {
       if (!(e instanceof CephError && e.kind === "busy")) throw e;

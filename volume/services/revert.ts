@@ -9,6 +9,7 @@ import { Invalid_request } from "../../plugins/wire/errors.js";
 import { begin, finish, step } from "../journal/journal.js";
 import { K } from "../meta/layout.js";
 import { put, readSr } from "../meta/store.js";
+import { ensureCloneable } from "./depth.js";
 import { withLock } from "./locks.js";
 import { recoverOwn } from "./recovery.js";
 import { familyOf, openSr, volumeOf } from "./volumes.js";
@@ -25,6 +26,7 @@ export async function revertVolume(ctx: Context, p: { sr: string; snapshot: stri
     if (v.record.snap !== undefined) throw new Invalid_request(p.key, `${p.key} is a snapshot; only a writable volume can be reverted`);
     if (s.record.snap === undefined) throw new Invalid_request(p.snapshot, `${p.snapshot} is not a snapshot`);
     if (familyOf(s) !== familyOf(v)) throw new Invalid_request(p.snapshot, `${p.snapshot} is not a snapshot of ${p.key}`);
+    await ensureCloneable(sr, s.record.image);
     const image = `vol-${randomUUID()}`;
     const op = { op: "revert" as const, key: p.key, snapshot: p.snapshot, image, old: v.record.image, snapImage: s.record.image, snap: s.record.snap };
     const entry = await begin(sr, op);

@@ -12,6 +12,7 @@ import { withLock } from "./locks.js";
 import { toWireVolume } from "./record.js";
 import { recoverOwn } from "./recovery.js";
 import { measureUsage } from "./usage.js";
+import { ensureCloneable } from "./depth.js";
 import { familyOf, openSr, volumeOf, writeVolume } from "./volumes.js";
 
 const now = () => new Date().toISOString();
@@ -61,6 +62,7 @@ export function cloneVolume(ctx: Context, p: { sr: string; key: string }): Promi
     // with clone v2 it stays in the trash snapshot namespace for as long as the clone needs it.
     const hidden = source.record.snap === undefined;
     const parentSnap = source.record.snap ?? `clone-${newKey}`;
+    await ensureCloneable(sr, source.record.image);
     const entry = await begin(sr, { op: "clone", key: p.key, newKey, image, parent: source.record.image, parentSnap, hidden });
     if (hidden) {
       await snapCreate(sr.ref, sr.log, source.record.image, parentSnap);

@@ -12,6 +12,7 @@ import { withLock } from "./locks.js";
 import { purgeNamespace } from "./purge.js";
 import { toWireVolume } from "./record.js";
 import { formatSrRef, srRefOf } from "./sr-ref.js";
+import { startWorker, stopWorker } from "../gc/control.js";
 import { clusterStat } from "./stat.js";
 import { recoverStale } from "./recovery.js";
 import { usageOf } from "./usage.js";
@@ -59,12 +60,15 @@ export async function attachSr(ctx: Context, p: { configuration: Record<string, 
   const { config } = state;
   if (state.ops.size > 0) await recoverStale(sr, state);
   if (c.sr_uuid && c.sr_uuid !== config.uuid) throw new Invalid_request(c.sr_uuid, `namespace ${sr.ref.namespace} holds SR ${config.uuid}, not ${c.sr_uuid}`);
-  return formatSrRef(sr.ref);
+  const ref = formatSrRef(sr.ref);
+  startWorker(sr.ref, ref, ctx.log);
+  return ref;
 }
 
-// Nothing is held per host, so detaching is only a check of the sr string.
+// Nothing but this host's GC worker is held per host.
 export async function detachSr(ctx: Context, p: { sr: string }): Promise<null> {
-  openSr(ctx, p.sr);
+  const sr = openSr(ctx, p.sr);
+  stopWorker(sr.ref, ctx.log);
   return null;
 }
 
@@ -119,6 +123,7 @@ export async function destroySr(ctx: Context, p: { sr: string }): Promise<null> 
     if (state.volumes.size > 0) throw srNotEmpty(state.volumes.size);
     await purgeNamespace(sr);
   });
+  stopWorker(sr.ref, ctx.log);
   await objectRemove(sr.ref, sr.log, META_OBJECT);
   await namespaceRemove(sr.ref, sr.log);
   return null;

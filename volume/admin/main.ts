@@ -1,0 +1,134 @@
+// ceph-rbd-admin: what `xe` cannot do. Human output by default, --json for scripts.
+//   gc status | gc run | gc worker    the SR's garbage collector
+//   fsck [--repair]                   the SR's metadata against the pool
+// The SR is named by its `sr` string, or by its device-config (as `xe pbd-param-get` shows it).
+import yargs, { type Argv } from "yargs";
+import { taskList } from "../../plugins/ceph/mon.js";
+import { createLogger, type Logger } from "../../plugins/log.js";
+import { isSmapiError } from "../../plugins/wire/errors.js";
+import { look } from "../gc/pass.js";
+import { applyOptions, lockedPass, runWorker, STATUS_KEY, type StatusRecord } from "../gc/worker.js";
+import { readEntries, type Sr } from "../meta/store.js";
+import { parseDeviceConfig } from "../services/config.js";
+import { parseSrRef, srRefOf } from "../services/sr-ref.js";
+import { fsck } from "./fsck.js";
+import { watchTasks } from "./progress.js";
+
+const SR_OPTIONS = {
+  sr: { type: "string", describe: "the SR's sr string (as SR.attach returns it)" },
+  pool: { type: "string", describe: "device-config pool" },
+  "sr-uuid": { type: "string", describe: "device-config sr_uuid" },
+  namespace: { type: "string", describe: "device-config namespace (default sr-<sr-uuid>)" },
+  conf: { type: "string", describe: "device-config conf" },
+  user: { type: "string", describe: "device-config user" },
+  keyring: { type: "string", describe: "device-config keyring" },
+  monhost: { type: "string", describe: "device-config monhost" },
+  json: { type: "boolean", default: false, describe: "machine-readable output" },
+} as const;
+
+type SrArgs = { sr?: string; pool?: string; "sr-uuid"?: string; namespace?: string; conf?: string; user?: string; keyring?: string; monhost?: string };
+
+function srOf(a: SrArgs, log: Logger): Sr {
+  if (a.sr) return { ref: parseSrRef(a.sr), log };
+  const raw: Record<string, string> = {};
+  for (const [opt, key] of [["pool", "pool"], ["sr-uuid", "sr_uuid"], ["namespace", "namespace"], ["conf", "conf"], ["user", "user"], ["keyring", "keyring"], ["monhost", "monhost"]] as const) {
+    const v = a[opt];
+    if (v !== undefined) raw[key] = v;
+  }
+  const c = parseDeviceConfig(raw);
+  const namespace = c.namespace ?? (c.sr_uuid ? `sr-${c.sr_uuid}` : undefined);
+  if (!namespace) throw new Error("name the SR: --sr, or --pool with --sr-uuid (or --namespace)");
+  return { ref: srRefOf(c, namespace), log };
+}
+
+const print = (json: boolean, value: unknown, human: () => string) => process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
+
+async function gcStatus(sr: Sr, json: boolean): Promise<void> {
+  const entries = await readEntries(sr);
+  if (!entries) throw new Error(`no SR in ${sr.ref.pool}/${sr.ref.namespace}`);
+  const last = entries.get(STATUS_KEY);
+  const status = last ? (JSON.parse(last) as StatusRecord) : undefined;
+  const [plan, tasks] = await Promise.all([look(sr), taskList(sr.ref.cluster, sr.log).catch(() => [])]);
+  const mine = tasks.filter((t) => t.refs.pool_name === sr.ref.pool && t.refs.pool_namespace === sr.ref.namespace);
+  const report = { last: status, tombstones: plan.tombstones, pending: plan.actions, waiting: plan.waiting, tasks: mine };
+  print(json, report, () =>
+    [
+      `SR ${sr.ref.pool}/${sr.ref.namespace}`,
+      status ? `last pass: ${status.at} on ${status.host} (pid ${status.pid}), ${status.ms} ms, ${status.done.length} done, ${status.failed.length} failed${status.paused ? `, heavy work paused: ${status.paused}` : ""}` : "last pass: never",
+      `tombstones: ${plan.tombstones}`,
+      `pending (${plan.actions.length}):`,
+      ...plan.actions.map((a) => `  ${a.kind} ${"image" in a ? a.image : "entry" in a ? a.entry : a.name}${"reason" in a ? ` (${a.reason})` : ""}${"bytes" in a ? ` (${a.bytes} bytes provisioned)` : ""}`),
+      `waiting (${plan.waiting.length}):`,
+      ...plan.waiting.map((w) => `  ${w.item}: ${w.why}`),
+      `mgr tasks (${mine.length}):`,
+      ...mine.map((t) => `  ${t.message}${t.in_progress ? ` ${Math.round((t.progress ?? 0) * 100)}%` : " (queued)"}${t.retry_message ? ` retrying: ${t.retry_message}` : ""}`),
+    ].join("\n"),
+  );
+}
+
+async function gcRun(sr: Sr, json: boolean, wait: boolean): Promise<void> {
+  const report = await lockedPass(sr, applyOptions(), true);
+  if (!report) throw new Error("another GC pass holds the SR");
+  if (wait) await watchTasks(sr, json);
+  print(json, { done: report.done, failed: report.failed, waiting: report.plan.waiting, paused: report.paused }, () =>
+    [
+      ...report.done.map((d) => `done: ${d}`),
+      ...report.failed.map((f) => `failed: ${f}`),
+      ...report.plan.waiting.map((w) => `waiting: ${w.item}: ${w.why}`),
+      ...(report.paused ? [`paused: ${report.paused}`] : []),
+      report.done.length + report.failed.length === 0 ? "nothing to do" : "",
+    ]
+      .filter(Boolean)
+      .join("\n"),
+  );
+  if (report.failed.length > 0) process.exitCode = 1;
+}
+
+async function runFsck(sr: Sr, json: boolean, repair: boolean): Promise<void> {
+  const findings = await fsck(sr, repair);
+  print(json, { clean: findings.length === 0, findings }, () =>
+    findings.length === 0
+      ? `SR ${sr.ref.pool}/${sr.ref.namespace}: clean`
+      : findings.map((f) => `${f.kind}: ${f.item}: ${f.detail}${f.repaired === true ? " [repaired]" : f.repaired === false ? " [NOT repaired]" : f.repairable ? " [repairable with --repair]" : ""}`).join("\n"),
+  );
+  if (findings.some((f) => f.repaired !== true)) process.exitCode = 1;
+}
+
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  process.env.CEPH_RBD_LOG_STDERR ??= "warning";
+  const log = createLogger("ceph-rbd-admin");
+  const withSr = <T>(y: Argv<T>) => y.options(SR_OPTIONS);
+  try {
+    await yargs([...argv])
+      .scriptName("ceph-rbd-admin")
+      .command("gc", "the SR's garbage collector", (y) =>
+        y
+          .command("status", "what the GC holds, plans, waits for, and the mgr tasks in progress", withSr, (a) => gcStatus(srOf(a, log), a.json))
+          .command(
+            "run",
+            "run one GC pass now (waits for a pass under way elsewhere)",
+            (y2) => withSr(y2).option("wait", { type: "boolean", default: true, describe: "follow queued mgr tasks to the end" }),
+            (a) => gcRun(srOf(a, log), a.json, a.wait),
+          )
+          .command("worker", false, withSr, (a) => runWorker(srOf(a, log), log))
+          .demandCommand(1),
+      )
+      .command(
+        "fsck",
+        "check the SR's metadata against the pool",
+        (y) => withSr(y).option("repair", { type: "boolean", default: false, describe: "fix what can be fixed safely" }),
+        (a) => runFsck(srOf(a, log), a.json, a.repair),
+      )
+      .demandCommand(1)
+      .strict()
+      .help()
+      .version(false)
+      .parseAsync();
+  } catch (e) {
+    process.exitCode = 1;
+    const detail = isSmapiError(e) ? `${e.params.join(": ")}` : (e as Error).message;
+    process.stderr.write(`ceph-rbd-admin: ${detail}\n`);
+  } finally {
+    log.flush();
+  }
+}

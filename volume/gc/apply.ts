@@ -1,0 +1,69 @@
+// Carrying out one GC action. Heavy work (flatten, trash purge) goes to the mgr rbd_support
+// task queue, which persists it in RADOS, retries it and runs one task at a time cluster-wide;
+// where that module is missing, the GC does it itself, one at a time, within a deadline.
+import { CephError } from "../../plugins/ceph/errors.js";
+import { taskAddFlatten, taskAddTrashRemove } from "../../plugins/ceph/mon.js";
+import { imageFlatten, imageResize, snapRemove, trashMove, trashRemove } from "../../plugins/ceph/rbd.js";
+import { ignoreMissing } from "../journal/recover.js";
+import { crashPoint } from "../journal/crash.js";
+import { K } from "../meta/layout.js";
+import { drop, type Sr } from "../meta/store.js";
+import type { Action } from "./plan.js";
+
+export interface ApplyOptions {
+  // Set once the mgr answered that it has no rbd_support module: fall back for this process.
+  mgr: boolean;
+  readonly flattenDeadlineMs: number;
+}
+
+const handOff = async (opts: ApplyOptions, viaMgr: () => Promise<void>, locally: () => Promise<void>): Promise<"mgr" | "local"> => {
+  if (opts.mgr) {
+    try {
+      await viaMgr();
+      return "mgr";
+    } catch (e) {
+      if (!(e instanceof CephError && e.kind === "unsupported")) throw e;
+      opts.mgr = false;
+    }
+  }
+  await locally();
+  return "local";
+};
+
+export async function applyAction(sr: Sr, a: Action, opts: ApplyOptions): Promise<string> {
+  crashPoint(`gc:${a.kind}`);
+  switch (a.kind) {
+    case "reclaim":
+      // The tombstone's head shrinks to nothing; its snapshots keep their data. Nothing is copied.
+      await imageResize(sr.ref, sr.log, a.image, 0, true);
+      return `reclaimed the head of ${a.image}`;
+    case "snap-remove":
+      await ignoreMissing(snapRemove(sr.ref, sr.log, a.image, a.snap));
+      return `removed snapshot ${a.image}@${a.snap}`;
+    case "trash-move":
+      await ignoreMissing(trashMove(sr.ref, sr.log, a.image));
+      crashPoint("gc:trash-moved");
+      await drop(sr, K.tomb(a.image));
+      return `moved tombstone ${a.image} to the trash`;
+    case "flatten": {
+      const how = await handOff(
+        opts,
+        () => taskAddFlatten(sr.ref, sr.log, a.image),
+        // Flattened already (by an earlier pass that died, or by the mgr): done.
+        () => ignoreMissing(imageFlatten(sr.ref, sr.log, a.image, opts.flattenDeadlineMs)),
+      );
+      return how === "mgr" ? `queued flatten of ${a.image} (${a.reason})` : `flattened ${a.image} (${a.reason})`;
+    }
+    case "trash-purge": {
+      const how = await handOff(
+        opts,
+        () => taskAddTrashRemove(sr.ref, sr.log, a.id),
+        () => ignoreMissing(trashRemove(sr.ref, sr.log, a.id)),
+      );
+      return how === "mgr" ? `queued purge of ${a.name}` : `purged ${a.name}`;
+    }
+    case "drop-entry":
+      await drop(sr, a.entry);
+      return `dropped ${a.entry}`;
+  }
+}

@@ -1,0 +1,57 @@
+// Starting and stopping this host's GC worker for an SR (SR.attach starts it, SR.detach stops
+// it). The worker is the admin command's `gc worker`, detached from the verb's process; a pid
+// file per SR under the run directory finds it again. CEPH_RBD_GC=off disables the start.
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { Logger } from "../../plugins/log.js";
+import type { SrRef } from "../services/sr-ref.js";
+
+const runDir = () => process.env.CEPH_RBD_RUN_DIR ?? "/run/ceph-rbd";
+const pidFile = (ref: SrRef) => join(runDir(), `gc-${createHash("sha256").update(`${ref.pool}/${ref.namespace}`).digest("hex").slice(0, 16)}.pid`);
+
+// The admin bundle sits beside the plugin bundles (plugins/lib/, or the package's libexec).
+declare const __dirname: string | undefined;
+const adminBundle = () => join(typeof __dirname === "string" ? __dirname : dirname(process.argv[1] ?? "."), "admin.cjs");
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("worker");
+  } catch {
+    return false;
+  }
+};
+
+const runningPid = (ref: SrRef): number | undefined => {
+  try {
+    const pid = Number(readFileSync(pidFile(ref), "utf8").trim());
+    return Number.isInteger(pid) && alive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+export function startWorker(ref: SrRef, sr: string, log: Logger): void {
+  if (process.env.CEPH_RBD_GC === "off" || runningPid(ref) !== undefined) return;
+  try {
+    mkdirSync(runDir(), { recursive: true });
+    const child = spawn(process.execPath, [adminBundle(), "gc", "worker", "--sr", sr], { detached: true, stdio: "ignore" });
+    child.unref();
+    if (child.pid) writeFileSync(pidFile(ref), `${child.pid}\n`);
+    log.info(`started the gc worker (pid ${child.pid}) for ${ref.pool}/${ref.namespace}`);
+  } catch (e) {
+    // The SR works without its GC; garbage waits for the next attach or an admin's `gc run`.
+    log.warning(`could not start the gc worker: ${(e as Error).message}`);
+  }
+}
+
+export function stopWorker(ref: SrRef, log: Logger): void {
+  const pid = runningPid(ref);
+  if (pid !== undefined) {
+    process.kill(pid, "SIGTERM");
+    log.info(`stopped the gc worker (pid ${pid}) for ${ref.pool}/${ref.namespace}`);
+  }
+  rmSync(pidFile(ref), { force: true });
+}

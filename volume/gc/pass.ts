@@ -1,0 +1,56 @@
+// One GC pass over an SR: look, plan, act. Safe to run from any host at any time (the worker
+// holds the SR's "gc" lock so that only one runs per SR); every action is idempotent.
+import { clusterHealth } from "../../plugins/ceph/mon.js";
+import type { Health as CephHealth } from "../../plugins/ceph/outputs.js";
+import { imageLongList, trashList } from "../../plugins/ceph/rbd.js";
+import { readSr, type Sr } from "../meta/store.js";
+import { recoverStale } from "../services/recovery.js";
+import { healthOf } from "../services/stat.js";
+import { applyAction, type ApplyOptions } from "./apply.js";
+import { limits } from "./limits.js";
+import { HEAVY, imageFacts, makePlan, type Plan } from "./plan.js";
+
+
+export async function look(sr: Sr): Promise<Plan> {
+  const [state, list, trash] = await Promise.all([readSr(sr), imageLongList(sr.ref, sr.log), trashList(sr.ref, sr.log)]);
+  return makePlan(state, imageFacts(list), trash, limits());
+}
+
+export interface PassReport {
+  readonly plan: Plan;
+  readonly done: string[];
+  readonly failed: string[];
+  readonly paused?: string;
+  readonly recovered: number;
+}
+
+// Slow requests are not data loss, but heavy work would make them worse.
+const SLOW = /SLOW_OPS|REQUEST_SLOW|OSD_SLOW/;
+
+// Why heavy work (flatten, purge) must wait, if it must.
+export function pauseReason(h: CephHealth): string | undefined {
+  const [status, reason] = healthOf(h);
+  const slow = Object.keys(h.checks).filter((c) => SLOW.test(c));
+  if (status !== "Healthy") return `cluster not healthy: ${reason}`;
+  if (slow.length > 0) return `slow requests on the cluster: ${slow.join(", ")}`;
+  return undefined;
+}
+
+export async function runPass(sr: Sr, opts: ApplyOptions): Promise<PassReport> {
+  const recovered = await recoverStale(sr, await readSr(sr));
+  const plan = await look(sr);
+  const paused = plan.actions.some((a) => HEAVY.has(a.kind)) ? pauseReason(await clusterHealth(sr.ref.cluster, sr.log)) : undefined;
+  const done: string[] = [];
+  const failed: string[] = [];
+  for (const action of plan.actions) {
+    if (paused && HEAVY.has(action.kind)) continue;
+    try {
+      done.push(await applyAction(sr, action, opts));
+    } catch (e) {
+      failed.push(`${action.kind} ${"image" in action ? action.image : "entry" in action ? action.entry : action.name}: ${(e as Error).message}`);
+    }
+  }
+  for (const d of done) sr.log.info(`gc: ${d}`);
+  for (const f of failed) sr.log.warning(`gc: ${f}`);
+  return { plan, done, failed, recovered, ...(paused ? { paused } : {}) };
+}

@@ -1,0 +1,139 @@
+// What the GC should do about an SR, decided from what it sees and nothing else (pure), so
+// that the rules can be read and tested in one place. The worker applies a plan one action at
+// a time; every action is idempotent, so a plan made from a stale view is still safe.
+//
+// What the GC owns:
+//  - tombstones (`tomb:<image>`): destroyed heads kept because snapshots live on them. Their head
+//    data is garbage at once: it is reclaimed by shrinking the head to zero, which keeps the
+//    snapshots' data and copies nothing. Once no volume record references any snapshot of a
+//    tombstone, the tombstone itself goes to the RBD trash.
+//  - user snapshots that no record references (left by a crash, or by a destroyed snapshot
+//    volume sharing nothing): removed (with clone v2, into the trash namespace if a clone reads them).
+//  - orphaned clones: images whose parent is dead (a tombstone or in the trash) through a
+//    snapshot no volume references. Flattened in the background, so the parent can be purged.
+//  - clone chains deeper than the soft limit: flattened too (krbd cannot map beyond 16 levels).
+//  - the namespace's RBD trash: purged once no clone reads an entry.
+//  - housekeeping: dangling omap entries, old `gone:` marks, journal entries left by dead processes.
+import type { LongList } from "../../plugins/ceph/outputs.js";
+import { K, type SrState } from "../meta/layout.js";
+import type { Limits } from "./limits.js";
+
+
+export interface ImageFacts {
+  readonly id?: string | undefined;
+  readonly size: number;
+  readonly parent?: { readonly image: string; readonly snapshot: string } | undefined;
+  readonly snaps: readonly string[];
+}
+
+export interface TrashEntry {
+  readonly id: string;
+  readonly name: string;
+}
+
+export type Action =
+  | { kind: "reclaim"; image: string; bytes: number }
+  | { kind: "snap-remove"; image: string; snap: string }
+  | { kind: "trash-move"; image: string }
+  | { kind: "flatten"; image: string; reason: string }
+  | { kind: "trash-purge"; id: string; name: string }
+  | { kind: "drop-entry"; entry: string };
+
+export interface Waiting {
+  readonly item: string;
+  readonly why: string;
+}
+
+export interface Plan {
+  readonly actions: readonly Action[];
+  readonly waiting: readonly Waiting[];
+  readonly tombstones: number;
+  readonly depth: ReadonlyMap<string, number>;
+}
+
+export const HEAVY: ReadonlySet<Action["kind"]> = new Set(["flatten", "trash-purge"]);
+
+export function imageFacts(list: LongList): Map<string, ImageFacts> {
+  const out = new Map<string, { id?: string; size: number; parent?: { image: string; snapshot: string }; snaps: string[] }>();
+  for (const row of list) {
+    const f = out.get(row.image) ?? { size: 0, snaps: [] };
+    if (row.snapshot === undefined) {
+      f.size = row.size;
+      if (row.id) f.id = row.id;
+      if (row.parent) f.parent = { image: row.parent.image, snapshot: row.parent.snapshot };
+    } else f.snaps.push(row.snapshot);
+    out.set(row.image, f);
+  }
+  return out;
+}
+
+export function makePlan(state: SrState, images: ReadonlyMap<string, ImageFacts>, trash: readonly TrashEntry[], limits: Limits, now = Date.now()): Plan {
+  const actions: Action[] = [];
+  const waiting: Waiting[] = [];
+  const records = [...state.volumes.values()].map((v) => v.record);
+  const referenced = new Set(records.filter((r) => r.snap !== undefined).map((r) => `${r.image}@${r.snap}`));
+  const heads = new Set(records.filter((r) => r.snap === undefined).map((r) => r.image));
+  // Names an unfinished operation may still be working on: hands off.
+  const busy = new Set<string>();
+  for (const text of state.ops.values()) for (const m of text.matchAll(/vol-[0-9a-f-]{36}|[0-9a-f-]{36}/g)) busy.add(m[0]);
+  const trashed = new Set(trash.map((t) => t.name));
+  const dead = (image: string) => state.tombstones.has(image) || trashed.has(image) || (!images.has(image) && !heads.has(image));
+
+  const depth = new Map<string, number>();
+  const depthOf = (image: string, seen = new Set<string>()): number => {
+    const known = depth.get(image);
+    if (known !== undefined) return known;
+    const parent = images.get(image)?.parent;
+    const d = parent && !seen.has(parent.image) ? 1 + depthOf(parent.image, new Set([...seen, image])) : 0;
+    depth.set(image, d);
+    return d;
+  };
+  for (const image of images.keys()) depthOf(image);
+
+  for (const [image, f] of images) {
+    if (busy.has(image)) {
+      waiting.push({ item: image, why: "an operation on it is under way" });
+      continue;
+    }
+    const tomb = state.tombstones.has(image);
+    if (tomb && f.size > 0) actions.push({ kind: "reclaim", image, bytes: f.size });
+    for (const snap of f.snaps) {
+      if (!referenced.has(`${image}@${snap}`) && !busy.has(snap) && !busy.has(snap.replace(/^clone-/, ""))) actions.push({ kind: "snap-remove", image, snap });
+    }
+    const liveSnaps = f.snaps.filter((s) => referenced.has(`${image}@${s}`));
+    if (tomb && liveSnaps.length > 0) waiting.push({ item: image, why: `tombstone kept for ${liveSnaps.length} snapshot(s) still in use` });
+    if (tomb && liveSnaps.length === 0) {
+      actions.push({ kind: "trash-move", image });
+      continue;
+    }
+    if (!tomb && !heads.has(image) && !f.snaps.some((s) => referenced.has(`${image}@${s}`))) {
+      waiting.push({ item: image, why: "image not referenced by the SR's metadata (see fsck)" });
+    }
+    const parent = f.parent;
+    if (parent && dead(parent.image) && !referenced.has(`${parent.image}@${parent.snapshot}`)) {
+      actions.push({ kind: "flatten", image, reason: `its parent ${parent.image} is destroyed` });
+    } else if (parent && (depth.get(image) ?? 0) >= limits.softDepth) {
+      actions.push({ kind: "flatten", image, reason: `clone depth ${depth.get(image)} reaches the soft limit ${limits.softDepth}` });
+    }
+  }
+  // Tombstones whose image is gone (trashed already): only the entry is left.
+  for (const image of state.tombstones.keys()) if (!images.has(image) && !busy.has(image)) actions.push({ kind: "drop-entry", entry: K.tomb(image) });
+
+  const readers = new Map<string, string[]>();
+  for (const [image, f] of images) if (f.parent) readers.set(f.parent.image, [...(readers.get(f.parent.image) ?? []), image]);
+  for (const t of trash) {
+    const children = readers.get(t.name) ?? [];
+    if (children.length === 0) actions.push({ kind: "trash-purge", id: t.id, name: t.name });
+    else waiting.push({ item: t.name, why: `in the trash, read by ${children.length} clone(s) until they are flattened` });
+  }
+
+  for (const entry of state.strays) {
+    const key = /^[a-z]+:([0-9a-f-]{36})/.exec(entry)?.[1];
+    if (!key || !busy.has(key)) actions.push({ kind: "drop-entry", entry });
+  }
+  for (const [key, since] of state.gone) {
+    const when = Date.parse(since);
+    if (Number.isFinite(when) && now - when > limits.goneDays * 86_400_000) actions.push({ kind: "drop-entry", entry: K.gone(key) });
+  }
+  return { actions, waiting, tombstones: state.tombstones.size, depth };
+}

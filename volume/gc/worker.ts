@@ -1,0 +1,110 @@
+// The GC worker of one SR: a long-running process on every host that attached the SR. Passes
+// are serialised pool-wide by the SR's "gc" lock (with a lease, so a host that dies mid-pass
+// blocks the others for at most the lease): whichever host's worker finds the lock free runs
+// the next pass. It records what it did in the SR's omap (`gc:status`), which any host can read.
+import { appendFileSync } from "node:fs";
+import { hostname } from "node:os";
+import type { Logger } from "../../plugins/log.js";
+import { Busy } from "../../plugins/wire/errors.js";
+import { put, readEntries, type Sr } from "../meta/store.js";
+import { withLock } from "../services/locks.js";
+import type { ApplyOptions } from "./apply.js";
+import { runPass, type PassReport } from "./pass.js";
+
+export const STATUS_KEY = "gc:status";
+
+// Test instrumentation, like CEPH_RBD_CRASH_AT: a file where each pass notes its start and end,
+// so a test can prove that passes never overlap. Unset in production.
+const trace = (line: string) => {
+  const file = process.env.CEPH_RBD_GC_TRACE;
+  if (file) appendFileSync(file, `${line}\n`);
+};
+
+const envSeconds = (name: string, fallback: number) => {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+};
+
+export const gcTimes = () => {
+  const flattenDeadline = envSeconds("CEPH_RBD_GC_FLATTEN_DEADLINE", 600);
+  return { interval: envSeconds("CEPH_RBD_GC_INTERVAL", 30), flattenDeadlineMs: flattenDeadline * 1000, lease: flattenDeadline + 120 };
+};
+
+// CEPH_RBD_GC_MGR=off makes the GC do heavy work itself, as where the mgr module is missing.
+export const applyOptions = (): ApplyOptions => ({ mgr: process.env.CEPH_RBD_GC_MGR !== "off", flattenDeadlineMs: gcTimes().flattenDeadlineMs });
+
+export interface StatusRecord {
+  host: string;
+  pid: number;
+  at: string;
+  ms: number;
+  done: string[];
+  failed: string[];
+  waiting: Array<{ item: string; why: string }>;
+  paused?: string;
+  tombstones: number;
+  recovered: number;
+}
+
+// One pass under the SR's gc lock; undefined when another pass holds it and `wait` is false.
+export async function lockedPass(sr: Sr, opts: ApplyOptions, wait: boolean): Promise<PassReport | undefined> {
+  try {
+    return await withLock(
+      sr,
+      "gc",
+      async () => {
+        const started = Date.now();
+        trace(`start ${process.pid} ${started}`);
+        const report = await runPass(sr, opts);
+        trace(`end ${process.pid} ${Date.now()}`);
+        const status: StatusRecord = {
+          host: hostname(),
+          pid: process.pid,
+          at: new Date().toISOString(),
+          ms: Date.now() - started,
+          done: report.done,
+          failed: report.failed,
+          waiting: [...report.plan.waiting],
+          tombstones: report.plan.tombstones,
+          recovered: report.recovered,
+          ...(report.paused ? { paused: report.paused } : {}),
+        };
+        await put(sr, STATUS_KEY, JSON.stringify(status));
+        return report;
+      },
+      { wait, lease: gcTimes().lease },
+    );
+  } catch (e) {
+    if (e instanceof Busy && !wait) return undefined;
+    throw e;
+  }
+}
+
+export async function runWorker(sr: Sr, log: Logger): Promise<void> {
+  const opts = applyOptions();
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  const stop = () => {
+    stopping = true;
+    wake?.();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  log.info(`gc worker for ${sr.ref.pool}/${sr.ref.namespace} started`);
+  while (!stopping) {
+    try {
+      // The SR was destroyed: nothing left to collect.
+      if (!(await readEntries(sr))) break;
+      await lockedPass(sr, opts, false);
+    } catch (e) {
+      log.warning(`gc pass failed: ${(e as Error).message}`);
+    }
+    log.flush();
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      setTimeout(resolve, gcTimes().interval * 1000);
+    });
+  }
+  log.info(`gc worker for ${sr.ref.pool}/${sr.ref.namespace} stopped`);
+  log.flush();
+}
