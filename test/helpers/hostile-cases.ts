@@ -398,7 +398,6 @@ export function hostileCases(ctx: HostileContext): HostileSet {
         srUrl(ourPool, ourNs, { conf: "etc/ceph/ceph.conf", user: "admin" }),
         srUrl(ourPool, ourNs, { conf: ctx.conf, user: `$(touch ${ctx.canary})` }),
         srUrl(ourPool, ourNs, { conf: ctx.conf, user: "" }),
-        srUrl(ourPool, ourNs, { conf: ctx.conf }),
         srUrl(ourPool, ourNs, { conf: ctx.conf, user: "admin", datapath: "bogus" }),
         srUrl(ourPool, ourNs, { conf: ctx.conf, user: "admin", keyring: "../../etc/passwd" }),
         srUrl(ourPool, ourNs, { conf: ctx.conf, user: "admin", monhost: "a;b" }),
@@ -554,7 +553,8 @@ export function hostileCases(ctx: HostileContext): HostileSet {
       const withCfg = (c: Record<string, unknown>) => ({ ...base(), configuration: c });
       const unknownKeys = ["bogus", "Pool", "pool ", `$(touch ${ctx.canary})`, "", "sr-uuid", "physical_size", "../../etc/passwd", "keyring_secret"];
       for (const k of rng.take("unknown config key", unknownKeys, 3, full)) add("unknown config key", json(withCfg({ ...cfg(), [k]: "x" })), P);
-      if (full || rng.chance(0.5)) add("unknown config key", withRaw(base(), "configuration", `${JSON.stringify(cfg()).slice(0, -1)},"__proto__":"x"}`), P);
+      // JSON.parse makes "__proto__" an own key like any other: it is just as unknown.
+      add("unknown config key", withRaw(base(), "configuration", `${JSON.stringify(cfg()).slice(0, -1)},"__proto__":"x"}`), P);
       const keys = ["pool", "conf", "user", "namespace", "keyring", "monhost", "sr_uuid", "image_features", "datapath"];
       const wrongValues: unknown[] = [42, null, true, {}, [], 1.5, ["x"]];
       for (const k of rng.take("config value type key", keys, 3, full)) {

@@ -6,6 +6,10 @@ import { join } from "node:path";
 export const ROOT = join(import.meta.dirname, "../..");
 export const VOLUME_DIR = join(ROOT, "plugins/volume/org.xen.xapi.storage.ceph-rbd");
 export const DATAPATH_DIR = (scheme: string) => join(ROOT, "plugins/datapath", scheme);
+export const ADMIN = join(ROOT, "plugins/bin/ceph-rbd-admin");
+
+// The admin command, human or --json; its exit code and output.
+export const runAdmin = (args: string[], env?: Record<string, string>): Promise<VerbRun> => runExecutable(ADMIN, "", args, env);
 
 export interface VerbRun {
   code: number | null;
@@ -18,7 +22,8 @@ export interface VerbRun {
 export function runExecutable(path: string, stdin: string, args: string[] = ["--json"], env: Record<string, string> = {}): Promise<VerbRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(path, args, {
-      env: { ...process.env, CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_LOG_STDERR: "debug", ...env },
+      // The GC worker is started by its own tests only: elsewhere it would race the assertions.
+      env: { ...process.env, CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_LOG_STDERR: "debug", CEPH_RBD_GC: "off", ...env },
       cwd: "/",
     });
     let stdout = "";

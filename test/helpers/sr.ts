@@ -27,7 +27,7 @@ export async function makeSr(extra: Record<string, string> = {}): Promise<TestSr
     description: "created by the test suite",
   });
   const sr = await call<string>("SR.attach", { configuration: config });
-  return { uuid, sr, config, pool, conf, namespace: config.namespace ?? "" };
+  return { uuid, sr, config, pool: config.pool ?? pool, conf, namespace: config.namespace ?? "" };
 }
 
 export interface WireVolume {

@@ -27,7 +27,9 @@ const envSeconds = (name: string, fallback: number) => {
 
 export const gcTimes = () => {
   const flattenDeadline = envSeconds("CEPH_RBD_GC_FLATTEN_DEADLINE", 600);
-  return { interval: envSeconds("CEPH_RBD_GC_INTERVAL", 30), flattenDeadlineMs: flattenDeadline * 1000, lease: flattenDeadline + 120 };
+  // A pass may hold the SR's gc lock through one local flatten, and a little more.
+  const lease = envSeconds("CEPH_RBD_GC_LEASE", flattenDeadline + 60);
+  return { interval: envSeconds("CEPH_RBD_GC_INTERVAL", 30), flattenDeadlineMs: flattenDeadline * 1000, lease };
 };
 
 // CEPH_RBD_GC_MGR=off makes the GC do heavy work itself, as where the mgr module is missing.
@@ -101,8 +103,12 @@ export async function runWorker(sr: Sr, log: Logger): Promise<void> {
     }
     log.flush();
     await new Promise<void>((resolve) => {
-      wake = resolve;
-      setTimeout(resolve, gcTimes().interval * 1000);
+      const timer = setTimeout(resolve, gcTimes().interval * 1000);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (stopping) wake();
     });
   }
   log.info(`gc worker for ${sr.ref.pool}/${sr.ref.namespace} stopped`);

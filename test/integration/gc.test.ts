@@ -1,0 +1,187 @@
+// The background GC on a real cluster: reclaim, flatten, purge, depth limits, one pass at a
+// time pool-wide, resuming after a crash, and the worker's life with the SR.
+import { execFileSync, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { inspectSr, problemsOf } from "../helpers/inspect.js";
+import { checksum, writePattern } from "../helpers/rbd-data.js";
+import { ADMIN, call, fail, runAdmin, runVerb } from "../helpers/run-verb.js";
+import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
+
+const MiB = 1024 * 1024;
+const ceph = (...args: string[]) => execFileSync("ceph", ["--conf", inject("ceph").conf, ...args], { encoding: "utf8" });
+const rbd = (...args: string[]) => execFileSync("rbd", ["--conf", inject("ceph").conf, ...args], { encoding: "utf8" });
+const imageOf = (v: WireVolume) => /\/([^/?]+)\?/.exec(v.uri[0] ?? "")?.[1] ?? "";
+
+const gcRun = async (s: TestSr, env: Record<string, string> = {}) => {
+  const r = await runAdmin(["gc", "run", "--sr", s.sr, "--json"], env);
+  expect(r.code, r.stderr).toBe(0);
+  return r.json as { done: string[]; failed: string[]; waiting: unknown[] };
+};
+
+// Runs passes until the SR holds nothing but its volumes (or gives up).
+async function collect(s: TestSr, env: Record<string, string> = {}): Promise<void> {
+  for (let i = 0; i < 10; i++) {
+    await gcRun(s, env);
+    const v = inspectSr(s.pool, s.namespace);
+    const trash = JSON.parse(rbd("trash", "ls", "--all", "--format", "json", `${s.pool}/${s.namespace}`)) as unknown[];
+    if (v.tombs.size === 0 && trash.length === 0 && v.images.length === v.records.size - [...v.records.values()].filter((r) => r.snap).length) return;
+    await sleep(1500);
+  }
+  throw new Error(`the GC did not converge: ${JSON.stringify(inspectSr(s.pool, s.namespace), (_k, x) => (x instanceof Map || x instanceof Set ? [...x] : x))}`);
+}
+
+const hasParent = (s: TestSr, v: WireVolume) => "parent" in JSON.parse(rbd("info", "--format", "json", `${s.pool}/${s.namespace}/${imageOf(v)}`));
+
+async function diskWithSnapshot(s: TestSr, before: number, after: number, mib = 16) {
+  const v = await call<WireVolume>("Volume.create", { sr: s.sr, name: "d", description: "", size: mib * MiB, sharable: false });
+  writePattern(v.uri[0] ?? "", before, 0, mib * MiB);
+  const snap = await call<WireVolume>("Volume.snapshot", { sr: s.sr, key: v.key });
+  const sum = await checksum(snap.uri[0] ?? "");
+  writePattern(v.uri[0] ?? "", after, 0, mib * MiB);
+  return { v, snap, sum };
+}
+
+describe("reclaiming and purging", () => {
+  let s: TestSr;
+  beforeAll(async () => {
+    s = await makeSr();
+  });
+
+  it("reclaims a tombstone's head at once: the pool's usage drops, the snapshot keeps its data", async () => {
+    // A pool of its own, so that its usage moves only with this test.
+    const pool = `gc-${randomUUID().slice(0, 8)}`;
+    ceph("osd", "pool", "create", pool, "8", "8", "replicated");
+    rbd("pool", "init", pool);
+    const own = await makeSr({ pool });
+    const { v, snap, sum } = await diskWithSnapshot(own, 0x11, 0x22, 64);
+    await call("Volume.destroy", { sr: own.sr, key: v.key });
+    const stored = () => (JSON.parse(ceph("df", "--format", "json")).pools as Array<{ name: string; stats: { stored: number } }>).find((p) => p.name === pool)?.stats.stored ?? 0;
+    await sleep(2500);
+    const before = stored();
+    const r = await gcRun(own);
+    expect(r.done.join("\n")).toMatch(/reclaimed the head/);
+    let after = stored();
+    for (let i = 0; i < 20 && before - after < 48 * MiB; i++) {
+      await sleep(1000);
+      after = stored();
+    }
+    expect(before - after).toBeGreaterThanOrEqual(48 * MiB);
+    expect(await checksum(snap.uri[0] ?? "")).toBe(sum);
+    expect(problemsOf(inspectSr(own.pool, own.namespace))).toEqual([]);
+  });
+
+  it("after a native revert and the snapshot's destroy, flattens the orphaned head and purges its ancestors", async () => {
+    const { v, snap, sum } = await diskWithSnapshot(s, 0x31, 0x32);
+    await call("Volume.revert", { sr: s.sr, key: v.key, snapshot: snap.key });
+    await call("Volume.destroy", { sr: s.sr, key: snap.key });
+    const reverted = await call<WireVolume>("Volume.stat", { sr: s.sr, key: v.key });
+    expect(hasParent(s, reverted)).toBe(true);
+    await collect(s);
+    expect(hasParent(s, reverted)).toBe(false);
+    expect(await checksum(reverted.uri[0] ?? "")).toBe(sum);
+    expect(inspectSr(s.pool, s.namespace).images).toContain(imageOf(reverted));
+  });
+
+  it("after the XCP-ng 8.3 flow (destroy, clone the snapshot, destroy the snapshot), leaves no trace of the old disk", async () => {
+    const { v, snap, sum } = await diskWithSnapshot(s, 0x41, 0x42);
+    await call("Volume.destroy", { sr: s.sr, key: v.key });
+    const clone = await call<WireVolume>("Volume.clone", { sr: s.sr, key: snap.key });
+    await call("Volume.destroy", { sr: s.sr, key: snap.key });
+    await collect(s);
+    expect(hasParent(s, clone)).toBe(false);
+    expect(await checksum(clone.uri[0] ?? "")).toBe(sum);
+    expect(inspectSr(s.pool, s.namespace).images).not.toContain(imageOf(v));
+    const st = await runAdmin(["gc", "status", "--sr", s.sr, "--json"]);
+    expect(st.json).toMatchObject({ tombstones: 0, pending: [] });
+    const check = await runAdmin(["fsck", "--sr", s.sr, "--json"]);
+    expect(check.json).toMatchObject({ clean: true });
+  });
+});
+
+describe("clone depth", () => {
+  it("flattens chains past the soft limit, and refuses clones past the hard limit", async () => {
+    const s = await makeSr();
+    const chain: WireVolume[] = [await call<WireVolume>("Volume.create", { sr: s.sr, name: "base", description: "", size: 8 * MiB, sharable: false })];
+    writePattern(chain[0]?.uri[0] ?? "", 0x51, 0, 8 * MiB);
+    const sum = await checksum(chain[0]?.uri[0] ?? "");
+    for (let i = 0; i < 2; i++) chain.push(await call<WireVolume>("Volume.clone", { sr: s.sr, key: chain[chain.length - 1]?.key }));
+    const hard = { CEPH_RBD_GC_HARD_DEPTH: "2" };
+    const e = await fail("Volume.clone", { dbg: "t", sr: s.sr, key: chain[2]?.key }, hard);
+    expect(e.code).toBe("SR_BACKEND_FAILURE_109");
+    await gcRun(s, { CEPH_RBD_GC_SOFT_DEPTH: "2" });
+    for (let i = 0; i < 20 && hasParent(s, chain[2] as WireVolume); i++) await sleep(1000);
+    expect(hasParent(s, chain[2] as WireVolume)).toBe(false);
+    expect(hasParent(s, chain[1] as WireVolume)).toBe(true);
+    expect(await checksum(chain[2]?.uri[0] ?? "")).toBe(sum);
+    await call("Volume.clone", { sr: s.sr, key: chain[2]?.key }, hard);
+  });
+});
+
+describe("one pass at a time, and recovery", () => {
+  it("two workers (two hosts) and admin runs never run passes at once", async () => {
+    const s = await makeSr();
+    const trace = join(mkdtempSync(join(tmpdir(), "gc-trace-")), "passes");
+    const env = { ...process.env, CEPH_RBD_GC_TRACE: trace, CEPH_RBD_GC_INTERVAL: "0.3", CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_LOG_STDERR: "off" };
+    const workers = [0, 1].map(() => spawn(ADMIN, ["gc", "worker", "--sr", s.sr], { env, stdio: "ignore" }));
+    try {
+      for (let i = 0; i < 3; i++) {
+        const { v } = await diskWithSnapshot(s, 0x60 + i, 0x70 + i, 4);
+        await call("Volume.destroy", { sr: s.sr, key: v.key });
+        await Promise.all([runAdmin(["gc", "run", "--sr", s.sr, "--no-wait"], { CEPH_RBD_GC_TRACE: trace }), sleep(500)]);
+      }
+    } finally {
+      for (const w of workers) w.kill("SIGTERM");
+    }
+    await sleep(1000);
+    const events = readFileSync(trace, "utf8").trim().split("\n").map((l) => l.split(" "));
+    const passes = events.filter((e) => e[0] === "start").length;
+    expect(passes).toBeGreaterThanOrEqual(5);
+    expect(new Set(events.map((e) => e[1])).size).toBeGreaterThanOrEqual(2);
+    // In time order, every start follows the end of the pass before it.
+    const sorted = [...events].sort((a, b) => Number(a[2]) - Number(b[2]) || (a[0] === "end" ? -1 : 1));
+    let open = 0;
+    for (const [what] of sorted) {
+      open += what === "start" ? 1 : -1;
+      expect(open).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it("a GC killed mid-flatten (doing the work itself, without the mgr) resumes and finishes", async () => {
+    const s = await makeSr();
+    const { v, snap, sum } = await diskWithSnapshot(s, 0x81, 0x82, 128);
+    await call("Volume.revert", { sr: s.sr, key: v.key, snapshot: snap.key });
+    await call("Volume.destroy", { sr: s.sr, key: snap.key });
+    const env = { CEPH_RBD_GC_MGR: "off", CEPH_RBD_GC_LEASE: "2" };
+    const first = spawn(ADMIN, ["gc", "run", "--sr", s.sr], { env: { ...process.env, ...env, CEPH_RBD_LOG_SYSLOG: "off" }, stdio: "ignore" });
+    await sleep(2500);
+    first.kill("SIGKILL");
+    await sleep(2500);
+    await collect(s, env);
+    const now = await call<WireVolume>("Volume.stat", { sr: s.sr, key: v.key });
+    expect(hasParent(s, now)).toBe(false);
+    expect(await checksum(now.uri[0] ?? "")).toBe(sum);
+  });
+});
+
+describe("the worker's life", () => {
+  it("SR.attach starts one worker per host and SR.detach stops it", async () => {
+    const s = await makeSr();
+    const run = mkdtempSync(join(tmpdir(), "gc-run-"));
+    const env = { CEPH_RBD_GC: "on", CEPH_RBD_RUN_DIR: run };
+    await call("SR.attach", { configuration: s.config }, env);
+    await call("SR.attach", { configuration: s.config }, env);
+    const files = readdirSync(run);
+    expect(files).toHaveLength(1);
+    const pid = Number(readFileSync(join(run, files[0] ?? ""), "utf8"));
+    expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).toMatch(/gc\0worker/);
+    await call("SR.detach", { sr: s.sr }, env);
+    await sleep(1500);
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+    expect(readdirSync(run)).toEqual([]);
+  });
+});
