@@ -16,10 +16,16 @@ const validated = async (verb: Verb, params: unknown, ctx: Context): Promise<unk
   return output.data;
 };
 
+// JSON.parse keeps a "__proto__" key as data, but copying it into a record drops it silently,
+// past every strict check: refuse it outright.
+const hasProtoKey = (v: unknown): boolean =>
+  typeof v === "object" && v !== null && (Object.prototype.hasOwnProperty.call(v, "__proto__") || Object.values(v).some(hasProtoKey));
+
 export async function dispatch(verb: Verb, params: unknown, ctx: Context): Promise<Outcome> {
   if (typeof params !== "object" || params === null || Array.isArray(params)) {
     return { ok: false, error: toWireError(new Invalid_parameters("params must be one JSON object")) };
   }
+  if (hasProtoKey(params)) return { ok: false, error: toWireError(new Invalid_parameters("params: a field named __proto__ is not allowed")) };
   const server = new JSONRPCServer<Context>({ errorListener: () => undefined });
   server.mapErrorToJSONRPCErrorResponse = (id, error) => createJSONRPCErrorResponse(id, 1, "failed", toWireError(error));
   server.addMethod(verb.schema.name, (p, c) => validated(verb, p, c));

@@ -23,10 +23,15 @@ export const CONFIG_KEYS: Record<string, string> = {
   datapath: `preferred datapath, listed first in each volume's URIs: ${SCHEMES.join(" or ")} (default rbd)`,
 };
 
-// Names the Ceph tools take as single arguments: no separators, no control characters.
+// Names the Ceph tools take as single arguments: no separators, no control characters, and no
+// leading '-', which the tools would read as an option.
 const cephName = z
   .string()
-  .check(z.minLength(1), z.maxLength(128), z.regex(/^[^/@\s\u0000-\u001f\u007f]+$/, "must not contain '/', '@', spaces or control characters"));
+  .check(
+    z.minLength(1),
+    z.maxLength(128),
+    z.regex(/^[^-/@\s\u0000-\u001f\u007f][^/@\s\u0000-\u001f\u007f]*$/, "must not start with '-' nor contain '/', '@', spaces or control characters"),
+  );
 const path = z.string().check(z.regex(/^\/[^\u0000-\u001f\u007f]*$/, "must be an absolute path"));
 
 const features = z.pipe(
@@ -47,10 +52,10 @@ const DeviceConfig = z.strictObject({
   conf: z._default(path, "/etc/ceph/ceph.conf"),
   user: z.pipe(
     z.pipe(z.string(), z.transform((u) => u.replace(/^client\./, ""))),
-    z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be a cephx client id such as admin")),
+    z.string().check(z.regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, "must be a cephx client id such as admin")),
   ),
   keyring: z.optional(path),
-  monhost: z.optional(z.string().check(z.regex(/^[A-Za-z0-9.:,[\]/ -]{1,512}$/, "must be a list of monitor addresses"))),
+  monhost: z.optional(z.string().check(z.regex(/^[A-Za-z0-9.:[\]][A-Za-z0-9.:,[\]/ -]{0,511}$/, "must be a list of monitor addresses"))),
   namespace: z.optional(cephName),
   sr_uuid: z.optional(z.uuid()),
   image_features: z.optional(features),

@@ -11,7 +11,9 @@ import { formatSrRef, srRefOf } from "./sr-ref.js";
 import { clusterStat } from "./stat.js";
 
 export async function probeSr(ctx: Context, p: { configuration: Record<string, string> }): Promise<ProbeResult[]> {
-  if (!p.configuration.pool) {
+  if (!("pool" in p.configuration)) {
+    // Everything given is still checked: a typo is an error, not an incomplete configuration.
+    parseDeviceConfig({ ...p.configuration, pool: "unset" });
     return [{ configuration: p.configuration, complete: false, extra_info: { missing: "pool", hint: "give device-config:pool=<RBD pool>" } }];
   }
   const { sr_uuid: _u, namespace: _n, ...rest } = parseDeviceConfig(p.configuration);
