@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The main job end to end on a throwaway local cluster (npm run demo): installs what is missing,
 # builds the plugins, starts a single-node Ceph on 127.0.0.1, then drives the built verb
-# executables exactly as xapi-storage-script does (`<Verb> --json`, params on stdin):
-# SR.create + SR.attach + SR.stat, a disk's life (create, keys, snapshot, clone, resize), the
-# XCP-ng 8.3 revert flow, SR.ls, and the clean-up. The cluster is removed at the end.
+# executables exactly as xapi-storage-script does (`<Verb> --json`, params on stdin): an SR, a
+# VM's disk written, snapshotted, overwritten, reverted natively and through the old-xapi flow,
+# and the GC reclaiming behind both, each step with its time. The cluster is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -15,52 +15,74 @@ dir=$(mktemp -d /tmp/ceph-rbd-demo.XXXXXX)
 trap 'bash "$root/scripts/ceph-local.sh" down "$dir" >/dev/null 2>&1 || true' EXIT
 eval "$(CEPH_LOCAL_PORT=${CEPH_LOCAL_PORT:-24000} bash scripts/ceph-local.sh up "$dir")"
 export CEPH_CONF
-export CEPH_RBD_LOG_SYSLOG=off CEPH_RBD_LOG_STDERR=warning
+export CEPH_RBD_LOG_SYSLOG=off CEPH_RBD_LOG_STDERR=warning CEPH_RBD_GC=off
 
 plugin=$root/plugins/volume/org.xen.xapi.storage.ceph-rbd
-# verb NAME JSON: run one verb as xapi does, show the call and its answer.
+admin=$root/plugins/bin/ceph-rbd-admin
+ms() { date +%s%3N; }
+say() { printf '\n# %s\n' "$*" >&2; }
+# verb NAME JSON: run one verb as xapi does; show the call, its answer (cut) and its time.
 verb() {
-  local out rc=0
+  local out rc=0 t0
+  t0=$(ms)
   out=$(printf '%s' "$2" | "$plugin/$1" --json) || rc=$?
-  printf '\n$ %s --json <<< %s\n%s\n' "$1" "$(cut -c1-160 <<<"$2")" "$out" >&2
-  [ "$rc" -eq 0 ] || { echo "demo: $1 failed" >&2; exit 1; }
+  printf '$ %-18s %5d ms  -> %s\n' "$1" "$(($(ms) - t0))" "$(cut -c1-110 <<<"$out")" >&2
+  [ "$rc" -eq 0 ] || { echo "demo: $1 failed: $out" >&2; exit 1; }
   printf '%s' "$out"
 }
 field() { node -e 'const v=JSON.parse(require("fs").readFileSync(0,"utf8"));process.stdout.write(String(eval("v"+process.argv[1])))' "$1"; }
+spec() { field '.uri[0]' | sed -E 's#^[a-z+]+://([^?]+)\?.*#\1#'; }
+write() { qemu-io -f raw -c "write -P $2 0 $3" "rbd:$1:conf=$CEPH_CONF:id=admin" >/dev/null; }
+sum() { rbd export --no-progress "$1" - | sha256sum | cut -c1-16; }
 
+say "an SR: SR.create, SR.attach on a host, SR.stat"
 uuid=$(cat /proc/sys/kernel/random/uuid)
 config=$(verb SR.create "{\"dbg\":\"demo\",\"uuid\":\"$uuid\",\"configuration\":{\"pool\":\"$CEPH_POOL\",\"conf\":\"$CEPH_CONF\"},\"name\":\"Ceph RBD\",\"description\":\"demo SR\"}")
 sr=$(verb SR.attach "{\"dbg\":\"demo\",\"configuration\":$config}" | field '')
 verb SR.stat "{\"dbg\":\"demo\",\"sr\":\"$sr\"}" >/dev/null
+p() { printf '{"dbg":"demo","sr":"%s"%s}' "$sr" "$1"; }
 
-disk=$(verb Volume.create "{\"dbg\":\"demo\",\"sr\":\"$sr\",\"name\":\"vm disk\",\"description\":\"\",\"size\":1073741824,\"sharable\":false}")
+say "a VM's 1 GiB disk (vdi-create: Volume.create + Volume.set), 64 MiB written"
+disk=$(verb Volume.create "$(p ',"name":"vm disk","description":"","size":1073741824,"sharable":false')")
 key=$(field .key <<<"$disk")
-image=$(field '.uri[0]' <<<"$disk" | sed -E 's#^[a-z+]+://([^?]+)\?.*#\1#')
-verb Volume.set "{\"dbg\":\"demo\",\"sr\":\"$sr\",\"key\":\"$key\",\"k\":\"vdi-type\",\"v\":\"user\"}" >/dev/null
+verb Volume.set "$(p ",\"key\":\"$key\",\"k\":\"vdi-type\",\"v\":\"user\"")" >/dev/null
+write "$(spec <<<"$disk")" 0x5a 64M
+s1=$(verb Volume.snapshot "$(p ",\"key\":\"$key\"")")
+at_s1=$(sum "$(spec <<<"$s1")")
+write "$(spec <<<"$disk")" 0xa5 32M
+say "overwritten after the snapshot: $(sum "$(spec <<<"$disk")") (snapshot holds $at_s1)"
 
-echo -e "\n# writing 64 MiB of 0x5a into $image (as a VM would, through librbd)" >&2
-qemu-io -f raw -c 'write -P 0x5a 0 64M' "rbd:$image:conf=$CEPH_CONF:id=admin" >/dev/null
-before=$(rbd export --no-progress "$image" - | sha256sum | cut -c1-16)
+say "native revert (xapi >= 26.16: Volume.revert): constant time, the disk keeps its key"
+verb Volume.revert "$(p ",\"key\":\"$key\",\"snapshot\":\"$(field .key <<<"$s1")\"")" >/dev/null
+now=$(verb Volume.stat "$(p ",\"key\":\"$key\"")")
+say "same key $(field .key <<<"$now"), content $(sum "$(spec <<<"$now")") = snapshot $at_s1"
+[ "$(sum "$(spec <<<"$now")")" = "$at_s1" ] || { echo "demo: native revert lost data" >&2; exit 1; }
 
-snap=$(verb Volume.snapshot "{\"dbg\":\"demo\",\"sr\":\"$sr\",\"key\":\"$key\"}")
-snapkey=$(field .key <<<"$snap")
-echo -e "\n# overwriting the disk after the snapshot" >&2
-qemu-io -f raw -c 'write -P 0xa5 0 32M' "rbd:$image:conf=$CEPH_CONF:id=admin" >/dev/null
-verb Volume.resize "{\"dbg\":\"demo\",\"sr\":\"$sr\",\"key\":\"$key\",\"new_size\":2147483648}" >/dev/null
+say "the XCP-ng 8.3 flow: snapshot, overwrite, destroy the disk, clone the snapshot (no flatten)"
+s2=$(verb Volume.snapshot "$(p ",\"key\":\"$key\"")")
+at_s2=$(sum "$(spec <<<"$s2")")
+write "$(spec <<<"$now")" 0x3c 128M
+verb Volume.destroy "$(p ",\"key\":\"$key\"")" >/dev/null
+clone=$(verb Volume.clone "$(p ",\"key\":\"$(field .key <<<"$s2")\"")")
+[ "$(sum "$(spec <<<"$clone")")" = "$at_s2" ] || { echo "demo: the 8.3 flow lost data" >&2; exit 1; }
+say "new disk $(field .key <<<"$clone") holds the snapshot's content $at_s2"
 
-echo -e "\n# XCP-ng 8.3 revert: destroy the disk, then clone its snapshot" >&2
-verb Volume.destroy "{\"dbg\":\"demo\",\"sr\":\"$sr\",\"key\":\"$key\"}" >/dev/null
-reverted=$(verb Volume.clone "{\"dbg\":\"demo\",\"sr\":\"$sr\",\"key\":\"$snapkey\"}")
-rimage=$(field '.uri[0]' <<<"$reverted" | sed -E 's#^[a-z+]+://([^?]+)\?.*#\1#')
-after=$(rbd export --no-progress "$rimage" - | head -c 1073741824 | sha256sum | cut -c1-16)
-echo -e "\n# content at snapshot time: $before; content of the reverted disk: $after" >&2
-[ "$before" = "$after" ] || { echo "demo: the reverted disk does not hold the snapshot's data" >&2; exit 1; }
+say "the snapshots go; the GC reclaims what destroy and revert left behind"
+verb Volume.destroy "$(p ",\"key\":\"$(field .key <<<"$s1")\"")" >/dev/null
+verb Volume.destroy "$(p ",\"key\":\"$(field .key <<<"$s2")\"")" >/dev/null
+"$admin" gc status --sr "$sr" >&2
+t0=$(ms)
+"$admin" gc run --sr "$sr" >&2
+"$admin" gc run --sr "$sr" >&2
+say "gc passes: $(($(ms) - t0)) ms"
+"$admin" gc status --sr "$sr" >&2
+"$admin" fsck --sr "$sr" >&2
+[ "$(sum "$(spec <<<"$clone")")" = "$at_s2" ] || { echo "demo: the GC changed a disk's content" >&2; exit 1; }
+say "images left in the SR: $(rbd ls "$(spec <<<"$clone" | cut -d/ -f1-2)" | tr '\n' ' ')"
 
-verb SR.ls "{\"dbg\":\"demo\",\"sr\":\"$sr\"}" | field '.map(v=>v.name+" "+v.key+(v.read_write?"":" (snapshot)")).join("\n")' >&2
-echo >&2
-echo -e "\n# clean-up: destroy the volumes, then the SR" >&2
-for k in $(verb SR.ls "{\"dbg\":\"demo\",\"sr\":\"$sr\"}" | field '.map(v=>v.key).join(" ")'); do
-  verb Volume.destroy "{\"dbg\":\"demo\",\"sr\":\"$sr\",\"key\":\"$k\"}" >/dev/null
+say "SR.ls, clean-up, SR.destroy"
+for k in $(verb SR.ls "$(p '')" | field '.map(v=>v.key).join(" ")'); do
+  verb Volume.destroy "$(p ",\"key\":\"$k\"")" >/dev/null
 done
-verb SR.destroy "{\"dbg\":\"demo\",\"sr\":\"$sr\"}" >/dev/null
-echo -e "\ndemo: OK" >&2
+verb SR.destroy "$(p '')" >/dev/null
+say "demo: OK"

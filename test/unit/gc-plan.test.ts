@@ -272,13 +272,17 @@ describe("clones of a dead parent", () => {
     { what: "a live head, through an unreferenced snapshot", parentIs: "live", through: `clone-${C_KEY}`, flatten: false },
     { what: "a live head, through a referenced snapshot", parentIs: "live", through: KEPT, flatten: false },
   ])("a clone whose parent is $what: flatten=$flatten", ({ parentIs, through, flatten }) => {
-    const entries: Entry[] = [head(C_KEY, C), snapVol(KEPT, P)];
+    const entries: Entry[] = [head(C_KEY, C)];
     const rows: LongList = [headRow(C, GiB, { image: P, snapshot: through })];
     const trash: TrashEntry[] = [];
     if (parentIs === "tombstone") entries.push(tomb(P, P_KEY));
     if (parentIs === "live") entries.push(head(P_KEY, P));
     if (parentIs === "trashed") trash.push({ id: TRASH_ID, name: P });
-    else rows.push(headRow(P, 0), snapRow(P, KEPT));
+    else {
+      // P is listed, with a snapshot a snapshot volume still references.
+      entries.push(snapVol(KEPT, P));
+      rows.push(headRow(P, 0), snapRow(P, KEPT));
+    }
     const p = planOf({ entries, rows, trash });
     if (flatten) {
       expect(on(p, C)).toEqual([{ kind: "flatten", image: C, reason: expect.stringContaining(P) }]);
