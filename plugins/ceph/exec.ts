@@ -6,7 +6,8 @@ import { timeouts } from "./cluster.js";
 import { CephError, classify, summarise } from "./errors.js";
 import { cephCalls } from "./stats.js";
 
-export type Tool = "rbd" | "rados" | "ceph";
+// qemu-storage-daemon is a librbd client too: the NBD datapath's export server.
+export type Tool = "rbd" | "rados" | "ceph" | "qemu-storage-daemon";
 
 export interface Call {
   readonly tool: Tool;
@@ -16,6 +17,8 @@ export interface Call {
   readonly input?: string;
   readonly log: Logger;
   readonly deadlineMs?: number;
+  // Extra environment (CEPH_ARGS for a librbd client that takes no Ceph options of its own).
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const secretOption = /^--(key|keyfile|secret|password)(=.*)?$/;
@@ -46,7 +49,7 @@ export async function runCeph(call: Call): Promise<string> {
     forceKillAfterDelay: 2000,
     stripFinalNewline: false,
     encoding: "utf8",
-    env: { LC_ALL: "C" },
+    env: { LC_ALL: "C", ...call.env },
   });
   const ms = Date.now() - started;
   cephCalls.count += 1;

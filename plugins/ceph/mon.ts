@@ -32,3 +32,9 @@ export async function taskAddTrashRemove(p: Place, log: Logger, imageId: string)
 export async function taskList(c: ClusterRef, log: Logger): Promise<TaskList> {
   return parseJson(TaskList, await ceph(c, log, ["rbd", "task", "list", "--format", "json"]), "ceph rbd task list");
 }
+
+// Fencing: a blocklisted client can no longer write to the cluster (for a very long time:
+// undone only by an admin, as a host declared dead must not come back unnoticed).
+export async function blocklistAdd(c: ClusterRef, log: Logger, address: string): Promise<void> {
+  await ceph(c, log, ["osd", "blocklist", "add", address, "157784760"]);
+}

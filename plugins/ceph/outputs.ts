@@ -79,3 +79,9 @@ export const TaskList = z.array(
   }),
 );
 export type TaskList = z.infer<typeof TaskList>;
+
+export const Watchers = z.object({ watchers: z.array(z.object({ address: z.string() })) });
+
+// `rbd device list --format json` (krbd mappings of this host).
+export const DeviceList = z.array(z.object({ pool: z.string(), namespace: z.optional(z.string()), name: z.string(), snap: z.optional(z.string()), device: z.string() }));
+export type DeviceList = z.infer<typeof DeviceList>;

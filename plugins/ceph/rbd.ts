@@ -2,7 +2,7 @@
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
 import { runCeph } from "./exec.js";
-import { DiskUsage, ImageInfo, LongList, ImageList, NamespaceList, parseJson, SnapList, TrashList } from "./outputs.js";
+import { DiskUsage, ImageInfo, LongList, Watchers, ImageList, NamespaceList, parseJson, SnapList, TrashList } from "./outputs.js";
 
 const rbd = (p: Place, log: Logger, args: string[]) => runCeph({ tool: "rbd", args, connection: clientArgs(p.cluster), log });
 
@@ -94,4 +94,9 @@ export async function imageLongList(p: Place, log: Logger): Promise<LongList> {
 // Copies the parent's data into the image (work proportional to the data): GC fallback only.
 export async function imageFlatten(p: Place, log: Logger, image: string, deadlineMs: number): Promise<void> {
   await runCeph({ tool: "rbd", args: ["flatten", "--no-progress", imageSpec(p, image)], connection: clientArgs(p.cluster), log, deadlineMs });
+}
+
+// Addresses of the librbd clients that have the image open (for fencing records).
+export async function imageWatchers(p: Place, log: Logger, image: string): Promise<string[]> {
+  return parseJson(Watchers, await rbd(p, log, ["status", "--format", "json", imageSpec(p, image)]), "rbd status").watchers.map((w) => w.address);
 }

@@ -94,11 +94,12 @@ describe("imageFacts", () => {
     const base = img(1);
     const clone = img(2);
     const facts = imageFacts([
-      snapRow(clone, u(11), 7),
+      // A snapshot taken before the clone was shrunk: larger than the head, listed first here.
+      snapRow(clone, u(11), 8 * GiB),
       headRow(base, 2 * GiB),
       snapRow(base, u(10), 5),
       headRow(clone, GiB, { image: base, snapshot: u(10) }),
-      snapRow(clone, u(12), 9),
+      snapRow(clone, u(12), 3 * GiB),
     ]);
     expect([...facts.keys()].sort()).toEqual([base, clone].sort());
     // The head row gives the size (never a snapshot row's), the id, and the parent without pool.
@@ -177,6 +178,18 @@ describe("tombstones", () => {
     // Order matters: RBD refuses to trash an image with (non-trashed) snapshots.
     const move = index(p, (a) => a.kind === "trash-move");
     for (const snap of snaps) expect(index(p, (a) => a.kind === "snap-remove" && a.snap === snap)).toBeLessThan(move);
+  });
+
+  it("a snapshot name referenced on another image does not keep a tombstone", () => {
+    const s = u(113);
+    const p = planOf({
+      entries: [tomb(T, DESTROYED), head(u(114), img(115)), snapVol(s, img(115))],
+      rows: [headRow(T, 0), snapRow(T, s), headRow(img(115), GiB), snapRow(img(115), s)],
+    });
+    expect(p.actions).toEqual([
+      { kind: "snap-remove", image: T, snap: s },
+      { kind: "trash-move", image: T },
+    ]);
   });
 
   it.each([
@@ -393,6 +406,12 @@ describe("trash entries", () => {
 describe("stray entries", () => {
   const KEY = u(600);
   const LIVE = u(601);
+
+  it("a stray whose key is not a volume key is dropped (no operation can be working on it)", () => {
+    const entry = K.nam("not-a-volume-key");
+    const p = planOf({ entries: [[entry, "x"], op(u(605), { op: "create", key: KEY, image: img(606) })] });
+    expect(p.actions).toEqual([{ kind: "drop-entry", entry }]);
+  });
 
   it.each([
     { what: "nam:", entry: K.nam(KEY) },

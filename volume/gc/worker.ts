@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import type { Logger } from "../../plugins/log.js";
 import { Busy } from "../../plugins/wire/errors.js";
 import { put, readEntries, type Sr } from "../meta/store.js";
-import { withLock } from "../services/locks.js";
+import { withLock } from "../../plugins/ceph/locks.js";
 import type { ApplyOptions } from "./apply.js";
 import { runPass, type PassReport } from "./pass.js";
 

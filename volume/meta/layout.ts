@@ -12,11 +12,14 @@
 //   gone:<key>           a destroyed key (so a repeated destroy succeeds, an unknown key fails)
 //   tomb:<image>         JSON Tombstone: a destroyed head kept for its snapshots, owned by the GC
 //   op:<id>              JSON journal entry of a multi-step operation under way (journal/)
+//   act:<key>            JSON Activation: the host a datapath activated the volume on
+//   gc:status            JSON report of the GC's last pass (gc/worker.ts)
 //
 // Volume keys are UUIDs (36 characters, no ':'), so `key:<key>:<k>` splits unambiguously.
 import * as z from "zod/mini";
 
-export const META_OBJECT = "ceph_rbd_sr";
+export { META_OBJECT } from "../../plugins/wire/sr-object.js";
+import { parseActivation, type Activation } from "../../plugins/wire/sr-object.js";
 
 export const K = {
   config: "sr:config",
@@ -78,6 +81,7 @@ export interface SrState {
   // Destroyed keys, with when.
   readonly gone: ReadonlyMap<string, string>;
   readonly usage: ReadonlyMap<string, number>;
+  readonly active: ReadonlyMap<string, Activation>;
   // Entries that belong to no volume (left by a crash or a racing destroy), for the GC to sweep.
   readonly strays: readonly string[];
 }
@@ -100,6 +104,7 @@ export function parseSrState(entries: ReadonlyMap<string, string>): SrState {
   const ops = new Map<string, string>();
   const gone = new Map<string, string>();
   const usage = new Map<string, number>();
+  const active = new Map<string, Activation>();
   const strays: string[] = [];
   for (const [k, v] of entries) {
     if (k.startsWith("vol:")) {
@@ -112,7 +117,10 @@ export function parseSrState(entries: ReadonlyMap<string, string>): SrState {
       else strays.push(k);
     } else if (k.startsWith("op:")) ops.set(k.slice(3), v);
     else if (k.startsWith("gone:")) gone.set(k.slice(5), v);
-    else if (k.startsWith("use:")) {
+    else if (k.startsWith("act:")) {
+      const a = parseActivation(v);
+      if (a) active.set(k.slice(4), a);
+    } else if (k.startsWith("use:")) {
       const bytes = Number(v);
       if (Number.isSafeInteger(bytes) && bytes >= 0) usage.set(k.slice(4), bytes);
     }
@@ -156,6 +164,7 @@ export function parseSrState(entries: ReadonlyMap<string, string>): SrState {
     ops,
     gone,
     usage,
+    active,
     strays,
   };
 }

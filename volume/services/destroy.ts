@@ -9,7 +9,7 @@ import { begin, finish, parseEntry, step, type Op } from "../journal/journal.js"
 import { finishDestroy } from "../journal/recover.js";
 import { K, type SrState, type VolumeState } from "../meta/layout.js";
 import { drop, put, readSr } from "../meta/store.js";
-import { withLock } from "./locks.js";
+import { withLock } from "../../plugins/ceph/locks.js";
 import { recoverOwn } from "./recovery.js";
 import { openSr } from "./volumes.js";
 

@@ -9,7 +9,7 @@ import { lockOf, parseEntry, type Entry } from "../journal/journal.js";
 import { recoverEntry } from "../journal/recover.js";
 import { K, type SrState } from "../meta/layout.js";
 import { readSr, type Sr } from "../meta/store.js";
-import { leaseSeconds, withLock } from "./locks.js";
+import { leaseSeconds, withLock } from "../../plugins/ceph/locks.js";
 
 const entries = (state: SrState): Entry[] => [...state.ops.values()].map(parseEntry).filter((e): e is Entry => e !== undefined);
 

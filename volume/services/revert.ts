@@ -10,9 +10,9 @@ import { begin, finish, step } from "../journal/journal.js";
 import { K } from "../meta/layout.js";
 import { put, readSr } from "../meta/store.js";
 import { ensureCloneable } from "./depth.js";
-import { withLock } from "./locks.js";
+import { withLock } from "../../plugins/ceph/locks.js";
 import { recoverOwn } from "./recovery.js";
-import { familyOf, openSr, volumeOf } from "./volumes.js";
+import { ensureInactive, familyOf, openSr, volumeOf } from "./volumes.js";
 
 export async function revertVolume(ctx: Context, p: { sr: string; snapshot: string; key: string }): Promise<null> {
   const sr = openSr(ctx, p.sr);
@@ -26,6 +26,7 @@ export async function revertVolume(ctx: Context, p: { sr: string; snapshot: stri
     if (v.record.snap !== undefined) throw new Invalid_request(p.key, `${p.key} is a snapshot; only a writable volume can be reverted`);
     if (s.record.snap === undefined) throw new Invalid_request(p.snapshot, `${p.snapshot} is not a snapshot`);
     if (familyOf(s) !== familyOf(v)) throw new Invalid_request(p.snapshot, `${p.snapshot} is not a snapshot of ${p.key}`);
+    ensureInactive(state, p.key, "reverting it");
     await ensureCloneable(sr, s.record.image);
     const image = `vol-${randomUUID()}`;
     const op = { op: "revert" as const, key: p.key, snapshot: p.snapshot, image, old: v.record.image, snapImage: s.record.image, snap: s.record.snap };

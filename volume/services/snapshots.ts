@@ -8,7 +8,7 @@ import { begin, finish, step } from "../journal/journal.js";
 import { ignoreMissing } from "../journal/recover.js";
 import { K, type VolumeRecord, type VolumeState } from "../meta/layout.js";
 import { put, readSr, type Sr } from "../meta/store.js";
-import { withLock } from "./locks.js";
+import { withLock } from "../../plugins/ceph/locks.js";
 import { toWireVolume } from "./record.js";
 import { recoverOwn } from "./recovery.js";
 import { measureUsage } from "./usage.js";

@@ -8,7 +8,7 @@ import type { SrStat, Volume } from "../../plugins/wire/records.js";
 import { K, META_OBJECT, type SrConfig } from "../meta/layout.js";
 import { put, readEntries, readSr, type Sr } from "../meta/store.js";
 import { DEFAULT_FEATURES, formatDeviceConfig, parseDeviceConfig, type DeviceConfig } from "./config.js";
-import { withLock } from "./locks.js";
+import { withLock } from "../../plugins/ceph/locks.js";
 import { purgeNamespace } from "./purge.js";
 import { toWireVolume } from "./record.js";
 import { formatSrRef, srRefOf } from "./sr-ref.js";

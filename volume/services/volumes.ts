@@ -7,7 +7,7 @@ import type { Volume } from "../../plugins/wire/records.js";
 import { begin, finish, step } from "../journal/journal.js";
 import { K, type SrState, type VolumeRecord, type VolumeState } from "../meta/layout.js";
 import { drop, put, readSr, type Sr } from "../meta/store.js";
-import { withLock } from "./locks.js";
+import { withLock } from "../../plugins/ceph/locks.js";
 import { recoverOwn } from "./recovery.js";
 import { toWireVolume } from "./record.js";
 import { parseSrRef } from "./sr-ref.js";
@@ -27,6 +27,12 @@ export function roundSize(size: number): number {
 }
 
 export const familyOf = (v: VolumeState): string => v.record.family ?? v.key;
+
+// Changing the image under a running VM is refused: the datapath's activation record says where.
+export function ensureInactive(state: SrState, key: string, what: string): void {
+  const a = state.active.get(key);
+  if (a) throw new Invalid_request(key, `volume ${key} is active on host ${a.host} (domain ${a.domain || "?"}); deactivate it before ${what}`);
+}
 
 export function volumeOf(state: SrState, key: string): VolumeState {
   const v = state.volumes.get(key);
@@ -97,6 +103,7 @@ export async function resizeVolume(ctx: Context, p: { sr: string; key: string; n
     const v = volumeOf(state, p.key);
     if (v.record.snap !== undefined) throw new Invalid_request(p.key, `volume ${p.key} is a read-only snapshot and cannot be resized`);
     if (p.new_size < v.record.size) throw shrinkRefused(v.record.size, p.new_size);
+    ensureInactive(state, p.key, "resizing it");
     if (size === v.record.size) return null;
     const entry = await begin(sr, { op: "resize", key: p.key, image: v.record.image, size });
     await imageResize(sr.ref, sr.log, v.record.image, size);

@@ -2,11 +2,18 @@
 // one lock name per volume key (or "sr" for the whole SR). Each lock has a lease, so a process
 // that dies holding one blocks the others for at most the lease, never forever.
 import { randomUUID } from "node:crypto";
-import { CephError } from "../../plugins/ceph/errors.js";
-import { lockBreak, lockGet, lockHolders } from "../../plugins/ceph/rados.js";
-import { Busy } from "../../plugins/wire/errors.js";
-import { META_OBJECT } from "../meta/layout.js";
-import type { Sr } from "../meta/store.js";
+import type { Logger } from "../log.js";
+import { Busy } from "../wire/errors.js";
+import { META_OBJECT } from "../wire/sr-object.js";
+import type { Place } from "./cluster.js";
+import { CephError } from "./errors.js";
+import { lockBreak, lockGet, lockHolders } from "./rados.js";
+
+// Where a lock lives: the SR's metadata object in the SR's namespace.
+interface Holder {
+  readonly ref: Place;
+  readonly log: Logger;
+}
 
 const envSeconds = (name: string, fallback: number) => {
   const v = Number(process.env[name]);
@@ -26,7 +33,7 @@ export interface LockOptions {
   readonly lease?: number;
 }
 
-export async function withLock<T>(sr: Sr, name: string, work: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+export async function withLock<T>(sr: Holder, name: string, work: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const cookie = randomUUID();
   const giveUp = Date.now() + (opts.wait === false ? 0 : patience() * 1000);
   for (let delay = 100; ; delay = Math.min(delay * 1.5, 2000)) {
@@ -47,7 +54,7 @@ export async function withLock<T>(sr: Sr, name: string, work: () => Promise<T>, 
 }
 
 // Our own lock is found by its cookie; an error here only delays others until the lease ends.
-async function release(sr: Sr, name: string, cookie: string): Promise<void> {
+async function release(sr: Holder, name: string, cookie: string): Promise<void> {
   try {
     const holder = (await lockHolders(sr.ref, sr.log, META_OBJECT, name)).find((l) => l.cookie === cookie);
     if (holder) await lockBreak(sr.ref, sr.log, META_OBJECT, name, holder.name, cookie);

@@ -1,0 +1,28 @@
+// The part of an SR's metadata that both plugins touch: the RADOS object that holds it, and the
+// activation records (`act:<key>`) that the datapaths write and the volume plugin respects.
+import * as z from "zod/mini";
+
+export const META_OBJECT = "ceph_rbd_sr";
+
+export const activationKey = (key: string): string => `act:${key}`;
+
+export const Activation = z.object({
+  // The XCP-ng host (INSTALLATION_UUID) on which the volume is active.
+  host: z.string(),
+  domain: z.string(),
+  scheme: z.string(),
+  since: z.string(),
+  // librbd client addresses of the host's datapath, for fencing a dead host.
+  clients: z.array(z.string()),
+});
+export type Activation = z.infer<typeof Activation>;
+
+export function parseActivation(text: string | undefined): Activation | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const r = Activation.safeParse(JSON.parse(text));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
