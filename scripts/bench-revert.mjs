@@ -570,25 +570,24 @@ async function makeSr(kind) {
   return entry;
 }
 
-// Everything the namespace holds that no listed volume uses (tombstones, the trash) goes, with
-// rbd directly: the build has no GC yet, and each run would otherwise leave up to 3 D behind.
-async function sweepNamespace(s) {
+// What a run leaves behind once its volumes are destroyed (tombstones, the RBD trash: the build
+// has no GC yet, so each run would leave up to 3 D) goes, with rbd directly. Only the run's own
+// images are touched (by name), so this can overlap the next run's set-up in the same SR.
+async function sweepImages(s, images) {
   const ns = `${cluster.pool}/${s.namespace}`;
-  const listed = (await callVerb("SR.ls", { sr: s.sr }, { ignoreInterrupt: true })).json;
-  const used = new Set(listed.flatMap((v) => v.uri.map((u) => parseUri(u).image)));
   const opt = { ignoreInterrupt: true };
-  const images = JSON.parse((await cephCli("rbd", ["ls", "--format", "json", ns], opt)).stdout || "[]");
-  let removed = 0;
+  const present = new Set(JSON.parse((await cephCli("rbd", ["ls", "--format", "json", ns], opt)).stdout || "[]"));
   for (const image of images) {
-    if (used.has(image)) continue;
+    if (!present.has(image)) continue;
     const snaps = JSON.parse((await cephCli("rbd", ["snap", "ls", "--all", "--format", "json", `${ns}/${image}`], opt)).stdout || "[]");
     for (const sn of snaps) {
       if (sn.namespace?.type === undefined || sn.namespace.type === "user") await cephCli("rbd", ["snap", "rm", "--no-progress", `${ns}/${image}@${sn.name}`], opt);
     }
     await cephCli("rbd", ["trash", "mv", `${ns}/${image}`], opt);
   }
+  let removed = 0;
   for (let round = 0; round < 16; round++) {
-    const trash = JSON.parse((await cephCli("rbd", ["trash", "ls", "--all", "--format", "json", ns], opt)).stdout || "[]");
+    const trash = JSON.parse((await cephCli("rbd", ["trash", "ls", "--all", "--format", "json", ns], opt)).stdout || "[]").filter((t) => images.has(t.name));
     if (trash.length === 0) return removed;
     let progress = false;
     for (const t of trash) {
@@ -600,7 +599,7 @@ async function sweepNamespace(s) {
     }
     if (!progress) throw new CommandError(`${trash.length} trash image(s) of ${ns} cannot be removed: ${trash.map((t) => t.name).join(", ")}`);
   }
-  return removed;
+  throw new CommandError(`trash of ${ns} still holds images of the run after 16 rounds`);
 }
 
 async function poolStored() {
@@ -609,138 +608,150 @@ async function poolStored() {
   return p?.stats?.stored ?? NaN;
 }
 
-// Waits until the pool's stored bytes are back near the baseline or stop changing (the OSD trims
-// removed images and snapshots in the background; the next run should not compete with it).
+// Waits until the pool's stored bytes come down to what the next run holds (the OSD trims removed
+// images and snapshots in the background; the next timing should not compete with it), or stop
+// changing, or 2 minutes have passed.
 let baselineStored = NaN;
-async function settle() {
+async function settle(holdBytes) {
   const t0 = Date.now();
+  const target = baselineStored + holdBytes + 64 * MiB;
   let prev = NaN;
   let same = 0;
   let v = NaN;
   while (Date.now() - t0 < 120000) {
     v = await poolStored();
-    if (Number.isFinite(baselineStored) && v <= baselineStored + 32 * MiB) break;
+    if (v <= target) break;
     same = v === prev ? same + 1 : 0;
     if (same >= 3) break;
     prev = v;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  return { ms: Date.now() - t0, storedMiB: round1(v / MiB) };
+  return { ms: Date.now() - t0, storedMiB: round1(v / MiB), targetMiB: round1(target / MiB) };
 }
 
 // ------------------------------------------------------------------------------------ one run
 
-async function oneRun(s, sizeGiB, dataMiB, method, runIndex, verify) {
-  const size = sizeGiB * GiB;
-  const written = Math.min(dataMiB * MiB, size);
-  const rec = { sr: s.kind, sizeGiB, dataMiB, writtenMiB: written / MiB, method, run: runIndex, ms: undefined, setup: {} };
-  results.runs.push(rec);
-  const keys = { vol: undefined, clone: undefined, snap: undefined };
-  const tag = `${s.kind} ${sizeGiB} GiB D=${sizeText(dataMiB)} ${method} #${runIndex + 1}`;
-  try {
-    const created = await callVerb("Volume.create", { sr: s.sr, name: `bench-revert ${tag}`, description: "", size, sharable: false });
-    const vol = created.json;
-    keys.vol = vol.key;
-    rec.setup.createMs = round1(created.ms);
-    const spec = specOf(vol.uri[0]);
-    rec.image = parseUri(vol.uri[0]).image;
-    if (!s.checkedFeatures) {
-      const info = JSON.parse((await cephCli("rbd", ["info", "--format", "json", spec])).stdout);
-      const hasOm = (info.features ?? []).includes("object-map");
-      results.srs[s.kind].imageFeatures = info.features;
-      if (hasOm !== (s.kind === "om")) throw new CommandError(`SR ${s.kind}: new image ${spec} has features ${info.features?.join(",")}, expected ${s.kind === "om" ? "object-map" : "no object-map"}`);
-      s.checkedFeatures = true;
-    }
-    rec.setup.write1Ms = await rbdWrite(spec, written);
-    rec.setup.marker1Ms = await writeMarker(spec, 0);
-    const snapped = await callVerb("Volume.snapshot", { sr: s.sr, key: vol.key });
-    const snap = snapped.json;
-    keys.snap = snap.key;
-    rec.setup.snapshotMs = round1(snapped.ms);
-    const snapSpec = specOf(snap.uri[0]);
-    if (!snapSpec.includes("@")) throw new CommandError(`Volume.snapshot returned a URI without snap=: ${snap.uri[0]}`);
-    rec.setup.write2Ms = await rbdWrite(spec, written);
-    rec.setup.marker2Ms = round1((await writeMarker(spec, 0)) + (await writeMarker(spec, size - MARKER)));
+// A fresh volume with D written, a snapshot, D written again (untimed).
+async function setUp(rec, s, tag) {
+  const size = rec.sizeGiB * GiB;
+  const written = rec.writtenMiB * MiB;
+  const ctx = { rec, s, tag, size, keys: { vol: undefined, clone: undefined, snap: undefined }, images: new Set() };
+  const created = await callVerb("Volume.create", { sr: s.sr, name: `bench-revert ${tag}`, description: "", size, sharable: false });
+  const vol = created.json;
+  ctx.keys.vol = vol.key;
+  ctx.volKey = vol.key;
+  rec.setup.createMs = round1(created.ms);
+  ctx.spec = specOf(vol.uri[0]);
+  rec.image = parseUri(vol.uri[0]).image;
+  ctx.images.add(rec.image);
+  if (!s.checkedFeatures) {
+    const info = JSON.parse((await cephCli("rbd", ["info", "--format", "json", ctx.spec])).stdout);
+    const hasOm = (info.features ?? []).includes("object-map");
+    results.srs[s.kind].imageFeatures = info.features;
+    if (hasOm !== (s.kind === "om")) throw new CommandError(`SR ${s.kind}: new image ${ctx.spec} has features ${info.features?.join(",")}, expected ${s.kind === "om" ? "object-map" : "no object-map"}`);
+    s.checkedFeatures = true;
+  }
+  rec.setup.write1Ms = await rbdWrite(ctx.spec, written);
+  rec.setup.marker1Ms = await writeMarker(ctx.spec, 0);
+  const snapped = await callVerb("Volume.snapshot", { sr: s.sr, key: vol.key });
+  ctx.snap = snapped.json;
+  ctx.keys.snap = ctx.snap.key;
+  rec.setup.snapshotMs = round1(snapped.ms);
+  ctx.snapSpec = specOf(ctx.snap.uri[0]);
+  if (!ctx.snapSpec.includes("@")) throw new CommandError(`Volume.snapshot returned a URI without snap=: ${ctx.snap.uri[0]}`);
+  rec.setup.write2Ms = await rbdWrite(ctx.spec, written);
+  rec.setup.marker2Ms = round1((await writeMarker(ctx.spec, 0)) + (await writeMarker(ctx.spec, size - MARKER)));
+  return ctx;
+}
 
-    const before = {};
-    if (verify) for (const m of digestMethods(sizeGiB)) before[m] = await digest(m, spec, size);
+// The timed part, then (untimed) the checksums.
+async function measure(ctx, verify) {
+  const { rec, s, tag, size } = ctx;
+  const before = {};
+  if (verify) for (const m of digestMethods(rec.sizeGiB)) before[m] = await digest(m, ctx.spec, size);
 
-    log(`${tag}: timing`);
-    if (method === "native") {
-      const r = await callVerb("Volume.revert", { sr: s.sr, key: vol.key, snapshot: snap.key });
-      rec.ms = round1(r.ms);
-      rec.cephCalls = r.calls;
-    } else if (method === "rollback") {
-      const r = await cephCli("rbd", ["snap", "rollback", "--no-progress", snapSpec]);
-      rec.ms = round1(r.ms);
-    } else {
-      const d = await callVerb("Volume.destroy", { sr: s.sr, key: vol.key });
-      keys.vol = undefined;
-      const c = await callVerb("Volume.clone", { sr: s.sr, key: snap.key });
-      keys.clone = c.json.key;
-      const cloneSpec = specOf(c.json.uri[0]);
-      const f = await cephCli("rbd", ["flatten", "--no-progress", cloneSpec]);
-      rec.parts = { destroyMs: round1(d.ms), cloneMs: round1(c.ms), flattenMs: round1(f.ms) };
-      rec.ms = round1(d.ms + c.ms + f.ms);
-    }
-    log(`${tag}: ${sec(rec.ms)} s${rec.parts ? ` (destroy ${sec(rec.parts.destroyMs)} + clone ${sec(rec.parts.cloneMs)} + flatten ${sec(rec.parts.flattenMs)})` : ""}`);
+  if (rec.method === "native") {
+    const r = await callVerb("Volume.revert", { sr: s.sr, key: ctx.volKey, snapshot: ctx.snap.key });
+    rec.ms = round1(r.ms);
+    rec.cephCalls = r.calls;
+  } else if (rec.method === "rollback") {
+    const r = await cephCli("rbd", ["snap", "rollback", "--no-progress", ctx.snapSpec]);
+    rec.ms = round1(r.ms);
+  } else {
+    const d = await callVerb("Volume.destroy", { sr: s.sr, key: ctx.volKey });
+    ctx.keys.vol = undefined;
+    const c = await callVerb("Volume.clone", { sr: s.sr, key: ctx.snap.key });
+    ctx.keys.clone = c.json.key;
+    const cloneSpec = specOf(c.json.uri[0]);
+    ctx.images.add(parseUri(c.json.uri[0]).image);
+    const f = await cephCli("rbd", ["flatten", "--no-progress", cloneSpec]);
+    rec.parts = { destroyMs: round1(d.ms), cloneMs: round1(c.ms), flattenMs: round1(f.ms) };
+    rec.ms = round1(d.ms + c.ms + f.ms);
+  }
+  log(`${tag}: ${sec(rec.ms)} s${rec.parts ? ` (destroy ${sec(rec.parts.destroyMs)} + clone ${sec(rec.parts.cloneMs)} + flatten ${sec(rec.parts.flattenMs)})` : ""}`);
 
-    if (verify) {
-      // After a native revert the volume reads another image: ask the plugin where it is now.
-      const now = (await callVerb("Volume.stat", { sr: s.sr, key: vol.key })).json;
-      const afterSpec = specOf(now.uri[0]);
-      const v = { volumeBefore: spec, volumeAfter: afterSpec, snapshot: snapSpec, digests: [] };
-      if (method === "native" && afterSpec === spec) v.note = "the volume still reads its old image after Volume.revert";
-      let ok = true;
-      for (const m of Object.keys(before)) {
-        const after = await digest(m, afterSpec, size);
-        const sn = await digest(m, snapSpec, size);
-        const d = { method: m, headBefore: before[m].digest, volumeAfter: after.digest, snapshot: sn.digest, ms: round1(before[m].ms + after.ms + sn.ms) };
-        d.match = after.digest === sn.digest;
-        d.headDiffered = before[m].digest !== sn.digest;
-        v.digests.push(d);
-        if (!d.match || !d.headDiffered) ok = false;
-        log(`${tag}: ${m} digest volume ${after.digest.slice(0, 12)} snapshot ${sn.digest.slice(0, 12)} head-before ${before[m].digest.slice(0, 12)}: ${d.match ? "match" : "MISMATCH"}${d.headDiffered ? "" : " (head already equal to the snapshot: check is void)"}`);
-      }
-      v.ok = ok;
-      rec.verify = v;
-      if (!ok) {
-        const detail = v.digests.map((d) => `${d.method}: volume ${d.volumeAfter} vs snapshot ${d.snapshot}, head before ${d.headBefore}`).join("; ");
-        fail(`checksum ${tag}`, new Error(`${v.digests.some((d) => !d.match) ? "volume after the method differs from the snapshot" : "the head already held the snapshot's content (check void)"} (volume ${afterSpec}, snapshot ${snapSpec}): ${detail}`));
-      }
-    }
-  } catch (e) {
-    rec.error = e.message;
-    if (!interrupted) fail(tag, e);
-  } finally {
-    const t0 = Date.now();
-    for (const which of ["vol", "clone", "snap"]) {
-      if (!keys[which]) continue;
-      try {
-        await callVerb("Volume.destroy", { sr: s.sr, key: keys[which] }, { ignoreInterrupt: true });
-      } catch (e) {
-        rec.cleanupError = e.message;
-        fail(`Volume.destroy of the ${which === "vol" ? "volume" : which} after ${tag}`, e);
-      }
-    }
+  let afterSpec = ctx.spec;
+  if (rec.method === "native") {
+    // The volume now reads another image: ask the plugin which (untimed).
+    const now = (await callVerb("Volume.stat", { sr: s.sr, key: ctx.volKey })).json;
+    afterSpec = specOf(now.uri[0]);
+    rec.imageAfter = parseUri(now.uri[0]).image;
+    ctx.images.add(rec.imageAfter);
+    if (now.key !== ctx.volKey) fail(`Volume.stat after revert ${tag}`, new Error(`key changed: ${ctx.volKey} -> ${now.key}`));
+    if (rec.imageAfter === rec.image) log(`${tag}: note: the volume still reads ${rec.image} after Volume.revert`);
+  }
+
+  if (!verify) return;
+  const v = { volumeBefore: ctx.spec, volumeAfter: afterSpec, snapshot: ctx.snapSpec, digests: [] };
+  let good = true;
+  for (const m of Object.keys(before)) {
+    const after = await digest(m, afterSpec, size);
+    const sn = await digest(m, ctx.snapSpec, size);
+    const d = { method: m, headBefore: before[m].digest, volumeAfter: after.digest, snapshot: sn.digest, ms: round1(before[m].ms + after.ms + sn.ms) };
+    d.match = after.digest === sn.digest;
+    d.headDiffered = before[m].digest !== sn.digest;
+    v.digests.push(d);
+    if (!d.match || !d.headDiffered) good = false;
+    log(`${tag}: ${m} digest: volume ${after.digest.slice(0, 12)}, snapshot ${sn.digest.slice(0, 12)}, head before ${before[m].digest.slice(0, 12)}: ${d.match ? "match" : "MISMATCH"}${d.headDiffered ? "" : " (the head already equalled the snapshot: check void)"}`);
+  }
+  v.ok = good;
+  rec.verify = v;
+  if (!good) {
+    const detail = v.digests.map((d) => `${d.method}: volume ${d.volumeAfter}, snapshot ${d.snapshot}, head before ${d.headBefore}`).join("; ");
+    fail(`checksum ${tag}`, new Error(`${v.digests.some((d) => !d.match) ? "the volume after the method differs from the snapshot" : "the head already held the snapshot's content (check void)"} (volume ${afterSpec}, snapshot ${ctx.snapSpec}): ${detail}`));
+  }
+}
+
+// Volume.destroy of the volume, clone and snapshot, then the sweep; never throws.
+async function cleanUp(ctx) {
+  const { rec, s, tag } = ctx;
+  const t0 = Date.now();
+  for (const which of ["vol", "clone", "snap"]) {
+    if (!ctx.keys[which]) continue;
     try {
-      rec.setup.sweptImages = await sweepNamespace(s);
+      await callVerb("Volume.destroy", { sr: s.sr, key: ctx.keys[which] }, { ignoreInterrupt: true });
     } catch (e) {
       rec.cleanupError = e.message;
-      fail(`sweeping ${s.namespace} after ${tag}`, e);
-    }
-    rec.setup.cleanupMs = Date.now() - t0;
-    if (!interrupted) {
-      try {
-        const st = await settle();
-        rec.setup.settleMs = st.ms;
-        rec.setup.storedAfterMiB = st.storedMiB;
-      } catch (e) {
-        log(`warning: cannot read ceph df: ${e.message}`);
-      }
+      fail(`Volume.destroy of the ${which === "vol" ? "volume" : which} after ${tag}`, e);
     }
   }
-  return rec;
+  if (rec.cleanupError) {
+    // A volume the plugin still lists keeps its images.
+    try {
+      const listed = (await callVerb("SR.ls", { sr: s.sr }, { ignoreInterrupt: true })).json;
+      for (const v of listed) for (const u of v.uri) ctx.images.delete(parseUri(u).image);
+    } catch (e) {
+      fail(`SR.ls after ${tag}`, e);
+      ctx.images.clear();
+    }
+  }
+  try {
+    rec.setup.sweptImages = await sweepImages(s, ctx.images);
+  } catch (e) {
+    rec.cleanupError = e.message;
+    fail(`sweeping the images of ${tag} (${[...ctx.images].join(", ")})`, e);
+  }
+  rec.setup.cleanupMs = Date.now() - t0;
 }
 
 // ------------------------------------------------------------------------------------ matrix
@@ -753,23 +764,69 @@ async function matrix() {
   results.cluster.baselineStoredMiB = round1(baselineStored / MiB);
   const cells = [];
   for (const dataMiB of DATA_MIB) for (const sizeGiB of SIZES_GIB) for (const kind of SR_KINDS) cells.push({ dataMiB, sizeGiB, kind: kind.id });
-  let n = 0;
-  const total = cells.reduce((a, c) => a + runsFor(c.dataMiB) * METHODS.length, 0);
-  const t0 = Date.now();
+  const plan = [];
   for (const c of cells) {
-    const runs = runsFor(c.dataMiB);
-    for (let r = 0; r < runs; r++) {
+    for (let r = 0; r < runsFor(c.dataMiB); r++) {
       // Rotate the order of the methods from run to run, so none always runs first.
-      const order = METHODS.map((_, i) => METHODS[(i + r) % METHODS.length]);
-      for (const method of order) {
-        if (interrupted) return;
-        n++;
-        const verify = r === 0 && method !== "oldflow";
-        await oneRun(srs[c.kind], c.sizeGiB, c.dataMiB, method, r, verify);
-        const el = (Date.now() - t0) / 1000;
-        log(`progress: ${n}/${total} runs, ${el.toFixed(0)} s elapsed, ~${((el / n) * (total - n)).toFixed(0)} s to go`);
+      for (let i = 0; i < METHODS.length; i++) plan.push({ ...c, method: METHODS[(i + r) % METHODS.length], run: r });
+    }
+  }
+  const t0 = Date.now();
+  // The clean-up of a run overlaps the (untimed) set-up of the next; the next timing starts only
+  // once it is over and, after a run that wrote 1 GiB or more, once the pool has settled.
+  let pending;
+  const finishPending = async (holdBytes) => {
+    if (!pending) return;
+    const p = pending;
+    pending = undefined;
+    const prev = await p.done;
+    if (!interrupted && prev.rec.writtenMiB >= 1024) {
+      try {
+        const st = await settle(holdBytes);
+        prev.rec.setup.settleMs = st.ms;
+        prev.rec.setup.storedAfterMiB = st.storedMiB;
+        prev.rec.setup.settleTargetMiB = st.targetMiB;
+      } catch (e) {
+        log(`warning: cannot read ceph df: ${e.message}`);
       }
     }
+  };
+  try {
+    for (const [n, p] of plan.entries()) {
+      if (interrupted) break;
+      const s = srs[p.kind];
+      const rec = { sr: p.kind, sizeGiB: p.sizeGiB, dataMiB: p.dataMiB, writtenMiB: Math.min(p.dataMiB, p.sizeGiB * 1024), method: p.method, run: p.run, ms: undefined, setup: {} };
+      results.runs.push(rec);
+      const tag = `${p.kind} ${p.sizeGiB} GiB D=${sizeText(p.dataMiB)} ${p.method} #${p.run + 1}`;
+      let ctx;
+      try {
+        log(`${tag}: set-up`);
+        const made = { rec, s, tag, keys: {}, images: new Set() };
+        ctx = made;
+        ctx = await setUp(rec, s, tag).catch((e) => {
+          // Whatever was made before the failure is in the error's context? No: clean what is known.
+          throw e;
+        });
+      } catch (e) {
+        rec.error = e.message;
+        if (!interrupted) fail(`${tag} (set-up)`, e);
+      }
+      await finishPending(2 * rec.writtenMiB * MiB);
+      if (!rec.error && !interrupted) {
+        try {
+          await measure(ctx, p.run === 0 && p.method !== "oldflow");
+        } catch (e) {
+          rec.error = e.message;
+          if (!interrupted) fail(tag, e);
+        }
+      }
+      const c = ctx;
+      pending = { done: cleanUp(c).then(() => c) };
+      const el = (Date.now() - t0) / 1000;
+      log(`progress: ${n + 1}/${plan.length} runs, ${el.toFixed(0)} s elapsed, ~${((el / (n + 1)) * (plan.length - n - 1)).toFixed(0)} s to go`);
+    }
+  } finally {
+    await finishPending(0);
   }
 }
 

@@ -467,20 +467,39 @@ async function measureListing(sr, namespace, count) {
   const srLs = [];
   const srLsCalls = [];
   const rbdLs = [];
+  const omap = [];
   let listed;
   let images;
+  let srLsBytes;
+  let omapBytes;
   for (let i = 0; i < LIST_RUNS; i++) {
     const r = await callVerb("SR.ls", { sr });
     srLs.push(round1(r.ms));
     srLsCalls.push(r.calls);
     listed = r.json.length;
+    srLsBytes = JSON.stringify(r.json).length;
     const c = await cephCli("rbd", ["ls", "-l", "--format", "json", `${cluster.pool}/${namespace}`]);
     rbdLs.push(round1(c.ms));
     images = JSON.parse(c.stdout).length;
+    // The one Ceph call SR.ls makes, alone: what of SR.ls's growth is the listing itself.
+    const o = await cephCli("rados", ["--pool", cluster.pool, "--namespace", namespace, "listomapvals", "ceph_rbd_sr"]);
+    omap.push(round1(o.ms));
+    omapBytes = o.stdout.length;
   }
   if (listed !== count) throw new Error(`SR.ls returned ${listed} volumes, expected ${count}`);
   if (images !== count) throw new Error(`rbd ls -l listed ${images} images, expected ${count}`);
-  return { volumes: count, srLsMs: srLs, srLsCalls, rbdLsMs: rbdLs, srLsMedian: median(srLs), rbdLsMedian: median(rbdLs) };
+  return {
+    volumes: count,
+    srLsMs: srLs,
+    srLsCalls,
+    srLsOutputBytes: srLsBytes,
+    rbdLsMs: rbdLs,
+    omapListMs: omap,
+    omapListOutputBytes: omapBytes,
+    srLsMedian: median(srLs),
+    rbdLsMedian: median(rbdLs),
+    omapListMedian: median(omap),
+  };
 }
 
 async function listingScale() {
@@ -541,16 +560,20 @@ function report() {
 
   const l = results.listing;
   console.log("");
-  console.log(`## Listing scale (median of ${LIST_RUNS} runs each, SR.ls and rbd ls -l interleaved, same images)`);
+  console.log(`## Listing scale (median of ${LIST_RUNS} runs each; SR.ls, rbd ls -l and rados listomapvals interleaved, same images)`);
   if (!l?.small) {
     console.log("(not measured)");
   } else {
-    const line = (x) => (x ? [String(x.volumes), fmt(x.srLsMedian), x.srLsCalls.length ? `${Math.min(...x.srLsCalls)}${Math.min(...x.srLsCalls) !== Math.max(...x.srLsCalls) ? `-${Math.max(...x.srLsCalls)}` : ""}` : "-", fmt(x.rbdLsMedian), fmtRatio(ratio(x.srLsMedian, x.rbdLsMedian))] : ["-", "-", "-", "-", "-"]);
-    console.log(table(["volumes", "SR.ls median ms", "SR.ls Ceph calls", "rbd ls -l median ms", "SR.ls / rbd ls -l"], [line(l.small), line(l.large)], ["r", "r", "r", "r", "r"]));
+    const kib = (b) => (b === undefined ? "-" : `${Math.round(b / 1024)} KiB`);
+    const callRange = (xs) => (xs.length ? `${Math.min(...xs)}${Math.min(...xs) !== Math.max(...xs) ? `-${Math.max(...xs)}` : ""}` : "-");
+    const line = (x) => [String(x.volumes), fmt(x.srLsMedian), callRange(x.srLsCalls), kib(x.srLsOutputBytes), fmt(x.rbdLsMedian), fmtRatio(ratio(x.srLsMedian, x.rbdLsMedian)), fmt(x.omapListMedian), kib(x.omapListOutputBytes)];
+    const lrows = [l.small, l.large].filter(Boolean).map(line);
+    console.log(table(["volumes", "SR.ls ms", "Ceph calls", "SR.ls output", "rbd ls -l ms", "SR.ls / rbd ls -l", "listomapvals ms", "listomapvals output"], lrows, ["r", "r", "r", "r", "r", "r", "r", "r"]));
     if (l.large) {
-      console.log(`SR.ls      ${LARGE} vs ${SMALL} volumes: ${fmtRatio(l.srLsRatio)} (goal <= 1.5x)`);
-      console.log(`rbd ls -l  ${LARGE} vs ${SMALL} images:  ${fmtRatio(l.rbdLsRatio)}`);
-      console.log(`SR.ls vs rbd ls -l at ${LARGE}:       ${fmtRatio(l.srLsVsRbdLsAtLarge)}`);
+      console.log(`SR.ls         ${LARGE} vs ${SMALL} volumes: ${fmtRatio(l.srLsRatio)} (goal <= 1.5x)`);
+      console.log(`rbd ls -l     ${LARGE} vs ${SMALL} images:  ${fmtRatio(l.rbdLsRatio)}`);
+      console.log(`listomapvals  ${LARGE} vs ${SMALL} volumes: ${fmtRatio(ratio(l.large.omapListMedian, l.small.omapListMedian))} (the one Ceph call of SR.ls, run alone)`);
+      console.log(`SR.ls vs rbd ls -l at ${LARGE}: ${fmtRatio(l.srLsVsRbdLsAtLarge)}`);
     }
     if (l.createMs.length) {
       const c = summary(l.createMs);

@@ -175,7 +175,7 @@ describe("tombstones", () => {
       { kind: "trash-move", image: T },
     ]);
     expect(waitingFor(p, T)).toEqual([]);
-    // Order matters: RBD refuses to trash an image with (non-trashed) snapshots.
+    // Order matters: once in the trash the image is out of reach of `rbd snap rm` by name.
     const move = index(p, (a) => a.kind === "trash-move");
     for (const snap of snaps) expect(index(p, (a) => a.kind === "snap-remove" && a.snap === snap)).toBeLessThan(move);
   });

@@ -45,7 +45,10 @@ export async function fsck(sr: Sr, repair: boolean): Promise<Finding[]> {
     if (!f) add({ kind: "missing-image", item: v.key, detail: `volume ${v.key} names image ${v.record.image}, which ${trashed.has(v.record.image) ? "is in the trash" : "does not exist"}`, repairable: false });
     else if (v.record.snap && !f.snaps.includes(v.record.snap)) add({ kind: "missing-snapshot", item: v.key, detail: `snapshot volume ${v.key} names ${v.record.image}@${v.record.snap}, which does not exist`, repairable: false });
   }
-  for (const entry of state.strays) add({ kind: "dangling-entry", item: entry, detail: "an omap entry of no volume", repairable: true }, () => drop(sr, entry));
+  for (const entry of state.strays) {
+    if (/^(vol|tomb):/.test(entry)) add({ kind: "dangling-entry", item: entry, detail: "a record this version cannot read (left as it is)", repairable: false });
+    else add({ kind: "dangling-entry", item: entry, detail: "an omap entry of no volume", repairable: true }, () => drop(sr, entry));
+  }
 
   if (repair) {
     if (state.ops.size > 0) {

@@ -75,7 +75,13 @@ export function makePlan(state: SrState, images: ReadonlyMap<string, ImageFacts>
   const heads = new Set(records.filter((r) => r.snap === undefined).map((r) => r.image));
   // Names an unfinished operation may still be working on: hands off.
   const busy = new Set<string>();
-  for (const text of state.ops.values()) for (const m of text.matchAll(/vol-[0-9a-f-]{36}|[0-9a-f-]{36}/g)) busy.add(m[0]);
+  const UUID = /(?:vol-|clone-)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/g;
+  for (const text of state.ops.values()) {
+    for (const m of text.matchAll(UUID)) {
+      busy.add(m[0]);
+      if (m[1]) busy.add(m[1]);
+    }
+  }
   const trashed = new Set(trash.map((t) => t.name));
   const dead = (image: string) => state.tombstones.has(image) || trashed.has(image) || (!images.has(image) && !heads.has(image));
 
@@ -128,6 +134,11 @@ export function makePlan(state: SrState, images: ReadonlyMap<string, ImageFacts>
   }
 
   for (const entry of state.strays) {
+    // A record this version cannot read may be a newer version's: never the GC's to delete.
+    if (/^(vol|tomb):/.test(entry)) {
+      waiting.push({ item: entry, why: "an unreadable record (see fsck)" });
+      continue;
+    }
     const key = /^[a-z]+:([0-9a-f-]{36})/.exec(entry)?.[1];
     if (!key || !busy.has(key)) actions.push({ kind: "drop-entry", entry });
   }
