@@ -25,12 +25,14 @@
 // --no-progress SPEC -` into SHA-256 (--verify full); or, for large images (exporting 64 GiB of
 // mostly zeroes through a pipe takes minutes), a sparse digest from `rbd export-diff` (SHA-256
 // over the size and every non-zero 4 MiB block with its index: equal iff the content is equal).
-// --verify auto (default): full up to 4 GiB, sparse above, and both at the smallest size as a
-// cross-check of the sparse digest.
+// --verify auto (default): sparse everywhere, and full as well at 1 GiB (where a full export costs
+// a few seconds), which also cross-checks the sparse digest.
 //
-// After each run the volumes are destroyed through the verbs; what the SR keeps (tombstones, the
-// RBD trash: there is no GC yet) is then removed with rbd directly, and the script waits until
-// the pool's stored bytes settle (trimming), so runs do not fill the OSD or disturb each other.
+// After each run the volumes are destroyed through the verbs; what the SR keeps of them
+// (tombstones, the RBD trash: there is no GC yet) is then removed with rbd directly, so the OSD
+// does not fill up. That clean-up overlaps the next run's untimed set-up; the next timing waits
+// for it and, after runs that wrote 1 GiB or more, until the pool's stored bytes have come down
+// (the OSD trims in the background), so timings do not compete with deletions.
 //
 // With CEPH_CONF set it uses that cluster (pool CEPH_POOL, default rbd; cephx id CEPH_CLIENT_ID,
 // default admin) and destroys its SRs at the end. Otherwise it starts a throwaway cluster with
@@ -522,9 +524,7 @@ async function sparseDigest(spec, expectBytes) {
 function digestMethods(sizeGiB) {
   if (opts.verify === "full") return ["full"];
   if (opts.verify === "sparse") return ["sparse"];
-  const m = sizeGiB <= 4 ? ["full"] : ["sparse"];
-  if (sizeGiB === Math.min(...SIZES_GIB) && !m.includes("sparse")) m.push("sparse");
-  return m;
+  return sizeGiB <= 1 ? ["full", "sparse"] : ["sparse"];
 }
 const digest = (method, spec, bytes) => (method === "full" ? fullDigest(spec, bytes) : sparseDigest(spec, bytes));
 
@@ -632,10 +632,11 @@ async function settle(holdBytes) {
 // ------------------------------------------------------------------------------------ one run
 
 // A fresh volume with D written, a snapshot, D written again (untimed).
-async function setUp(rec, s, tag) {
-  const size = rec.sizeGiB * GiB;
+// `ctx` is filled as things are made, so a failure leaves what to clean up in it.
+const newContext = (rec, s, tag) => ({ rec, s, tag, size: rec.sizeGiB * GiB, keys: { vol: undefined, clone: undefined, snap: undefined }, images: new Set() });
+async function setUp(ctx) {
+  const { rec, s, tag, size } = ctx;
   const written = rec.writtenMiB * MiB;
-  const ctx = { rec, s, tag, size, keys: { vol: undefined, clone: undefined, snap: undefined }, images: new Set() };
   const created = await callVerb("Volume.create", { sr: s.sr, name: `bench-revert ${tag}`, description: "", size, sharable: false });
   const vol = created.json;
   ctx.keys.vol = vol.key;
@@ -661,7 +662,6 @@ async function setUp(rec, s, tag) {
   if (!ctx.snapSpec.includes("@")) throw new CommandError(`Volume.snapshot returned a URI without snap=: ${ctx.snap.uri[0]}`);
   rec.setup.write2Ms = await rbdWrite(ctx.spec, written);
   rec.setup.marker2Ms = round1((await writeMarker(ctx.spec, 0)) + (await writeMarker(ctx.spec, size - MARKER)));
-  return ctx;
 }
 
 // The timed part, then (untimed) the checksums.
@@ -798,15 +798,10 @@ async function matrix() {
       const rec = { sr: p.kind, sizeGiB: p.sizeGiB, dataMiB: p.dataMiB, writtenMiB: Math.min(p.dataMiB, p.sizeGiB * 1024), method: p.method, run: p.run, ms: undefined, setup: {} };
       results.runs.push(rec);
       const tag = `${p.kind} ${p.sizeGiB} GiB D=${sizeText(p.dataMiB)} ${p.method} #${p.run + 1}`;
-      let ctx;
+      const ctx = newContext(rec, s, tag);
       try {
         log(`${tag}: set-up`);
-        const made = { rec, s, tag, keys: {}, images: new Set() };
-        ctx = made;
-        ctx = await setUp(rec, s, tag).catch((e) => {
-          // Whatever was made before the failure is in the error's context? No: clean what is known.
-          throw e;
-        });
+        await setUp(ctx);
       } catch (e) {
         rec.error = e.message;
         if (!interrupted) fail(`${tag} (set-up)`, e);
@@ -820,8 +815,7 @@ async function matrix() {
           if (!interrupted) fail(tag, e);
         }
       }
-      const c = ctx;
-      pending = { done: cleanUp(c).then(() => c) };
+      pending = { done: cleanUp(ctx).then(() => ctx) };
       const el = (Date.now() - t0) / 1000;
       log(`progress: ${n + 1}/${plan.length} runs, ${el.toFixed(0)} s elapsed, ~${((el / (n + 1)) * (plan.length - n - 1)).toFixed(0)} s to go`);
     }

@@ -85,3 +85,6 @@ export const Watchers = z.object({ watchers: z.array(z.object({ address: z.strin
 // `rbd device list --format json` (krbd mappings of this host).
 export const DeviceList = z.array(z.object({ pool: z.string(), namespace: z.optional(z.string()), name: z.string(), snap: z.optional(z.string()), device: z.string() }));
 export type DeviceList = z.infer<typeof DeviceList>;
+
+// `rbd lock ls --format json`: advisory and exclusive-lock owners of an image.
+export const ImageLocks = z.array(z.object({ id: z.string(), locker: z.string(), address: z.string() }));

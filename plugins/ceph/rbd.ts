@@ -2,7 +2,7 @@
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
 import { runCeph } from "./exec.js";
-import { DiskUsage, ImageInfo, LongList, Watchers, ImageList, NamespaceList, parseJson, SnapList, TrashList } from "./outputs.js";
+import { DiskUsage, ImageInfo, ImageLocks, LongList, Watchers, ImageList, NamespaceList, parseJson, SnapList, TrashList } from "./outputs.js";
 
 const rbd = (p: Place, log: Logger, args: string[]) => runCeph({ tool: "rbd", args, connection: clientArgs(p.cluster), log });
 
@@ -99,4 +99,12 @@ export async function imageFlatten(p: Place, log: Logger, image: string, deadlin
 // Addresses of the librbd clients that have the image open (for fencing records).
 export async function imageWatchers(p: Place, log: Logger, image: string): Promise<string[]> {
   return parseJson(Watchers, await rbd(p, log, ["status", "--format", "json", imageSpec(p, image)]), "rbd status").watchers.map((w) => w.address);
+}
+
+// Breaks every lock on the image (the exclusive-lock owner included), without blocklisting:
+// fencing blocklists the recorded clients itself. Returns how many were broken.
+export async function imageLockBreakAll(p: Place, log: Logger, image: string): Promise<number> {
+  const locks = parseJson(ImageLocks, await rbd(p, log, ["lock", "ls", "--format", "json", imageSpec(p, image)]), "rbd lock ls");
+  for (const l of locks) await rbd(p, log, ["lock", "rm", "--rbd-blocklist-on-break-lock=false", imageSpec(p, image), l.id, l.locker]);
+  return locks.length;
 }

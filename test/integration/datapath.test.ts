@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, DATAPATH_DIR, runExecutable, type WireError } from "../helpers/run-verb.js";
+import { call, DATAPATH_DIR, runAdmin, runExecutable, type WireError } from "../helpers/run-verb.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 
 const MiB = 1024 * 1024;
@@ -130,6 +130,30 @@ describe("rbd+nbd", () => {
     const uri = v.uri[0] ?? "";
     await call("Volume.destroy", { sr: s.sr, key: v.key });
     await dp("deactivate", uri, "", host(HOST_A));
+    await dp("detach", uri, "", host(HOST_A));
+  });
+});
+
+describe("fencing", () => {
+  it("an admin takes a volume over from a dead host: its client can no longer write, the new host can", async () => {
+    const v = await call<WireVolume>("Volume.create", { sr: s.sr, name: "fence", description: "", size: 8 * MiB, sharable: false });
+    const a = await start(v.key, host(HOST_A));
+    io(a, "write -P 0x11 0 1M");
+    const uri = v.uri[0] ?? "";
+    await dp("attach", uri, "4", host(HOST_B));
+    await expect(dp("activate", uri, "4", host(HOST_B))).rejects.toThrow(/Activated_on_another_host/);
+    const refused = await runAdmin(["fence", "--sr", s.sr, "--key", v.key, "--host", HOST_A]);
+    expect(refused.code).not.toBe(0);
+    const r = await runAdmin(["fence", "--sr", s.sr, "--key", v.key, "--host", HOST_A, "--yes", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((r.json as { blocklisted: string[] }).blocklisted.length).toBeGreaterThan(0);
+    // Host A's server is cut off: its writes fail.
+    expect(() => io(a, "write -P 0x22 0 1M")).toThrow();
+    await dp("activate", uri, "4", host(HOST_B));
+    const b = nbdUriOf(await dp<Backend>("attach", uri, "4", host(HOST_B)));
+    io(b, "write -P 0x33 0 1M");
+    expect(io(b, "read -P 0x33 0 1M")).toMatch(/read 1048576\/1048576/);
+    await stop(v.key, host(HOST_B), "4");
     await dp("detach", uri, "", host(HOST_A));
   });
 });

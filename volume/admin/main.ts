@@ -11,6 +11,7 @@ import { applyOptions, lockedPass, runWorker, STATUS_KEY, type StatusRecord } fr
 import { readEntries, type Sr } from "../meta/store.js";
 import { parseDeviceConfig } from "../services/config.js";
 import { parseSrRef, srRefOf } from "../services/sr-ref.js";
+import { fence } from "./fence.js";
 import { fsck } from "./fsck.js";
 import { watchTasks } from "./progress.js";
 
@@ -112,6 +113,20 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
           )
           .command("worker", false, withSr, (a) => runWorker(srOf(a, log), log))
           .demandCommand(1),
+      )
+      .command(
+        "fence",
+        "take a volume over from a dead host: blocklist its clients, break the image's locks, clear its activation",
+        (y) =>
+          withSr(y)
+            .option("key", { type: "string", demandOption: true, describe: "the volume's key (VDI location)" })
+            .option("host", { type: "string", demandOption: true, describe: "the dead host's uuid, as the activation records it" })
+            .option("yes", { type: "boolean", default: false, describe: "confirm that the host is dead (required)" }),
+        async (a) => {
+          if (!a.yes) throw new Error("fencing cuts the host off the cluster for good: confirm with --yes that it is dead");
+          const r = await fence(srOf(a, log), a.key, a.host);
+          print(a.json, r, () => `fenced ${r.host} off ${r.key}: ${r.blocklisted.length} client(s) blocklisted (${r.blocklisted.join(", ")}), ${r.locksBroken} lock(s) broken`);
+        },
       )
       .command(
         "fsck",
