@@ -17,12 +17,15 @@ export const Activation = z.object({
 });
 export type Activation = z.infer<typeof Activation>;
 
-export function parseActivation(text: string | undefined): Activation | undefined {
+// A stored JSON record, or undefined when absent or unreadable (callers decide what that means).
+export function readRecord<T>(schema: z.ZodMiniType<T>, text: string | undefined): T | undefined {
   if (text === undefined) return undefined;
   try {
-    const r = Activation.safeParse(JSON.parse(text));
+    const r = schema.safeParse(JSON.parse(text));
     return r.success ? r.data : undefined;
   } catch {
     return undefined;
   }
 }
+
+export const parseActivation = (text: string | undefined): Activation | undefined => readRecord(Activation, text);

@@ -3,7 +3,9 @@
 import { clusterHealth } from "../../plugins/ceph/mon.js";
 import type { Health as CephHealth } from "../../plugins/ceph/outputs.js";
 import { imageLongList, trashList } from "../../plugins/ceph/rbd.js";
-import { readSr, type Sr } from "../meta/store.js";
+import { parseSrState } from "../meta/layout.js";
+import { readEntries, readSr, type Sr } from "../meta/store.js";
+import { refreshSome, usageCursor } from "../services/usage.js";
 import { recoverStale } from "../services/recovery.js";
 import { healthOf } from "../services/stat.js";
 import { applyAction, type ApplyOptions } from "./apply.js";
@@ -23,6 +25,9 @@ export interface PassReport {
   readonly paused?: string;
   readonly recovered: number;
 }
+
+// Volumes whose physical_utilisation each pass measures again (one `rbd du` each).
+const USAGE_BATCH = 16;
 
 // Slow requests are not data loss, but heavy work would make them worse.
 const SLOW = /SLOW_OPS|REQUEST_SLOW|OSD_SLOW/;
@@ -49,6 +54,11 @@ export async function runPass(sr: Sr, opts: ApplyOptions): Promise<PassReport> {
     } catch (e) {
       failed.push(`${action.kind} ${"image" in action ? action.image : "entry" in action ? action.entry : action.name}: ${(e as Error).message}`);
     }
+  }
+  const entries = await readEntries(sr);
+  if (entries) {
+    const measured = await refreshSome(sr, parseSrState(entries), usageCursor(entries), USAGE_BATCH);
+    if (measured > 0) done.push(`measured the usage of ${measured} volume(s)`);
   }
   for (const d of done) sr.log.info(`gc: ${d}`);
   for (const f of failed) sr.log.warning(`gc: ${f}`);

@@ -17,6 +17,7 @@
 //     have been told it succeeded). See recover.ts.
 import { randomUUID } from "node:crypto";
 import * as z from "zod/mini";
+import { readRecord } from "../../plugins/wire/sr-object.js";
 import { K } from "../meta/layout.js";
 import { drop, put, type Sr } from "../meta/store.js";
 import { crashPoint } from "./crash.js";
@@ -57,14 +58,7 @@ export interface Entry {
 }
 const EntrySchema = z.object({ id: z.string(), started: z.string(), owner: z.string(), op: Op });
 
-export function parseEntry(text: string): Entry | undefined {
-  try {
-    const r = EntrySchema.safeParse(JSON.parse(text));
-    return r.success ? r.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const parseEntry = (text: string): Entry | undefined => readRecord(EntrySchema, text);
 
 // The lock an operation runs under, so recovery can tell a live operation from a dead one.
 export const lockOf = (op: Op): string => `vol:${op.key}`;

@@ -19,7 +19,7 @@
 import * as z from "zod/mini";
 
 export { META_OBJECT } from "../../plugins/wire/sr-object.js";
-import { parseActivation, type Activation } from "../../plugins/wire/sr-object.js";
+import { parseActivation, readRecord, type Activation } from "../../plugins/wire/sr-object.js";
 
 export const K = {
   config: "sr:config",
@@ -86,15 +86,7 @@ export interface SrState {
   readonly strays: readonly string[];
 }
 
-const json = <T>(schema: z.ZodMiniType<T>, text: string | undefined): T | undefined => {
-  if (text === undefined) return undefined;
-  try {
-    const r = schema.safeParse(JSON.parse(text));
-    return r.success ? r.data : undefined;
-  } catch {
-    return undefined;
-  }
-};
+const json = readRecord;
 
 const KEY_LEN = 36;
 

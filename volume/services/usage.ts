@@ -9,6 +9,22 @@ import { put, type Sr } from "../meta/store.js";
 
 export const usageOf = (state: SrState, key: string): number => state.usage.get(key) ?? 0;
 
+const CURSOR = "gc:usage-cursor";
+
+// The GC's share: a few writable volumes per pass, in turn, so every figure is refreshed within
+// (volumes / batch) passes whatever the SR's size, at a bounded cost per pass.
+export async function refreshSome(sr: Sr, state: SrState, cursor: string | undefined, batch: number): Promise<number> {
+  const heads = [...state.volumes.values()].filter((v) => v.record.snap === undefined).sort((a, b) => a.key.localeCompare(b.key));
+  if (heads.length === 0) return 0;
+  const start = heads.findIndex((v) => v.key > (cursor ?? ""));
+  const turn = [...heads.slice(Math.max(start, 0)), ...heads.slice(0, Math.max(start, 0))].slice(0, batch);
+  for (const v of turn) await measureUsage(sr, v.key, v.record);
+  await put(sr, CURSOR, turn[turn.length - 1]?.key ?? "");
+  return turn.length;
+}
+
+export const usageCursor = (entries: ReadonlyMap<string, string>): string | undefined => entries.get(CURSOR);
+
 // Best effort: a figure that cannot be measured now keeps its previous value.
 export async function measureUsage(sr: Sr, key: string, record: VolumeRecord): Promise<number | undefined> {
   // `rbd du` aborts on a zero-sized head that has snapshots (Pacific); such a head holds nothing.
