@@ -31,6 +31,22 @@ const peakRssMiB = (cmd, args, input) => {
 };
 
 const input = '{"dbg":"bench"}';
+
+// Instructions executed, counted by valgrind: the same on a quiet or a loaded machine, so the
+// ratio holds where wall time is noise (2 shared cores). Needs valgrind; slow (~20 s a run).
+if (process.argv.includes("--instructions")) {
+  const count = (args) => {
+    const r = spawnSync("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", process.execPath, ...args], { input, env, encoding: "utf8" });
+    const m = /Collected : (\d+)/.exec(r.stderr);
+    if (!m) throw new Error(`valgrind failed: ${r.stderr.slice(-500)}`);
+    return Number(m[1]);
+  };
+  const base = stats([0, 1, 2].map(() => count(["-e", "0"])));
+  const verbI = stats([0, 1, 2].map(() => count([verb, "--json"])));
+  console.log(`instructions: node -e 0 ${(base.median / 1e6).toFixed(0)} M, Plugin.Query --json ${(verbI.median / 1e6).toFixed(0)} M`);
+  console.log(`ratio (instructions)      ${(verbI.median / base.median).toFixed(2)}x node -e 0   (goal <= 1.5x)`);
+  process.exit(0);
+}
 timeOnce(verb, ["--json"], input); // warm the page cache for both
 timeOnce(process.execPath, ["-e", "0"]);
 const verbMs = [];
