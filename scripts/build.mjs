@@ -4,14 +4,23 @@
 //   plugins/volume/org.xen.xapi.storage.ceph-rbd/<Verb>   one launcher per implemented verb
 //   plugins/datapath/<scheme>/<Verb>
 // Verb names come from the built verb tables themselves, so files and code cannot drift.
+//
+// Options (scripts/rpm/build.sh uses them to build the RPM's tree elsewhere):
+//   --launcher=dual|node|python  form of the verb files (see launcher() below; default dual)
+//   --node=PATH                  the Node the launchers run (default: `node` from PATH)
+//   --out=DIR                    write the tree (lib/, volume/, datapath/, bin/) to DIR instead of plugins/
 import { build } from "esbuild";
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const out = join(root, "plugins");
+const opt = (name) => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const form = opt("launcher") ?? "dual";
+if (!["dual", "node", "python"].includes(form)) throw new Error(`--launcher: dual, node or python, not ${form}`);
+const nodeCmd = opt("node") ? [opt("node")] : ["/usr/bin/env", "node"];
+const out = opt("out") ? resolve(opt("out")) : join(root, "plugins");
 const lib = join(out, "lib");
 const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
 
@@ -44,8 +53,37 @@ for (const file of result.outputFiles) {
   await rename(`${file.path}.tmp`, file.path);
 }
 
-// A launcher is two lines of CommonJS naming its verb; the bundle path is relative to it.
-const launcher = (bundle, call) => `#!/usr/bin/env node\nrequire(${JSON.stringify(bundle)}).main(${call});\n`;
+// A launcher names its verb and requires the bundle by a path relative to itself (Node resolves
+// a symlinked path first, so this holds through the RPM's published links too).
+//   node    two lines of CommonJS, run by Node through the shebang.
+//   dual    the same, run the same way, but also valid Python: with SMAPI tracing on,
+//           xapi-storage-script runs `python3 -m observer <file> --json`, i.e. the file as Python
+//           source; the Python part then runs Node on this same file. Costs nothing otherwise.
+//   python  the dual file with a python3 shebang: every call starts Python, which execs Node.
+// Measured in scripts/rpm/bench-launchers.mjs; the figures and the choice are in the README.
+const launcher = (bundle, call) => {
+  const js = `require(${JSON.stringify(bundle)}).main(${call});\n`;
+  if (form === "node") return `#!${nodeCmd.join(" ")}\n${js}`;
+  const shebang = form === "python" ? "#!/usr/bin/python3" : `#!${nodeCmd.join(" ")}`;
+  // Node strips the shebang and sees `1`, the require line and a block comment; Python sees `1 // 1`,
+  // a string holding the JS, then the code between the string and the comment's closing line.
+  return `${shebang}
+1 // 1; """
+${js}/* """
+# Run as Python (xapi-storage-script's tracing mode, or a python3 shebang): hand over to Node,
+# which runs this same file. Under the observer (runpy), wait for Node so that the observer can
+# close its trace span; run on its own, become Node.
+import os, sys
+argv = ${JSON.stringify(nodeCmd)} + [__file__] + sys.argv[1:]
+if sys._getframe().f_back is None:
+    os.execv(argv[0], argv)
+import subprocess
+code = subprocess.call(argv)
+if code:
+    sys.exit(code if code > 0 else 128 - code)
+# */
+`;
+};
 
 // Each plugin directory is written aside and renamed into place: xapi-storage-script watches
 // the parent non-recursively and skips a datapath plugin seen half-written.
@@ -80,8 +118,8 @@ for (const [scheme, table] of Object.entries(datapath.verbs)) {
 }
 // The admin command, also what SR.attach starts as this host's GC worker.
 await mkdir(join(out, "bin"), { recursive: true });
-await writeFile(join(out, "bin", "ceph-rbd-admin.tmp"), `#!/usr/bin/env node\nrequire("../lib/admin.cjs").main();\n`);
+await writeFile(join(out, "bin", "ceph-rbd-admin.tmp"), `#!${nodeCmd.join(" ")}\nrequire("../lib/admin.cjs").main();\n`);
 await chmod(join(out, "bin", "ceph-rbd-admin.tmp"), 0o755);
 await rename(join(out, "bin", "ceph-rbd-admin.tmp"), join(out, "bin", "ceph-rbd-admin"));
 await writeFile(join(out, "bin", "package.json"), '{ "type": "commonjs" }\n');
-process.stderr.write(`built ${Object.keys(volume.verbs).length} volume verbs and ${Object.keys(datapath.verbs).length} datapath plugins in ${relative(root, out)}/\n`);
+process.stderr.write(`built ${Object.keys(volume.verbs).length} volume verbs and ${Object.keys(datapath.verbs).length} datapath plugins (${form} launchers) in ${relative(root, out) || out}/\n`);

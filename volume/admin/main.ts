@@ -1,6 +1,7 @@
 // ceph-rbd-admin: what `xe` cannot do. Human output by default, --json for scripts.
 //   gc status | gc run | gc worker    the SR's garbage collector
 //   fsck [--repair]                   the SR's metadata against the pool
+//   doctor                            this host's readiness (Ceph tools, cluster, keyring, datapaths, plugin tree)
 // The SR is named by its `sr` string, or by its device-config (as `xe pbd-param-get` shows it).
 import yargs, { type Argv } from "yargs";
 import { taskList } from "../../plugins/ceph/mon.js";
@@ -11,6 +12,7 @@ import { applyOptions, lockedPass, runWorker, STATUS_KEY, type StatusRecord } fr
 import { readEntries, type Sr } from "../meta/store.js";
 import { parseDeviceConfig } from "../services/config.js";
 import { parseSrRef, srRefOf } from "../services/sr-ref.js";
+import { doctorCommand, DOCTOR_OPTIONS } from "./doctor.js";
 import { fence } from "./fence.js";
 import { fsck } from "./fsck.js";
 import { watchTasks } from "./progress.js";
@@ -134,6 +136,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         (y) => withSr(y).option("repair", { type: "boolean", default: false, describe: "fix what can be fixed safely" }),
         (a) => runFsck(srOf(a, log), a.json, a.repair),
       )
+      .command("doctor", "check this host: Ceph tools, configuration, keyring, cluster, kernel RBD, qemu-storage-daemon, plugin tree", (y) => y.options(DOCTOR_OPTIONS), (a) => doctorCommand(a, log))
       .demandCommand(1)
       .strict()
       .help()
