@@ -3,6 +3,7 @@
 // not sharable gets ["Activated_on_another_host", <host uuid>] (xapi's exact shape); attach
 // takes no part in it, so live migration (attach on the destination first) works.
 import { withLock } from "../../plugins/ceph/locks.js";
+import { crashPoint } from "../../plugins/crash.js";
 import { omapList, omapRemove, omapSet } from "../../plugins/ceph/rados.js";
 import { Activated_on_another_host, Volume_does_not_exist } from "../../plugins/wire/errors.js";
 import { activationKey, META_OBJECT, parseActivation, type Activation } from "../../plugins/wire/sr-object.js";
@@ -27,6 +28,7 @@ export async function activate(t: Target, domain: string, start: () => Promise<s
     const current = parseActivation(entries.get(activationKey(t.key)));
     if (current && current.host !== host && !sharable(record)) throw new Activated_on_another_host(current.host, `volume ${t.key} is active on host ${current.host}`);
     const clients = await start();
+    crashPoint("activate:started");
     const mine: Activation = { host, domain, scheme: t.scheme, since: new Date().toISOString(), clients };
     await omapSet(t.place, t.log, META_OBJECT, activationKey(t.key), JSON.stringify(mine));
   });

@@ -24,6 +24,9 @@ export interface ImageFacts {
   readonly size: number;
   readonly parent?: { readonly image: string; readonly snapshot: string } | undefined;
   readonly snaps: readonly string[];
+  // Parents still read by this image's snapshots (a clone's snapshots keep its parent after the
+  // head itself no longer does: reclaimed to size 0, or flattened without deep-flatten).
+  readonly snapParents?: readonly string[] | undefined;
 }
 
 export interface TrashEntry {
@@ -54,14 +57,17 @@ export interface Plan {
 export const HEAVY: ReadonlySet<Action["kind"]> = new Set(["flatten", "trash-purge"]);
 
 export function imageFacts(list: LongList): Map<string, ImageFacts> {
-  const out = new Map<string, { id?: string; size: number; parent?: { image: string; snapshot: string }; snaps: string[] }>();
+  const out = new Map<string, { id?: string; size: number; parent?: { image: string; snapshot: string }; snaps: string[]; snapParents?: string[] }>();
   for (const row of list) {
     const f = out.get(row.image) ?? { size: 0, snaps: [] };
     if (row.snapshot === undefined) {
       f.size = row.size;
       if (row.id) f.id = row.id;
       if (row.parent) f.parent = { image: row.parent.image, snapshot: row.parent.snapshot };
-    } else f.snaps.push(row.snapshot);
+    } else {
+      f.snaps.push(row.snapshot);
+      if (row.parent && !f.snapParents?.includes(row.parent.image)) f.snapParents = [...(f.snapParents ?? []), row.parent.image];
+    }
     out.set(row.image, f);
   }
   return out;
@@ -115,7 +121,9 @@ export function makePlan(state: SrState, images: ReadonlyMap<string, ImageFacts>
     if (!tomb && !heads.has(image) && !f.snaps.some((s) => referenced.has(`${image}@${s}`))) {
       waiting.push({ item: image, why: "image not referenced by the SR's metadata (see fsck)" });
     }
-    const parent = f.parent;
+    // A tombstone's head is garbage, reclaimed rather than flattened (a reclaim to size 0 also
+    // detaches it from its parent; its snapshots keep reading the parent until they go).
+    const parent = tomb ? undefined : f.parent;
     if (parent && dead(parent.image) && !referenced.has(`${parent.image}@${parent.snapshot}`)) {
       actions.push({ kind: "flatten", image, reason: `its parent ${parent.image} is destroyed` });
     } else if (parent && (depth.get(image) ?? 0) >= limits.softDepth) {
@@ -126,7 +134,9 @@ export function makePlan(state: SrState, images: ReadonlyMap<string, ImageFacts>
   for (const image of state.tombstones.keys()) if (!images.has(image) && !busy.has(image)) actions.push({ kind: "drop-entry", entry: K.tomb(image) });
 
   const readers = new Map<string, string[]>();
-  for (const [image, f] of images) if (f.parent) readers.set(f.parent.image, [...(readers.get(f.parent.image) ?? []), image]);
+  for (const [image, f] of images) {
+    for (const p of new Set([...(f.parent ? [f.parent.image] : []), ...(f.snapParents ?? [])])) readers.set(p, [...(readers.get(p) ?? []), image]);
+  }
   for (const t of trash) {
     const children = readers.get(t.name) ?? [];
     if (children.length === 0) actions.push({ kind: "trash-purge", id: t.id, name: t.name });
