@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 bash scripts/install-ceph.sh
-[ -d node_modules ] || npm ci --no-audit --no-fund
+[ -d node_modules ] || bash scripts/npm-deps.sh
 node scripts/build.mjs
 
 dir=$(mktemp -d /tmp/ceph-rbd-demo.XXXXXX)

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-ceph.sh
-[ -d node_modules ] || npm ci --no-audit --no-fund
+[ -d node_modules ] || bash scripts/npm-deps.sh
 npx tsc --noEmit -p .
 node scripts/build.mjs
 exec npx vitest run "$@"
