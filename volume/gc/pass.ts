@@ -1,5 +1,6 @@
 // One GC pass over an SR: look, plan, act. Safe to run from any host at any time (the worker
 // holds the SR's "gc" lock so that only one runs per SR); every action is idempotent.
+import { CephError } from "../../plugins/ceph/errors.js";
 import { clusterHealth } from "../../plugins/ceph/mon.js";
 import type { Health as CephHealth } from "../../plugins/ceph/outputs.js";
 import { imageLongList, trashList } from "../../plugins/ceph/rbd.js";
@@ -10,7 +11,7 @@ import { recoverStale } from "../services/recovery.js";
 import { healthOf } from "../services/stat.js";
 import { applyAction, type ApplyOptions } from "./apply.js";
 import { limits } from "./limits.js";
-import { HEAVY, imageFacts, makePlan, type Plan } from "./plan.js";
+import { HEAVY, imageFacts, makePlan, type Plan, type Waiting } from "./plan.js";
 
 
 export async function look(sr: Sr): Promise<Plan> {
@@ -47,11 +48,19 @@ export async function runPass(sr: Sr, opts: ApplyOptions): Promise<PassReport> {
   const paused = plan.actions.some((a) => HEAVY.has(a.kind)) ? pauseReason(await clusterHealth(sr.ref.cluster, sr.log)) : undefined;
   const done: string[] = [];
   const failed: string[] = [];
+  const deferred: Waiting[] = [];
   for (const action of plan.actions) {
     if (paused && HEAVY.has(action.kind)) continue;
     try {
       done.push(await applyAction(sr, action, opts));
     } catch (e) {
+      // A trashed image whose snapshot a clone still holds (a clone detached from it by a
+      // reclaim keeps its hold until it is purged itself, and no listing shows that): the
+      // clone goes first, in this pass or the next, then this purge succeeds.
+      if (action.kind === "trash-purge" && e instanceof CephError && e.kind === "not_empty") {
+        deferred.push({ item: action.name, why: "in the trash, a snapshot of it still held by a clone being collected; retried next pass" });
+        continue;
+      }
       failed.push(`${action.kind} ${"image" in action ? action.image : "entry" in action ? action.entry : action.name}: ${(e as Error).message}`);
     }
   }
@@ -62,5 +71,5 @@ export async function runPass(sr: Sr, opts: ApplyOptions): Promise<PassReport> {
   }
   for (const d of done) sr.log.info(`gc: ${d}`);
   for (const f of failed) sr.log.warning(`gc: ${f}`);
-  return { plan, done, failed, recovered, ...(paused ? { paused } : {}) };
+  return { plan: deferred.length > 0 ? { ...plan, waiting: [...plan.waiting, ...deferred] } : plan, done, failed, recovered, ...(paused ? { paused } : {}) };
 }
