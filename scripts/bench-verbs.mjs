@@ -10,15 +10,20 @@
 // throwaway cluster with scripts/ceph-local.sh and removes it at the end, also on failure or
 // SIGINT. Tables go to stdout, progress to stderr. Exits non-zero if any verb fails.
 // --quick (3 runs per verb, 100 volumes for the listing test) is a smoke run: no speed asserts.
+//
+// The verbs run from a private copy of the built plugin (plugins/lib and plugins/volume, taken
+// at start), so a rebuild by someone else during the run cannot change what is measured.
+// SR.attach starts a background GC worker per SR; it is off here (CEPH_RBD_GC=off, unless that
+// variable is set) so that no GC pass runs between the measured calls.
 import { spawn, spawnSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash, randomUUID } from "node:crypto";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(fileURLToPath(import.meta.url), "../..");
-const VOLUME_DIR = join(root, "plugins/volume/org.xen.xapi.storage.ceph-rbd");
+const PLUGIN = "volume/org.xen.xapi.storage.ceph-rbd";
 const CEPH_LOCAL = join(root, "scripts/ceph-local.sh");
 
 // ------------------------------------------------------------------------------------ options
@@ -45,7 +50,7 @@ const opts = { quick: false, jsonOut: undefined };
   }
 }
 const RUNS = opts.quick ? 3 : 7; // per verb
-const LIST_RUNS = 7; // per SR.ls / rbd ls -l measurement
+const LIST_RUNS = 7; // per SR.ls / rbd ls -l / listomapvals / Volume.stat measurement at each size
 const SMALL = 10;
 const LARGE = opts.quick ? 100 : 1000;
 const CONCURRENCY = 4;
@@ -86,7 +91,34 @@ function run(cmd, args, { input = "", env = process.env, cwd = "/" } = {}) {
   });
 }
 
-const verbEnv = { ...process.env, CEPH_RBD_LOG_STDERR: "info", CEPH_RBD_LOG_SYSLOG: "off" };
+// The private copy of the build (see the top of the file), made by snapshotBuild().
+const build = { dir: undefined, volumeDir: undefined };
+
+function snapshotBuild() {
+  const src = join(root, "plugins");
+  if (!existsSync(join(src, PLUGIN, "Plugin.Query"))) throw new Error(`no built plugin in ${src}: run npm run build first`);
+  const dir = mkdtempSync(join(tmpdir(), "bench-verbs-build-"));
+  build.dir = dir;
+  // The launchers find the bundles by relative path: keep the layout (lib/ beside volume/).
+  cpSync(join(src, "lib"), join(dir, "lib"), { recursive: true });
+  cpSync(join(src, "volume"), join(dir, "volume"), { recursive: true });
+  build.volumeDir = join(dir, PLUGIN);
+  const bundle = join(dir, "lib/volume.cjs");
+  const git = spawnSync("git", ["-C", root, "rev-parse", "--short", "HEAD"], { encoding: "utf8" });
+  results.build = {
+    bundleSha256: createHash("sha256").update(readFileSync(bundle)).digest("hex").slice(0, 16),
+    bundleBuilt: statSync(join(src, "lib/volume.cjs")).mtime.toISOString(),
+    gitHead: git.status === 0 ? git.stdout.trim() : "unknown",
+  };
+}
+
+function removeBuildCopy() {
+  if (build.dir) rmSync(build.dir, { recursive: true, force: true });
+  build.dir = undefined;
+}
+
+const GC = process.env.CEPH_RBD_GC ?? "off";
+const verbEnv = { ...process.env, CEPH_RBD_LOG_STDERR: "info", CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_GC: GC };
 const COST = /\] (\S+) (ok|failed) in (\d+) ms, (\d+) Ceph calls/;
 
 class VerbError extends Error {}
@@ -94,7 +126,7 @@ class VerbError extends Error {}
 // One verb call; throws VerbError with what the verb printed when it fails.
 async function callVerb(verb, params, { ignoreInterrupt = false } = {}) {
   if (interrupted && !ignoreInterrupt) throw new VerbError("interrupted");
-  const r = await run(join(VOLUME_DIR, verb), ["--json"], { input: JSON.stringify({ dbg: `bench-${verb}`, ...params }), env: verbEnv });
+  const r = await run(join(build.volumeDir, verb), ["--json"], { input: JSON.stringify({ dbg: `bench-${verb}`, ...params }), env: verbEnv });
   const m = COST.exec(r.stderr);
   const calls = m ? Number(m[4]) : undefined;
   if (r.code !== 0 || !m || m[2] !== "ok") {
@@ -335,6 +367,18 @@ const GiB = 1024 ** 3;
 const newVolume = (sr, name, size = GiB) => callVerb("Volume.create", { sr, name, description: "bench", size, sharable: false });
 const imageOf = (vol) => decodeURIComponent(/^[a-z+]+:\/\/[^/]+\/[^/]+\/([^/?]+)\?/.exec(vol.uri[0])?.[1] ?? "");
 
+// SR.detach of every SR still attached: it stops the SR's GC worker when one was started.
+async function detachSrs() {
+  for (const s of createdSrs) {
+    if (s.destroyed || !s.sr) continue;
+    try {
+      await callVerb("SR.detach", { sr: s.sr }, { ignoreInterrupt: true });
+    } catch (e) {
+      fail(`SR.detach of SR ${s.uuid} at the end`, e);
+    }
+  }
+}
+
 // Existing cluster only: destroy every volume of our SRs, then the SRs.
 async function destroySrs() {
   for (const s of createdSrs) {
@@ -369,12 +413,16 @@ function header() {
     node: process.version,
     loadavgAtStart: loadavg().map(round1),
   };
+  results.gc = GC;
   results.cluster.cephVersion = cephVersion.status === 0 ? cephVersion.stdout.trim() : `unknown (ceph --version: ${cephVersion.error?.message ?? cephVersion.stderr})`;
   const m = results.machine;
   console.log(`# bench-verbs (${results.mode}: ${RUNS} runs per verb, listing at ${SMALL} and ${LARGE} volumes)`);
   console.log(`date:     ${results.started}`);
   console.log(`ceph:     ${results.cluster.cephVersion}`);
   console.log(`machine:  ${m.nproc} CPU(s) (${m.cpuModel}), ${(m.totalMemoryMiB / 1024).toFixed(1)} GiB RAM, node ${m.node}, load average at start ${m.loadavgAtStart.join(" ")}`);
+  const b = results.build;
+  console.log(`build:    plugins/lib/volume.cjs sha256 ${b.bundleSha256}, built ${b.bundleBuilt} (git HEAD ${b.gitHead}; the working tree may differ), run from a private copy`);
+  console.log(`gc:       CEPH_RBD_GC=${GC}${GC === "off" ? " (SR.attach starts no GC worker)" : ""}`);
 }
 
 async function perVerb() {
@@ -468,6 +516,7 @@ async function measureListing(sr, namespace, count) {
   const srLsCalls = [];
   const rbdLs = [];
   const omap = [];
+  const stat = [];
   let listed;
   let images;
   let srLsBytes;
@@ -485,6 +534,9 @@ async function measureListing(sr, namespace, count) {
     const o = await cephCli("rados", ["--pool", cluster.pool, "--namespace", namespace, "listomapvals", "ceph_rbd_sr"]);
     omap.push(round1(o.ms));
     omapBytes = o.stdout.length;
+    // Volume.stat of one volume: the hot path (xapi calls it before every datapath operation).
+    const v = await callVerb("Volume.stat", { sr, key: r.json[i % r.json.length].key });
+    stat.push(round1(v.ms));
   }
   if (listed !== count) throw new Error(`SR.ls returned ${listed} volumes, expected ${count}`);
   if (images !== count) throw new Error(`rbd ls -l listed ${images} images, expected ${count}`);
@@ -499,6 +551,8 @@ async function measureListing(sr, namespace, count) {
     srLsMedian: median(srLs),
     rbdLsMedian: median(rbdLs),
     omapListMedian: median(omap),
+    volumeStatMs: stat,
+    volumeStatMedian: median(stat),
   };
 }
 
@@ -560,19 +614,20 @@ function report() {
 
   const l = results.listing;
   console.log("");
-  console.log(`## Listing scale (median of ${LIST_RUNS} runs each; SR.ls, rbd ls -l and rados listomapvals interleaved, same images)`);
+  console.log(`## Listing scale (median of ${LIST_RUNS} runs each; SR.ls, rbd ls -l, rados listomapvals and Volume.stat interleaved, same images)`);
   if (!l?.small) {
     console.log("(not measured)");
   } else {
     const kib = (b) => (b === undefined ? "-" : `${Math.round(b / 1024)} KiB`);
     const callRange = (xs) => (xs.length ? `${Math.min(...xs)}${Math.min(...xs) !== Math.max(...xs) ? `-${Math.max(...xs)}` : ""}` : "-");
-    const line = (x) => [String(x.volumes), fmt(x.srLsMedian), callRange(x.srLsCalls), kib(x.srLsOutputBytes), fmt(x.rbdLsMedian), fmtRatio(ratio(x.srLsMedian, x.rbdLsMedian)), fmt(x.omapListMedian), kib(x.omapListOutputBytes)];
+    const line = (x) => [String(x.volumes), fmt(x.srLsMedian), callRange(x.srLsCalls), kib(x.srLsOutputBytes), fmt(x.rbdLsMedian), fmtRatio(ratio(x.srLsMedian, x.rbdLsMedian)), fmt(x.omapListMedian), kib(x.omapListOutputBytes), fmt(x.volumeStatMedian)];
     const lrows = [l.small, l.large].filter(Boolean).map(line);
-    console.log(table(["volumes", "SR.ls ms", "Ceph calls", "SR.ls output", "rbd ls -l ms", "SR.ls / rbd ls -l", "listomapvals ms", "listomapvals output"], lrows, ["r", "r", "r", "r", "r", "r", "r", "r"]));
+    console.log(table(["volumes", "SR.ls ms", "Ceph calls", "SR.ls output", "rbd ls -l ms", "SR.ls / rbd ls -l", "listomapvals ms", "listomapvals output", "Volume.stat ms"], lrows, ["r", "r", "r", "r", "r", "r", "r", "r", "r"]));
     if (l.large) {
       console.log(`SR.ls         ${LARGE} vs ${SMALL} volumes: ${fmtRatio(l.srLsRatio)} (goal <= 1.5x)`);
       console.log(`rbd ls -l     ${LARGE} vs ${SMALL} images:  ${fmtRatio(l.rbdLsRatio)}`);
       console.log(`listomapvals  ${LARGE} vs ${SMALL} volumes: ${fmtRatio(ratio(l.large.omapListMedian, l.small.omapListMedian))} (the one Ceph call of SR.ls, run alone)`);
+      console.log(`Volume.stat   ${LARGE} vs ${SMALL} volumes: ${fmtRatio(ratio(l.large.volumeStatMedian, l.small.volumeStatMedian))} (one volume, in the same SR)`);
       console.log(`SR.ls vs rbd ls -l at ${LARGE}: ${fmtRatio(l.srLsVsRbdLsAtLarge)}`);
     }
     if (l.createMs.length) {
@@ -617,18 +672,26 @@ const onSignal = (sig) => {
   if (signals > 1) {
     // Second signal: no more patience for clean-ups through the verbs.
     for (const c of live) c.kill("SIGKILL");
-    clusterDown();
-    process.exit(130);
+    process.exit(130); // the exit handler takes the cluster down
   }
   log(`${sig}: stopping (send it again to quit at once)`);
   for (const c of live) c.kill("SIGTERM");
 };
 process.on("SIGINT", () => onSignal("SIGINT"));
 process.on("SIGTERM", () => onSignal("SIGTERM"));
-process.on("exit", () => clusterDown());
+process.on("exit", () => {
+  clusterDown();
+  removeBuildCopy();
+});
 
 async function main() {
   const t0 = Date.now();
+  try {
+    snapshotBuild();
+  } catch (e) {
+    log(e.message);
+    process.exit(1);
+  }
   header();
   try {
     await clusterUp();
@@ -651,8 +714,12 @@ async function main() {
     fail("set-up", e);
   } finally {
     report();
-    if (!cluster.throwaway && cluster.conf) await destroySrs();
+    if (build.volumeDir) {
+      if (!cluster.throwaway && cluster.conf) await destroySrs();
+      else await detachSrs();
+    }
     clusterDown();
+    removeBuildCopy();
     reportFailures();
   }
   results.seconds = Math.round((Date.now() - t0) / 1000);

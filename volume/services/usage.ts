@@ -1,7 +1,8 @@
 // physical_utilisation without opening images on listing paths: each volume's figure is an omap
-// entry (`use:<key>`) read with everything else in SR.ls's single listing. It is written when
-// an image is created (0: thin, nothing written yet) and measured again with one `rbd du` of
-// that image whenever a verb already holds the volume (snapshot, resize) and by the GC's passes.
+// entry (`use:<key>`) read with everything else in SR.ls's single listing. A volume without one
+// counts 0 (a new image is thin: nothing written yet); Volume.snapshot measures the snapshot with
+// one `rbd du` (and sets the head to 0: it holds nothing of its own yet); the GC measures a few
+// writable volumes every pass, in turn.
 import { CephError } from "../../plugins/ceph/errors.js";
 import { imageDiskUsage } from "../../plugins/ceph/rbd.js";
 import { K, type SrState, type VolumeRecord } from "../meta/layout.js";
