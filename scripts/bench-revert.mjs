@@ -8,7 +8,7 @@
 // spawn to exit; Ceph CLIs likewise.
 //
 //   node scripts/bench-revert.mjs [--quick] [--runs N] [--runs-4g N] [--verify auto|full|sparse]
-//                                 [--json-out FILE]
+//                                 [--json-out FILE] [--sizes GiB,...] [--data MiB,...]
 //
 // Matrix: virtual size 1, 4, 16, 64 GiB x data written after the snapshot D = 256 MiB, 4 GiB x two
 // SRs (default image features, with object-map; `image_features=layering,exclusive-lock`, without,
@@ -21,18 +21,20 @@
 // image after it) make them differ, so the checksums prove something.
 //
 // Correctness, once per cell for native and rollback, untimed: the volume after the method must
-// hold exactly the snapshot's content, and the head before it must not. Digests: `rbd export
-// --no-progress SPEC -` into SHA-256 (--verify full); or, for large images (exporting 64 GiB of
-// mostly zeroes through a pipe takes minutes), a sparse digest from `rbd export-diff` (SHA-256
-// over the size and every non-zero 4 MiB block with its index: equal iff the content is equal).
-// --verify auto (default): sparse everywhere, and full as well at 1 GiB (where a full export costs
-// a few seconds), which also cross-checks the sparse digest.
+// hold exactly the snapshot's content, and (where at most 1 GiB was written) the head before it
+// must not. Digests: `rbd export --no-progress SPEC -` into SHA-256 (--verify full); or, for large
+// images (exporting 64 GiB of mostly zeroes through a pipe takes minutes), a sparse digest from
+// `rbd export-diff` (SHA-256 over the size and every non-zero 4 MiB block with its index: equal
+// iff the content is equal).
+// --verify auto (default): full at 1 GiB (where a full export costs a few seconds), sparse above;
+// outside --quick both at 1 GiB, which cross-checks the sparse digest.
 //
 // After each run the volumes are destroyed through the verbs; what the SR keeps of them
-// (tombstones, the RBD trash: there is no GC yet) is then removed with rbd directly, so the OSD
-// does not fill up. That clean-up overlaps the next run's untimed set-up; the next timing waits
-// for it and, after runs that wrote 1 GiB or more, until the pool's stored bytes have come down
-// (the OSD trims in the background), so timings do not compete with deletions.
+// (tombstones, the RBD trash) is then removed with rbd directly, so the OSD does not fill up. The
+// plugin's GC is kept out of the way (CEPH_RBD_GC=off for the verbs, so SR.attach starts no
+// worker): its passes would run at random moments and flatten the old flow's clone themselves. The checksums and that clean-up overlap the next run's untimed set-up; the
+// next timing waits for them and, after runs that wrote 1 GiB or more, until the pool's stored
+// bytes have come down (the OSD trims in the background), so timings compete with neither.
 //
 // With CEPH_CONF set it uses that cluster (pool CEPH_POOL, default rbd; cephx id CEPH_CLIENT_ID,
 // default admin) and destroys its SRs at the end. Otherwise it starts a throwaway cluster with
@@ -65,12 +67,14 @@ const usage = (code = 2) => {
       "  --runs-4g N   runs for the D = 4 GiB rows (default: --runs)",
       "  --verify M    checksum method: full (rbd export | sha256), sparse (rbd export-diff), auto (default)",
       "  --json-out F  write every raw timing to F",
+      "  --sizes LIST  virtual sizes in GiB instead of the matrix's, e.g. 16,64 (partial runs)",
+      "  --data LIST   D values in MiB instead of the matrix's, e.g. 4096 (partial runs)",
       "",
     ].join("\n"),
   );
   process.exit(code);
 };
-const opts = { quick: false, runs: undefined, runs4g: undefined, verify: "auto", jsonOut: undefined };
+const opts = { quick: false, runs: undefined, runs4g: undefined, verify: "auto", jsonOut: undefined, sizes: undefined, data: undefined };
 {
   const argv = process.argv.slice(2);
   const value = (i, name) => {
@@ -103,6 +107,13 @@ const opts = { quick: false, runs: undefined, runs4g: undefined, verify: "auto",
       opts.verify = val();
       if (!["auto", "full", "sparse"].includes(opts.verify)) usage();
     } else if (a === "--json-out") opts.jsonOut = val();
+    else if (a === "--sizes" || a === "--data") {
+      const list = val()
+        .split(",")
+        .map((x) => count(x.trim(), a));
+      if (a === "--sizes") opts.sizes = list;
+      else opts.data = list;
+    }
     else if (a === "--help" || a === "-h") usage(0);
     else {
       process.stderr.write(`${PROG}: unknown argument ${argv[i]}\n`);
@@ -110,8 +121,8 @@ const opts = { quick: false, runs: undefined, runs4g: undefined, verify: "auto",
     }
   }
 }
-const SIZES_GIB = opts.quick ? [1, 4] : [1, 4, 16, 64];
-const DATA_MIB = opts.quick ? [256] : [256, 4096];
+const SIZES_GIB = opts.sizes ?? (opts.quick ? [1, 4] : [1, 4, 16, 64]);
+const DATA_MIB = opts.data ?? (opts.quick ? [256] : [256, 4096]);
 const RUNS = opts.runs ?? (opts.quick ? 1 : 3);
 const RUNS_4G = opts.runs4g ?? RUNS;
 const runsFor = (dataMiB) => (dataMiB >= 4096 ? RUNS_4G : RUNS);
@@ -176,7 +187,9 @@ function run(cmd, args, { input, env, onStdout, deadlineMs = CMD_DEADLINE_MS } =
 
 class CommandError extends Error {}
 
-const verbEnv = () => ({ ...childEnv(), CEPH_RBD_LOG_STDERR: "info", CEPH_RBD_LOG_SYSLOG: "off" });
+// CEPH_RBD_GC=off: SR.attach starts no GC worker, whose passes would compete with the timings (and
+// flatten the old flow's clone on their own); the script removes what runs leave itself.
+const verbEnv = () => ({ ...childEnv(), CEPH_RBD_LOG_STDERR: "info", CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_GC: "off" });
 const COST = /\] (\S+) (ok|failed) in (\d+) ms, (\d+) Ceph calls/;
 
 // One verb call, as xapi-storage-script makes it; throws CommandError with what the verb printed.
@@ -199,6 +212,10 @@ async function callVerb(verb, params, { ignoreInterrupt = false } = {}) {
 
 // The Ceph CLIs: the conf and cephx id the SRs use.
 const cephArgs = () => ["--conf", cluster.conf, "--id", cluster.user];
+// Untimed bulk work (checksums, removing what runs leave) may use more parallel RADOS ops than
+// librbd's default 10: removing a 64 GiB image without object-map means 16384 object deletions.
+// Timed commands (rollback, flatten) keep Ceph's defaults.
+const BULK = ["--rbd-concurrent-management-ops", "64"];
 async function cephCli(tool, args, extra = {}) {
   if (interrupted && !extra.ignoreInterrupt) throw new CommandError("interrupted");
   const full = tool === "ceph" ? [...cephArgs(), "--connect-timeout", "60", ...args] : [...cephArgs(), ...args];
@@ -301,7 +318,7 @@ async function clusterUp() {
   for (let attempt = 1; ; attempt++) {
     const port = pickPort(tried);
     tried.add(port);
-    const dir = mkdtempSync(join(tmpdir(), "bench-revert-"));
+    const dir = mkdtempSync(join(tmpdir(), "bench-revert-ceph-"));
     cluster.dir = dir;
     cluster.port = port;
     log(`starting a throwaway cluster in ${dir} (CEPH_LOCAL_PORT=${port}, CEPH_LOCAL_OSD_GB=60)`);
@@ -371,7 +388,7 @@ async function writeMarker(spec, offset) {
 async function fullDigest(spec, expectBytes) {
   const hash = createHash("sha256");
   let bytes = 0;
-  const r = await cephCli("rbd", ["export", "--no-progress", spec, "-"], {
+  const r = await cephCli("rbd", [...BULK, "export", "--no-progress", spec, "-"], {
     onStdout: (out) =>
       out.on("data", (d) => {
         bytes += d.length;
@@ -508,7 +525,7 @@ async function sparseDigest(spec, expectBytes) {
     }
   };
   let parsing;
-  const r = await run("rbd", [...cephArgs(), "export-diff", "--no-progress", spec, "-"], {
+  const r = await run("rbd", [...cephArgs(), ...BULK, "export-diff", "--no-progress", spec, "-"], {
     onStdout: (out, child) => {
       parsing = parse(out, child);
     },
@@ -524,7 +541,8 @@ async function sparseDigest(spec, expectBytes) {
 function digestMethods(sizeGiB) {
   if (opts.verify === "full") return ["full"];
   if (opts.verify === "sparse") return ["sparse"];
-  return sizeGiB <= 1 ? ["full", "sparse"] : ["sparse"];
+  if (sizeGiB > 1) return ["sparse"];
+  return opts.quick ? ["full"] : ["full", "sparse"];
 }
 const digest = (method, spec, bytes) => (method === "full" ? fullDigest(spec, bytes) : sparseDigest(spec, bytes));
 
@@ -591,7 +609,7 @@ async function sweepImages(s, images) {
     if (trash.length === 0) return removed;
     let progress = false;
     for (const t of trash) {
-      const r = await run("rbd", [...cephArgs(), "trash", "rm", "--no-progress", "--force", `${ns}/${t.id}`]);
+      const r = await run("rbd", [...cephArgs(), ...BULK, "trash", "rm", "--no-progress", "--force", `${ns}/${t.id}`]);
       if (r.code === 0) {
         progress = true;
         removed++;
@@ -664,12 +682,19 @@ async function setUp(ctx) {
   rec.setup.marker2Ms = round1((await writeMarker(ctx.spec, 0)) + (await writeMarker(ctx.spec, size - MARKER)));
 }
 
-// The timed part, then (untimed) the checksums.
-async function measure(ctx, verify) {
-  const { rec, s, tag, size } = ctx;
-  const before = {};
-  if (verify) for (const m of digestMethods(rec.sizeGiB)) before[m] = await digest(m, ctx.spec, size);
+// The head's own digest before the method (untimed) proves the check is not void (the snapshot
+// and the head differ). It costs a third of the checking; the set-up is the same whatever D, so
+// it is taken where at most 1 GiB was written.
+async function headDigests(ctx) {
+  ctx.before = {};
+  if (ctx.rec.writtenMiB > 1024) return;
+  for (const m of digestMethods(ctx.rec.sizeGiB)) ctx.before[m] = await digest(m, ctx.spec, ctx.size);
+}
 
+// The timed part.
+async function timed(ctx) {
+  const { rec, s, tag } = ctx;
+  rec.load1 = Math.round(loadavg()[0] * 100) / 100;
   if (rec.method === "native") {
     const r = await callVerb("Volume.revert", { sr: s.sr, key: ctx.volKey, snapshot: ctx.snap.key });
     rec.ms = round1(r.ms);
@@ -689,10 +714,15 @@ async function measure(ctx, verify) {
     rec.ms = round1(d.ms + c.ms + f.ms);
   }
   log(`${tag}: ${sec(rec.ms)} s${rec.parts ? ` (destroy ${sec(rec.parts.destroyMs)} + clone ${sec(rec.parts.cloneMs)} + flatten ${sec(rec.parts.flattenMs)})` : ""}`);
+}
 
+// Untimed, after the method (overlapping the next run's set-up): where the volume now is, and the
+// checksums.
+async function afterwards(ctx, verify) {
+  const { rec, s, tag, size } = ctx;
   let afterSpec = ctx.spec;
   if (rec.method === "native") {
-    // The volume now reads another image: ask the plugin which (untimed).
+    // The volume now reads another image: ask the plugin which.
     const now = (await callVerb("Volume.stat", { sr: s.sr, key: ctx.volKey })).json;
     afterSpec = specOf(now.uri[0]);
     rec.imageAfter = parseUri(now.uri[0]).image;
@@ -700,24 +730,26 @@ async function measure(ctx, verify) {
     if (now.key !== ctx.volKey) fail(`Volume.stat after revert ${tag}`, new Error(`key changed: ${ctx.volKey} -> ${now.key}`));
     if (rec.imageAfter === rec.image) log(`${tag}: note: the volume still reads ${rec.image} after Volume.revert`);
   }
-
+  const methods = digestMethods(rec.sizeGiB);
+  const before = ctx.before ?? {};
   if (!verify) return;
   const v = { volumeBefore: ctx.spec, volumeAfter: afterSpec, snapshot: ctx.snapSpec, digests: [] };
   let good = true;
-  for (const m of Object.keys(before)) {
+  for (const m of methods) {
     const after = await digest(m, afterSpec, size);
     const sn = await digest(m, ctx.snapSpec, size);
-    const d = { method: m, headBefore: before[m].digest, volumeAfter: after.digest, snapshot: sn.digest, ms: round1(before[m].ms + after.ms + sn.ms) };
+    const b = before[m];
+    const d = { method: m, headBefore: b?.digest, volumeAfter: after.digest, snapshot: sn.digest, ms: round1((b?.ms ?? 0) + after.ms + sn.ms) };
     d.match = after.digest === sn.digest;
-    d.headDiffered = before[m].digest !== sn.digest;
+    if (b) d.headDiffered = b.digest !== sn.digest;
     v.digests.push(d);
-    if (!d.match || !d.headDiffered) good = false;
-    log(`${tag}: ${m} digest: volume ${after.digest.slice(0, 12)}, snapshot ${sn.digest.slice(0, 12)}, head before ${before[m].digest.slice(0, 12)}: ${d.match ? "match" : "MISMATCH"}${d.headDiffered ? "" : " (the head already equalled the snapshot: check void)"}`);
+    if (!d.match || d.headDiffered === false) good = false;
+    log(`${tag}: ${m} digest: volume ${after.digest.slice(0, 12)}, snapshot ${sn.digest.slice(0, 12)}${b ? `, head before ${b.digest.slice(0, 12)}` : ""}: ${d.match ? "match" : "MISMATCH"}${d.headDiffered === false ? " (the head already equalled the snapshot: check void)" : ""}`);
   }
   v.ok = good;
   rec.verify = v;
   if (!good) {
-    const detail = v.digests.map((d) => `${d.method}: volume ${d.volumeAfter}, snapshot ${d.snapshot}, head before ${d.headBefore}`).join("; ");
+    const detail = v.digests.map((d) => `${d.method}: volume ${d.volumeAfter}, snapshot ${d.snapshot}, head before ${d.headBefore ?? "(not taken)"}`).join("; ");
     fail(`checksum ${tag}`, new Error(`${v.digests.some((d) => !d.match) ? "the volume after the method differs from the snapshot" : "the head already held the snapshot's content (check void)"} (volume ${afterSpec}, snapshot ${ctx.snapSpec}): ${detail}`));
   }
 }
@@ -772,8 +804,9 @@ async function matrix() {
     }
   }
   const t0 = Date.now();
-  // The clean-up of a run overlaps the (untimed) set-up of the next; the next timing starts only
-  // once it is over and, after a run that wrote 1 GiB or more, once the pool has settled.
+  // The checksums and clean-up of a run overlap the (untimed) set-up of the next; the next timing
+  // starts only once they are over and, after a run that wrote 1 GiB or more, once the pool has
+  // settled.
   let pending;
   const finishPending = async (holdBytes) => {
     if (!pending) return;
@@ -794,28 +827,56 @@ async function matrix() {
   try {
     for (const [n, p] of plan.entries()) {
       if (interrupted) break;
+      const last = results.runs.slice(-3);
+      if (last.length === 3 && last.every((r) => r.error !== undefined)) {
+        fail("matrix", new Error(`the last 3 runs failed: stopping after ${n} of ${plan.length} runs (last error: ${last[2].error.slice(0, 300)})`));
+        break;
+      }
+      if (!existsSync(cluster.conf)) {
+        // Seen once on the shared machine: someone else removed the throwaway cluster mid-run.
+        fail("cluster", new Error(`${cluster.conf} has disappeared (the cluster was removed by someone else?): stopping the matrix after ${n} of ${plan.length} runs`));
+        break;
+      }
       const s = srs[p.kind];
       const rec = { sr: p.kind, sizeGiB: p.sizeGiB, dataMiB: p.dataMiB, writtenMiB: Math.min(p.dataMiB, p.sizeGiB * 1024), method: p.method, run: p.run, ms: undefined, setup: {} };
       results.runs.push(rec);
       const tag = `${p.kind} ${p.sizeGiB} GiB D=${sizeText(p.dataMiB)} ${p.method} #${p.run + 1}`;
       const ctx = newContext(rec, s, tag);
+      const verify = p.run === 0 && p.method !== "oldflow";
       try {
         log(`${tag}: set-up`);
         await setUp(ctx);
+        if (verify) await headDigests(ctx);
       } catch (e) {
         rec.error = e.message;
         if (!interrupted) fail(`${tag} (set-up)`, e);
       }
       await finishPending(2 * rec.writtenMiB * MiB);
+      let timedOk = false;
       if (!rec.error && !interrupted) {
         try {
-          await measure(ctx, p.run === 0 && p.method !== "oldflow");
+          await timed(ctx);
+          timedOk = true;
         } catch (e) {
           rec.error = e.message;
           if (!interrupted) fail(tag, e);
         }
       }
-      pending = { done: cleanUp(ctx).then(() => ctx) };
+      // Checksums and clean-up of this run overlap the next run's set-up.
+      pending = {
+        done: (async () => {
+          if (timedOk && !interrupted) {
+            try {
+              await afterwards(ctx, verify);
+            } catch (e) {
+              rec.afterError = e.message;
+              if (!interrupted) fail(`${tag} (after the method)`, e);
+            }
+          }
+          await cleanUp(ctx);
+          return ctx;
+        })(),
+      };
       const el = (Date.now() - t0) / 1000;
       log(`progress: ${n + 1}/${plan.length} runs, ${el.toFixed(0)} s elapsed, ~${((el / (n + 1)) * (plan.length - n - 1)).toFixed(0)} s to go`);
     }
@@ -873,7 +934,8 @@ function report() {
   console.log("");
   const bad = verified.filter((r) => !r.verify.ok);
   const methodsUsed = [...new Set(verified.flatMap((r) => r.verify.digests.map((d) => d.method)))];
-  console.log(`checksums (native and rollback, first run of each cell; ${methodsUsed.join(" + ") || "none"}): ${verified.length - bad.length}/${verified.length} match the snapshot${bad.length ? `, ${bad.length} MISMATCH` : ""}`);
+  const heads = verified.flatMap((r) => r.verify.digests).filter((d) => d.headDiffered !== undefined);
+  console.log(`checksums (native and rollback, first run of each cell; ${methodsUsed.join(" + ") || "none"}): ${verified.length - bad.length}/${verified.length} match the snapshot${bad.length ? `, ${bad.length} MISMATCH` : ""}; the head before the method differed from the snapshot in ${heads.filter((d) => d.headDiffered).length}/${heads.length} digests taken (cells with <= 1 GiB written)`);
   for (const r of bad) console.log(`  MISMATCH ${r.sr} ${r.sizeGiB} GiB D=${sizeText(r.dataMiB)} ${r.method}: ${JSON.stringify(r.verify.digests)}`);
 
   // Goal checks, from the same run.
@@ -1028,7 +1090,9 @@ async function main() {
   results.seconds = Math.round((Date.now() - t0) / 1000);
   results.machine.loadavgAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   console.log("");
-  console.log(`load average at end: ${results.machine.loadavgAtEnd.join(" ")} (shared ${results.machine.nproc}-CPU machine; the cluster runs on it too: read ratios more than absolute values)`);
+  const loads = results.runs.map((r) => r.load1).filter(Number.isFinite);
+  const loadText = loads.length ? `1-min load average when timing: median ${median(loads).toFixed(1)}, min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)}; ` : "";
+  console.log(`noise: ${loadText}at end ${results.machine.loadavgAtEnd.join(" ")} (shared ${results.machine.nproc}-CPU machine; the cluster runs on it too: read ratios more than absolute values)`);
   console.log(`total wall time: ${results.seconds} s`);
   writeJson();
   if (results.failures.length > 0 || interrupted) process.exitCode = interrupted ? 130 : 1;
