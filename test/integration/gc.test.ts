@@ -149,7 +149,7 @@ describe("one pass at a time, and recovery", () => {
       open += what === "start" ? 1 : -1;
       expect(open).toBeLessThanOrEqual(1);
     }
-  });
+   }, 300_000);
 
   it("a GC killed mid-flatten (doing the work itself, without the mgr) resumes and finishes", async () => {
     const s = await makeSr();
