@@ -8,4 +8,10 @@ bash scripts/install-ceph.sh
 [ -d node_modules ] || bash scripts/npm-deps.sh
 npx tsc --noEmit -p .
 node scripts/build.mjs
-exec npx vitest run "$@"
+report=$(mktemp /tmp/vitest-report.XXXXXX.json)
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile="$report" "$@" || status=$?
+# One plain closing line that any CI reader understands.
+node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)' "$report" || true
+rm -f "$report"
+exit "$status"
