@@ -47,10 +47,34 @@ export function startWorker(ref: SrRef, sr: string, log: Logger): void {
   }
 }
 
-export function stopWorker(ref: SrRef, log: Logger): void {
+// A pass in progress gets the grace period to end on its own; then the worker's whole process
+// group (it may have an `rbd flatten` running locally) is killed. Killing is safe: every GC step
+// is journaled or idempotent, and its lease runs out. SR.detach returns once the worker is gone,
+// so a detach followed by an attach elsewhere never overlaps two workers of this host.
+const stopGraceMs = () => Number(process.env.CEPH_RBD_GC_STOP_GRACE_MS ?? 5000);
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (alive(pid)) {
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+export async function stopWorker(ref: SrRef, log: Logger): Promise<void> {
   const pid = runningPid(ref);
   if (pid !== undefined) {
     process.kill(pid, "SIGTERM");
+    if (!(await waitGone(pid, stopGraceMs()))) {
+      log.warning(`the gc worker (pid ${pid}) did not stop within ${stopGraceMs()} ms: killing it`);
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        process.kill(pid, "SIGKILL");
+      }
+      await waitGone(pid, 2000);
+    }
     log.info(`stopped the gc worker (pid ${pid}) for ${ref.pool}/${ref.namespace}`);
   }
   rmSync(pidFile(ref), { force: true });

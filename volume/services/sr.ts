@@ -68,7 +68,7 @@ export async function attachSr(ctx: Context, p: { configuration: Record<string, 
 // Nothing but this host's GC worker is held per host.
 export async function detachSr(ctx: Context, p: { sr: string }): Promise<null> {
   const sr = openSr(ctx, p.sr);
-  stopWorker(sr.ref, ctx.log);
+  await stopWorker(sr.ref, ctx.log);
   return null;
 }
 
@@ -123,7 +123,7 @@ export async function destroySr(ctx: Context, p: { sr: string }): Promise<null> 
     if (state.volumes.size > 0) throw srNotEmpty(state.volumes.size);
     await purgeNamespace(sr);
   });
-  stopWorker(sr.ref, ctx.log);
+  await stopWorker(sr.ref, ctx.log);
   await objectRemove(sr.ref, sr.log, META_OBJECT);
   await namespaceRemove(sr.ref, sr.log);
   return null;
