@@ -46,17 +46,22 @@ export async function withLock<T>(sr: Holder, name: string, work: () => Promise<
       await sleep(delay * (0.5 + Math.random()));
     }
   }
+  // Releasing needs our locker's name, which only a lookup tells: it runs alongside the work
+  // so that the release itself is one call.
+  const holder = findHolder(sr, name, cookie).catch(() => undefined);
   try {
     return await work();
   } finally {
-    await release(sr, name, cookie);
+    await release(sr, name, cookie, holder);
   }
 }
 
+const findHolder = async (sr: Holder, name: string, cookie: string) => (await lockHolders(sr.ref, sr.log, META_OBJECT, name)).find((l) => l.cookie === cookie);
+
 // Our own lock is found by its cookie; an error here only delays others until the lease ends.
-async function release(sr: Holder, name: string, cookie: string): Promise<void> {
+async function release(sr: Holder, name: string, cookie: string, early: Promise<{ name: string } | undefined>): Promise<void> {
   try {
-    const holder = (await lockHolders(sr.ref, sr.log, META_OBJECT, name)).find((l) => l.cookie === cookie);
+    const holder = (await early) ?? (await findHolder(sr, name, cookie));
     if (holder) await lockBreak(sr.ref, sr.log, META_OBJECT, name, holder.name, cookie);
   } catch (e) {
     sr.log.warning(`could not release lock ${name}: ${(e as Error).message}; it expires with its lease`);

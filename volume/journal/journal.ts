@@ -71,6 +71,17 @@ export async function begin(sr: Sr, op: Op): Promise<Entry> {
   return entry;
 }
 
+// The intent, written while a check runs: a failed check removes the intent again.
+export async function intentIf(sr: Sr, op: Op, check: Promise<void>): Promise<Entry> {
+  const [checked, written] = await Promise.allSettled([check, begin(sr, op)]);
+  if (checked.status === "rejected") {
+    if (written.status === "fulfilled") await finish(sr, written.value);
+    throw checked.reason;
+  }
+  if (written.status === "rejected") throw written.reason;
+  return written.value;
+}
+
 export async function finish(sr: Sr, entry: Entry): Promise<void> {
   crashPoint(`${entry.op.op}:before-finish`);
   await drop(sr, K.op(entry.id));

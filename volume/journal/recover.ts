@@ -68,15 +68,16 @@ export async function recoverEntry(sr: Sr, entry: Entry, state: SrState): Promis
   await drop(sr, K.op(entry.id));
 }
 
-// The steps of a destroy after its commit point (shared by the verb and by recovery).
+// The steps of a destroy after its commit point (shared by the verb and by recovery), all at
+// once: each is idempotent, and the journal entry stays until every one is done.
 export async function finishDestroy(sr: Sr, op: Extract<Entry["op"], { op: "destroy" }>, state: SrState): Promise<void> {
-  await put(sr, K.gone(op.key), new Date().toISOString());
-  crashPoint("destroy:gone");
-  await dropAll(sr, op.entries);
-  crashPoint("destroy:entries");
-  if (op.mode === "delete") await ignoreMissing(trashMove(sr.ref, sr.log, op.image));
-  if (op.mode === "snapshot" && op.snap) {
-    const shared = [...state.volumes.values()].some((v) => v.key !== op.key && v.record.image === op.image && v.record.snap === op.snap);
-    if (!shared) await ignoreMissing(snapRemove(sr.ref, sr.log, op.image, op.snap));
-  }
+  const data = async () => {
+    if (op.mode === "delete") await ignoreMissing(trashMove(sr.ref, sr.log, op.image));
+    if (op.mode === "snapshot" && op.snap) {
+      const shared = [...state.volumes.values()].some((v) => v.key !== op.key && v.record.image === op.image && v.record.snap === op.snap);
+      if (!shared) await ignoreMissing(snapRemove(sr.ref, sr.log, op.image, op.snap));
+    }
+  };
+  await Promise.all([put(sr, K.gone(op.key), new Date().toISOString()), dropAll(sr, op.entries), data()]);
+  crashPoint("destroy:cleaned");
 }

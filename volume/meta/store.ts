@@ -24,11 +24,14 @@ export async function readEntries(sr: Sr): Promise<Map<string, string> | undefin
 }
 
 // The SR as a whole; fails with SR_does_not_exist unless SR.create completed.
-export async function readSr(sr: Sr): Promise<SrState & { config: NonNullable<SrState["config"]> }> {
+// An SR's state as read for a verb: the SR exists, so its configuration does.
+export type SrRead = SrState & { config: NonNullable<SrState["config"]> };
+
+export async function readSr(sr: Sr): Promise<SrRead> {
   const entries = await readEntries(sr);
   const state = entries && parseSrState(entries);
   if (!state?.config) throw new SR_does_not_exist(where(sr.ref), `no SR of this plugin in ${where(sr.ref)}`);
-  return state as SrState & { config: NonNullable<SrState["config"]> };
+  return state as SrRead;
 }
 
 export const put = (sr: Sr, key: string, value: string): Promise<void> => omapSet(sr.ref, sr.log, META_OBJECT, key, value);

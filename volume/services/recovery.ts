@@ -8,12 +8,12 @@ import { Busy } from "../../plugins/wire/errors.js";
 import { lockOf, parseEntry, type Entry } from "../journal/journal.js";
 import { recoverEntry } from "../journal/recover.js";
 import { K, type SrState } from "../meta/layout.js";
-import { readSr, type Sr } from "../meta/store.js";
+import { readSr, type Sr, type SrRead } from "../meta/store.js";
 import { leaseSeconds, withLock } from "../../plugins/ceph/locks.js";
 
 const entries = (state: SrState): Entry[] => [...state.ops.values()].map(parseEntry).filter((e): e is Entry => e !== undefined);
 
-export async function recoverOwn(sr: Sr, key: string, state: SrState): Promise<SrState> {
+export async function recoverOwn(sr: Sr, key: string, state: SrRead): Promise<SrRead> {
   const mine = entries(state).filter((e) => lockOf(e.op) === K.vol(key));
   if (mine.length === 0) return state;
   for (const entry of mine) await recoverEntry(sr, entry, state);

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { clone } from "../../plugins/ceph/rbd.js";
 import type { Context } from "../../plugins/runtime/verb.js";
 import { Invalid_request } from "../../plugins/wire/errors.js";
-import { begin, finish, step } from "../journal/journal.js";
+import { finish, intentIf, step } from "../journal/journal.js";
 import { K } from "../meta/layout.js";
 import { put, readSr } from "../meta/store.js";
 import { ensureCloneable } from "./depth.js";
@@ -16,6 +16,7 @@ import { ensureInactive, familyOf, openSr, volumeOf } from "./volumes.js";
 
 export async function revertVolume(ctx: Context, p: { sr: string; snapshot: string; key: string }): Promise<null> {
   const sr = openSr(ctx, p.sr);
+  // Unknown names fail before the lock, which would create the SR's object if it were missing.
   const first = await readSr(sr);
   volumeOf(first, p.key);
   volumeOf(first, p.snapshot);
@@ -27,18 +28,18 @@ export async function revertVolume(ctx: Context, p: { sr: string; snapshot: stri
     if (s.record.snap === undefined) throw new Invalid_request(p.snapshot, `${p.snapshot} is not a snapshot`);
     if (familyOf(s) !== familyOf(v)) throw new Invalid_request(p.snapshot, `${p.snapshot} is not a snapshot of ${p.key}`);
     ensureInactive(state, p.key, "reverting it");
-    await ensureCloneable(sr, s.record.image);
     const image = `vol-${randomUUID()}`;
     const op = { op: "revert" as const, key: p.key, snapshot: p.snapshot, image, old: v.record.image, snapImage: s.record.image, snap: s.record.snap };
-    const entry = await begin(sr, op);
-    await clone(sr.ref, sr.log, s.record.image, s.record.snap, image, first.config.features);
+    // Each group below runs at once; recovery undoes any part of a group (journal.ts, rule 3).
+    const entry = await intentIf(sr, op, ensureCloneable(sr, s.record.image));
+    await Promise.all([
+      clone(sr.ref, sr.log, s.record.image, s.record.snap, image, state.config.features),
+      put(sr, K.tomb(op.old), JSON.stringify({ image: op.old, key: p.key, since: new Date().toISOString() })),
+    ]);
     step(entry, "clone");
-    await put(sr, K.tomb(op.old), JSON.stringify({ image: op.old, key: p.key, since: new Date().toISOString() }));
-    step(entry, "tomb");
     await put(sr, K.vol(p.key), JSON.stringify({ ...v.record, image, size: s.record.size }));
     step(entry, "commit");
-    await put(sr, K.use(p.key), "0");
-    await finish(sr, entry);
+    await Promise.all([put(sr, K.use(p.key), "0"), finish(sr, entry)]);
     return null;
   });
 }

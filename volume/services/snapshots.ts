@@ -4,27 +4,28 @@ import { randomUUID } from "node:crypto";
 import { clone, snapCreate, snapRemove } from "../../plugins/ceph/rbd.js";
 import type { Context } from "../../plugins/runtime/verb.js";
 import type { Volume } from "../../plugins/wire/records.js";
-import { begin, finish, step } from "../journal/journal.js";
+import { begin, finish, intentIf, step } from "../journal/journal.js";
 import { ignoreMissing } from "../journal/recover.js";
 import { K, type VolumeRecord, type VolumeState } from "../meta/layout.js";
-import { put, readSr, type Sr } from "../meta/store.js";
+import { put, readSr, type Sr, type SrRead } from "../meta/store.js";
 import { withLock } from "../../plugins/ceph/locks.js";
 import { toWireVolume } from "./record.js";
 import { recoverOwn } from "./recovery.js";
 import { measureUsage } from "./usage.js";
 import { ensureCloneable } from "./depth.js";
-import { familyOf, openSr, volumeOf, writeVolume } from "./volumes.js";
+import { familyOf, openSr, volumeOf, writeTexts, writeVolume } from "./volumes.js";
 
 const now = () => new Date().toISOString();
 
 // Verbs that derive a new volume from `key` hold its lock, so a concurrent destroy of `key`
 // sees the new dependant (and keeps the image as a tombstone) or runs entirely before.
-async function underSource<T>(ctx: Context, srName: string, key: string, work: (sr: Sr, source: VolumeState) => Promise<T>): Promise<T> {
+// Unknown names fail before the lock, which would create the SR's object if it were missing.
+async function underSource<T>(ctx: Context, srName: string, key: string, work: (sr: Sr, source: VolumeState, state: SrRead) => Promise<T>): Promise<T> {
   const sr = openSr(ctx, srName);
   volumeOf(await readSr(sr), key);
   return withLock(sr, K.vol(key), async () => {
     const state = await recoverOwn(sr, key, await readSr(sr));
-    return work(sr, volumeOf(state, key));
+    return work(sr, volumeOf(state, key), state);
   });
 }
 
@@ -40,35 +41,33 @@ export function snapshotVolume(ctx: Context, p: { sr: string; key: string }): Pr
     }
     const snap = newKey;
     const entry = await begin(sr, { op: "snapshot", key: p.key, newKey, image: source.record.image, snap });
-    await snapCreate(sr.ref, sr.log, source.record.image, snap);
+    await Promise.all([snapCreate(sr.ref, sr.log, source.record.image, snap), writeTexts(sr, newKey, source.name, source.description)]);
     step(entry, "snap");
     const record: VolumeRecord = { ...base, image: source.record.image, snap };
-    await writeVolume(sr, newKey, record, source.name, source.description);
+    await put(sr, K.vol(newKey), JSON.stringify(record));
     step(entry, "commit");
-    await finish(sr, entry);
     // The snapshot now holds what the head wrote since the snapshot before; the head holds
     // nothing of its own yet (usage counts each volume's own data, so the SR's sum is exact).
-    const [held] = await Promise.all([measureUsage(sr, newKey, record), put(sr, K.use(p.key), "0")]);
+    const [held] = await Promise.all([measureUsage(sr, newKey, record), put(sr, K.use(p.key), "0"), finish(sr, entry)]);
     return toWireVolume(sr.ref, { key: newKey, record, name: source.name, description: source.description, keys: {} }, held ?? 0);
   });
 }
 
 export function cloneVolume(ctx: Context, p: { sr: string; key: string }): Promise<Volume> {
-  return underSource(ctx, p.sr, p.key, async (sr, source) => {
-    const { config } = await readSr(sr);
+  return underSource(ctx, p.sr, p.key, async (sr, source, { config }) => {
     const newKey = randomUUID();
     const image = `vol-${randomUUID()}`;
     // A writable source is cloned through a temporary snapshot of its head, dropped at once:
     // with clone v2 it stays in the trash snapshot namespace for as long as the clone needs it.
     const hidden = source.record.snap === undefined;
     const parentSnap = source.record.snap ?? `clone-${newKey}`;
-    await ensureCloneable(sr, source.record.image);
-    const entry = await begin(sr, { op: "clone", key: p.key, newKey, image, parent: source.record.image, parentSnap, hidden });
+    const entry = await intentIf(sr, { op: "clone", key: p.key, newKey, image, parent: source.record.image, parentSnap, hidden }, ensureCloneable(sr, source.record.image));
+    const texts = writeTexts(sr, newKey, source.name, source.description);
     if (hidden) {
       await snapCreate(sr.ref, sr.log, source.record.image, parentSnap);
       step(entry, "snap");
     }
-    await clone(sr.ref, sr.log, source.record.image, parentSnap, image, config.features);
+    await Promise.all([clone(sr.ref, sr.log, source.record.image, parentSnap, image, config.features), texts]);
     step(entry, "clone");
     const record: VolumeRecord = {
       uuid: newKey,
@@ -79,7 +78,7 @@ export function cloneVolume(ctx: Context, p: { sr: string; key: string }): Promi
       parent: p.key,
       family: familyOf(source),
     };
-    await writeVolume(sr, newKey, record, source.name, source.description);
+    await put(sr, K.vol(newKey), JSON.stringify(record));
     step(entry, "commit");
     if (hidden) await ignoreMissing(snapRemove(sr.ref, sr.log, source.record.image, parentSnap));
     await finish(sr, entry);

@@ -42,9 +42,15 @@ export function volumeOf(state: SrState, key: string): VolumeState {
 
 export const wireVolume = (sr: Sr, state: SrState, key: string): Volume => toWireVolume(sr.ref, volumeOf(state, key), usageOf(state, key));
 
-// Name, description and the record: the record last, since its write makes the volume exist.
-export async function writeVolume(sr: Sr, key: string, record: VolumeRecord, name: string, description: string): Promise<void> {
+// A new volume's name and description. Journaled verbs write them alongside their image work:
+// until the record exists they belong to nobody, and a rollback drops them.
+export async function writeTexts(sr: Sr, key: string, name: string, description: string): Promise<void> {
   await Promise.all([put(sr, K.nam(key), name), put(sr, K.dsc(key), description)]);
+}
+
+// The record last, since its write makes the volume exist.
+export async function writeVolume(sr: Sr, key: string, record: VolumeRecord, name: string, description: string): Promise<void> {
+  await writeTexts(sr, key, name, description);
   await put(sr, K.vol(key), JSON.stringify(record));
 }
 
@@ -58,10 +64,10 @@ export async function createVolume(
   const key = randomUUID();
   const image = `vol-${randomUUID()}`;
   const entry = await begin(sr, { op: "create", key, image });
-  await imageCreate(sr.ref, sr.log, image, size, config.features);
+  await Promise.all([imageCreate(sr.ref, sr.log, image, size, config.features), writeTexts(sr, key, p.name, p.description)]);
   step(entry, "image");
   const record: VolumeRecord = { uuid: key, image, sharable: p.sharable, size, created: new Date().toISOString(), family: key };
-  await writeVolume(sr, key, record, p.name, p.description);
+  await put(sr, K.vol(key), JSON.stringify(record));
   step(entry, "commit");
   await finish(sr, entry);
   return toWireVolume(sr.ref, { key, record, name: p.name, description: p.description, keys: {} }, 0);
