@@ -1,10 +1,12 @@
 // Starts one throwaway Ceph cluster for the whole integration run (scripts/ceph-local.sh) and
-// removes it afterwards. CEPH_TEST_CONF points the suite at an existing cluster instead.
+// removes it afterwards. CEPH_TEST_CONF points the suite at an existing cluster instead;
+// CEPH_TEST_CLUSTER=none starts none.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { parseEnv } from "./clusters.js";
 import type {} from "vitest";
 
 declare module "vitest" {
@@ -16,6 +18,11 @@ declare module "vitest" {
 const script = join(import.meta.dirname, "../../scripts/ceph-local.sh");
 
 export default function setup(project: TestProject) {
+  // For a run of suites that start clusters of their own (faults.test.ts): nothing to share.
+  if (process.env.CEPH_TEST_CLUSTER === "none") {
+    project.provide("ceph", { conf: "", pool: "", keyring: "", dir: "" });
+    return;
+  }
   if (process.env.CEPH_TEST_CONF) {
     project.provide("ceph", { conf: process.env.CEPH_TEST_CONF, pool: process.env.CEPH_TEST_POOL ?? "rbd", keyring: "", dir: "" });
     return;
@@ -25,7 +32,7 @@ export default function setup(project: TestProject) {
   const port = String(20000 + Math.floor(Math.random() * 400) * 20);
   const env = { ...process.env, CEPH_LOCAL_PORT: port };
   const out = execFileSync("bash", [script, "up", dir], { env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  const vars = Object.fromEntries(out.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  const vars = parseEnv(out);
   project.provide("ceph", { conf: vars.CEPH_CONF ?? "", pool: vars.CEPH_POOL ?? "rbd", keyring: vars.CEPH_KEYRING ?? "", dir });
   return () => {
     execFileSync("bash", [script, "down", dir], { env, stdio: ["ignore", "ignore", "inherit"] });

@@ -1,12 +1,13 @@
-// An independent look at an SR's state in Ceph (omap entries, images, snapshots), for the
-// tests that check what a crash or a race left behind.
+// An independent look at an SR's state in Ceph (omap entries, images, snapshots, trash), for
+// the tests that check what a crash or a race left behind. The shared test cluster unless a
+// suite with clusters of its own names a ceph.conf.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inject } from "vitest";
 
-const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
 
 export interface SrView {
   keys: string[];
@@ -18,8 +19,7 @@ export interface SrView {
   snaps: Map<string, string[]>;
 }
 
-export function inspectSr(pool: string, ns: string): SrView {
-  const { conf } = inject("ceph");
+export function inspectSr(pool: string, ns: string, conf = inject("ceph").conf): SrView {
   const base = ["--conf", conf, "--pool", pool, "--namespace", ns];
   const keys = sh("rados", [...base, "listomapkeys", "ceph_rbd_sr"]).split("\n").filter(Boolean);
   const records = new Map<string, { image: string; snap?: string }>();
@@ -48,6 +48,13 @@ export function inspectSr(pool: string, ns: string): SrView {
     snaps,
   };
 }
+
+// Entries of the SR's RBD trash (images the GC has still to purge).
+export const trashOf = (pool: string, ns: string, conf = inject("ceph").conf): Array<{ id: string; name: string }> =>
+  JSON.parse(sh("rbd", ["--conf", conf, "trash", "ls", "--all", "--format", "json", `${pool}/${ns}`]));
+
+export const hasParent = (pool: string, ns: string, image: string, conf = inject("ceph").conf): boolean =>
+  "parent" in JSON.parse(sh("rbd", ["--conf", conf, "info", "--format", "json", `${pool}/${ns}/${image}`]));
 
 // What must hold whenever no operation is under way: nothing half-done, nothing orphaned.
 export function problemsOf(v: SrView): string[] {

@@ -1,5 +1,6 @@
 // Reads and writes volume data behind the plugin's back, with Ceph's and QEMU's own tools, to
-// prove what a volume holds (the datapath is another issue's concern).
+// prove what a volume holds (the datapath is another issue's concern). The shared test cluster
+// unless a suite with clusters of its own names a ceph.conf.
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { inject } from "vitest";
@@ -16,15 +17,16 @@ export const specOf = (uri: string): string => {
   return `${p.pool}/${p.ns}/${p.image}${p.snap ? `@${p.snap}` : ""}`;
 };
 
+// The RBD image behind a volume's URI.
+export const imageOf = (uri: string): string => parse(uri).image;
+
 // Fills [offset, offset+length) with one byte value, through librbd (qemu's rbd driver).
-export function writePattern(uri: string, byte: number, offset: number, length: number): void {
-  const { conf } = inject("ceph");
+export function writePattern(uri: string, byte: number, offset: number, length: number, conf = inject("ceph").conf): void {
   execFileSync("qemu-io", ["-f", "raw", "-c", `write -P 0x${byte.toString(16)} ${offset} ${length}`, `rbd:${specOf(uri)}:conf=${conf}:id=admin`], { stdio: "ignore" });
 }
 
 // SHA-256 of the whole volume (or snapshot) as a VM would read it.
-export function checksum(uri: string): Promise<string> {
-  const { conf } = inject("ceph");
+export function checksum(uri: string, conf = inject("ceph").conf): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash("sha256");
     const child = spawn("rbd", ["--conf", conf, "export", "--no-progress", specOf(uri), "-"], { stdio: ["ignore", "pipe", "pipe"] });

@@ -1,4 +1,5 @@
-// A fresh SR per test file (its own namespace), created and attached through the verbs.
+// A fresh SR per test file (its own namespace), created and attached through the verbs: on the
+// shared test cluster, or on a suite's own cluster (`at`), with the verbs' environment (`env`).
 import { randomUUID } from "node:crypto";
 import { inject } from "vitest";
 import { call } from "./run-verb.js";
@@ -17,16 +18,15 @@ export const cephEnv = () => {
   return { CEPH_CONF: c.conf };
 };
 
-export async function makeSr(extra: Record<string, string> = {}): Promise<TestSr> {
-  const { conf, pool } = inject("ceph");
+export async function makeSr(extra: Record<string, string> = {}, at: { conf: string; pool: string } = inject("ceph"), env: Record<string, string> = {}): Promise<TestSr> {
+  const { conf, pool } = at;
   const uuid = randomUUID();
-  const config = await call<Record<string, string>>("SR.create", {
-    uuid,
-    configuration: { pool, conf, ...extra },
-    name: `test ${uuid.slice(0, 8)}`,
-    description: "created by the test suite",
-  });
-  const sr = await call<string>("SR.attach", { configuration: config });
+  const config = await call<Record<string, string>>(
+    "SR.create",
+    { uuid, configuration: { pool, conf, ...extra }, name: `test ${uuid.slice(0, 8)}`, description: "created by the test suite" },
+    env,
+  );
+  const sr = await call<string>("SR.attach", { configuration: config }, env);
   return { uuid, sr, config, pool: config.pool ?? pool, conf, namespace: config.namespace ?? "" };
 }
 
