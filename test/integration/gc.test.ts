@@ -2,14 +2,14 @@
 // time pool-wide, resuming after a crash, and the worker's life with the SR.
 import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { inspectSr, problemsOf } from "../helpers/inspect.js";
 import { checksum, writePattern } from "../helpers/rbd-data.js";
-import { ADMIN, call, fail, runAdmin, runVerb } from "../helpers/run-verb.js";
+import { ADMIN, call, fail, runAdmin } from "../helpers/run-verb.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 
 const MiB = 1024 * 1024;

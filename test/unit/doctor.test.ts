@@ -2,25 +2,10 @@
 // cluster health, kernel RBD, qemu-storage-daemon, plugin directories) and how it reports them.
 import { describe, expect, it } from "vitest";
 import { FEATURE_BITS } from "../../plugins/ceph/krbd.js";
-import {
-  defaultRoot,
-  evaluateCluster,
-  evaluateKernel,
-  evaluateKeyring,
-  evaluatePlugin,
-  evaluateQsd,
-  evaluateTools,
-  featureNames,
-  formatHuman,
-  keyringCandidates,
-  keyringEntities,
-  parseCephConf,
-  report,
-  RPM_LIB,
-  XSS_ROOT,
-  type FileFacts,
-  type PluginSpec,
-} from "../../volume/admin/doctor.js";
+import { evaluateCluster, evaluateKernel, evaluateQsd, evaluateTools, featureNames } from "../../volume/admin/doctor/host.js";
+import { evaluateKeyring, keyringCandidates, keyringEntities, parseCephConf } from "../../volume/admin/doctor/keyring.js";
+import { defaultRoot, evaluatePlugin, RPM_LIB, XSS_ROOT, type FileFacts, type PluginSpec } from "../../volume/admin/doctor/plugins.js";
+import { formatHuman, report } from "../../volume/admin/doctor/report.js";
 
 const bits = (...names: string[]) => names.reduce((acc, n) => acc | (FEATURE_BITS[n] ?? 0), 0);
 

@@ -12,7 +12,7 @@ import { applyOptions, lockedPass, runWorker, STATUS_KEY, type StatusRecord } fr
 import { readEntries, type Sr } from "../meta/store.js";
 import { parseDeviceConfig } from "../services/config.js";
 import { parseSrRef, srRefOf } from "../services/sr-ref.js";
-import { doctorCommand, DOCTOR_OPTIONS } from "./doctor.js";
+import { doctorCommand, DOCTOR_OPTIONS } from "./doctor/command.js";
 import { fence } from "./fence.js";
 import { fsck } from "./fsck.js";
 import { watchTasks } from "./progress.js";

@@ -1,7 +1,7 @@
 // Empties an SR's namespace of every image and trash entry (SR.destroy, once no volume is
 // listed). Clones must go before their parents, so it sweeps until a sweep makes no progress.
 import { CephError } from "../../plugins/ceph/errors.js";
-import { imageList, imageRemove, snapList, snapRemove, trashList, trashMove, trashRemove } from "../../plugins/ceph/rbd.js";
+import { imageList, snapList, snapRemove, trashList, trashMove, trashRemove } from "../../plugins/ceph/rbd.js";
 import { Busy } from "../../plugins/wire/errors.js";
 import type { Sr } from "../meta/store.js";
 
