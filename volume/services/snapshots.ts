@@ -62,12 +62,17 @@ export function cloneVolume(ctx: Context, p: { sr: string; key: string }): Promi
     const hidden = source.record.snap === undefined;
     const parentSnap = source.record.snap ?? `clone-${newKey}`;
     const entry = await intentIf(sr, { op: "clone", key: p.key, newKey, image, parent: source.record.image, parentSnap, hidden }, ensureCloneable(sr, source.record.image));
-    const texts = writeTexts(sr, newKey, source.name, source.description);
-    if (hidden) {
-      await snapCreate(sr.ref, sr.log, source.record.image, parentSnap);
-      step(entry, "snap");
-    }
-    await Promise.all([clone(sr.ref, sr.log, source.record.image, parentSnap, image, config.features), texts]);
+    // The names are written during the image steps, under one Promise.all: a failed image step
+    // must not leave their promise rejected with nobody waiting (Node would exit without printing
+    // the verb's error object).
+    const images = async () => {
+      if (hidden) {
+        await snapCreate(sr.ref, sr.log, source.record.image, parentSnap);
+        step(entry, "snap");
+      }
+      await clone(sr.ref, sr.log, source.record.image, parentSnap, image, config.features);
+    };
+    await Promise.all([images(), writeTexts(sr, newKey, source.name, source.description)]);
     step(entry, "clone");
     const record: VolumeRecord = {
       uuid: newKey,
