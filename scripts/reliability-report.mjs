@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+// The reliability report (npm run test:reliability): installs what the tests need if it is
+// missing, builds the install tree, runs the reliability suites through vitest and prints each
+// suite's figures:
+//   crash, gc-crash  boundaries tried / killed there / converged
+//   mixed-load       ops run / anomalies (and the expected refusals)
+//   hostile-input    inputs tried / clean errors / changes
+//   faults           faults injected / recovered
+//   security         verbs run, processes sampled, keyrings and sources checked
+// The full set by default (RELIABILITY_FULL=1 and HOSTILE_FULL=1: every suite's long version);
+// --reduced runs what `npm test` runs in CI. --only a,b runs some suites only (names as
+// above). Exit status: non-zero if a suite failed.
+//
+// Two vitest runs, so that no more than two clusters are up at once: the suites sharing the
+// integration project's throwaway cluster, then faults.test.ts, which starts two of its own.
+//
+// What is measured, and how:
+//  - Each suite of ours prints one line `RELIABILITY <suite> key=value ...`; hostile-input
+//    prints `hostile input: N inputs tried, N clean errors, N changes`. Both are read from
+//    vitest's output.
+//  - crash.test.ts prints nothing of its own: its boundaries are counted by a preload
+//    (NODE_OPTIONS=--require) that notes every node process started with CEPH_RBD_CRASH_AT and
+//    whether it exited (it does not when the crash point killed it). A boundary counts as
+//    converged when it was killed there and its test passed: each test of crash.test.ts checks
+//    convergence and data after every boundary it kills, and stops at the first that fails.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const args = process.argv.slice(2);
+const full = !args.includes("--reduced");
+const onlyArg = args.find((a) => a.startsWith("--only"));
+const only = onlyArg ? (onlyArg.includes("=") ? onlyArg.split("=")[1] : args[args.indexOf(onlyArg) + 1] ?? "").split(",").filter(Boolean) : undefined;
+
+const SUITES = {
+  crash: "test/integration/crash.test.ts",
+  "gc-crash": "test/integration/gc-crash.test.ts",
+  "mixed-load": "test/integration/mixed-load.test.ts",
+  "hostile-input": "test/integration/hostile-input.test.ts",
+  faults: "test/integration/faults.test.ts",
+  security: "test/integration/security.test.ts",
+};
+const chosen = Object.entries(SUITES).filter(([name]) => !only || only.includes(name));
+if (chosen.length === 0) {
+  console.error(`reliability-report: no suite among ${Object.keys(SUITES).join(", ")}`);
+  process.exit(2);
+}
+
+const work = mkdtempSync(join(tmpdir(), "reliability-report-"));
+const crashLog = join(work, "crash-points.log");
+const preload = join(work, "crash-count.cjs");
+writeFileSync(crashLog, "");
+// Runs in every node process of the run; does something only in those armed with a crash point.
+writeFileSync(
+  preload,
+  `"use strict";
+const at = process.env.CEPH_RBD_CRASH_AT;
+const log = process.env.RELIABILITY_CRASH_LOG;
+if (at && log) {
+  const fs = require("node:fs");
+  fs.appendFileSync(log, "start " + process.pid + " " + at + "\\n");
+  process.on("exit", (code) => { try { fs.appendFileSync(log, "exit " + process.pid + " " + code + "\\n"); } catch {} });
+}
+`,
+);
+
+const started = Date.now();
+console.log(`reliability report: ${full ? "full" : "reduced"} run of ${chosen.map(([n]) => n).join(", ")}`);
+execFileSync("bash", [join(root, "scripts/install-ceph.sh")], { cwd: root, stdio: "inherit" });
+if (!existsSync(join(root, "node_modules"))) execFileSync("bash", [join(root, "scripts/npm-deps.sh")], { cwd: root, stdio: "inherit" });
+execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { cwd: root, stdio: "inherit" });
+
+const env = {
+  ...process.env,
+  RELIABILITY_CRASH_LOG: crashLog,
+  NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${preload}`.trim(),
+  ...(full ? { RELIABILITY_FULL: "1", HOSTILE_FULL: "1" } : {}),
+};
+let output = "";
+// One vitest run of some suites; its exit code and JSON results.
+async function vitest(files, extraEnv, tag) {
+  const jsonOut = join(work, `vitest-${tag}.json`);
+  const vitestArgs = ["vitest", "run", "--project", "integration", "--reporter=default", "--reporter=json", `--outputFile.json=${jsonOut}`, ...files];
+  const code = await new Promise((resolve) => {
+    const child = spawn("npx", vitestArgs, { cwd: root, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.on("data", (d) => {
+      output += d;
+      process.stdout.write(d);
+    });
+    child.stderr.on("data", (d) => process.stderr.write(d));
+    child.on("close", (c) => resolve(c ?? 1));
+  });
+  return { code, results: existsSync(jsonOut) ? JSON.parse(readFileSync(jsonOut, "utf8")).testResults : [] };
+}
+const shared = chosen.filter(([name]) => name !== "faults").map(([, f]) => f);
+const own = chosen.filter(([name]) => name === "faults").map(([, f]) => f);
+const runs = [];
+if (shared.length > 0) runs.push(await vitest(shared, {}, "shared"));
+if (own.length > 0) runs.push(await vitest(own, { CEPH_TEST_CLUSTER: "none" }, "own"));
+const code = runs.find((r) => r.code !== 0)?.code ?? 0;
+const seconds = Math.round((Date.now() - started) / 1000);
+
+// ---------------------------------------------------------------- what the run said
+
+const fileResult = (file) => runs.flatMap((r) => r.results).find((r) => r.name.endsWith(file));
+const status = (file) => {
+  const r = fileResult(file);
+  if (!r) return { state: "not run", seconds: 0, passed: 0, failed: 0, tests: [] };
+  const tests = r.assertionResults ?? [];
+  return {
+    state: r.status === "passed" ? "passed" : "FAILED",
+    seconds: Math.round(((r.endTime ?? 0) - (r.startTime ?? 0)) / 1000),
+    passed: tests.filter((t) => t.status === "passed").length,
+    failed: tests.filter((t) => t.status === "failed").length,
+    tests,
+  };
+};
+
+// RELIABILITY <suite> k=v ... (the last one printed per suite)
+const lines = {};
+for (const m of output.matchAll(/^RELIABILITY (\S+) (.*)$/gm)) lines[m[1]] = Object.fromEntries(m[2].split(" ").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+const hostile = /hostile input: (\d+) inputs tried, (\d+) clean errors, (\d+) changes/.exec(output);
+const mixed = /mixed load: (\d+) ops, (\d+) anomalies/.exec(output);
+
+// crash.test.ts: boundaries from the preload's log.
+const starts = new Map();
+const exits = new Set();
+for (const line of readFileSync(crashLog, "utf8").split("\n")) {
+  const [what, pid, rest] = line.split(" ");
+  if (what === "start") starts.set(pid, rest);
+  if (what === "exit") exits.add(pid);
+}
+const ours = (point) => point.startsWith("gc:") || point.startsWith("activate:");
+const crashPoints = [...starts].filter(([, p]) => !ours(p));
+const killed = crashPoints.filter(([pid]) => !exits.has(pid));
+// Which test of crash.test.ts kills at which points (by the operation's prefix).
+const testOf = (point) =>
+  ({ create: /Volume\.create/, snapshot: /Volume\.snapshot/, clone: /Volume\.clone/, destroy: /Volume\.destroy/, revert: /Volume\.revert/, resize: /Volume\.resize/ })[point.split(":")[0]];
+const crashStatus = status(SUITES.crash);
+const convergedCrash = killed.filter(([, p]) => {
+  const re = testOf(p);
+  const tests = crashStatus.tests.filter((t) => re && re.test(t.title ?? t.fullName ?? ""));
+  return tests.length > 0 && tests.every((t) => t.status === "passed");
+});
+
+// ---------------------------------------------------------------- the report
+
+const rows = [];
+const add = (name, figures) => {
+  const st = status(SUITES[name]);
+  rows.push({ name, figures, st });
+};
+for (const [name] of chosen) {
+  const r = lines[name] ?? {};
+  switch (name) {
+    case "crash": {
+      const distinct = new Set(crashPoints.map(([, p]) => p)).size;
+      add(name, `boundaries: ${crashPoints.length} tried (${distinct} distinct points), ${killed.length} killed there, ${convergedCrash.length} converged`);
+      break;
+    }
+    case "gc-crash":
+      add(name, r.boundaries ? `boundaries: ${r.boundaries} tried, ${r.reached} killed there, ${r.converged} converged; unreachable: ${r.unreachable}` : "no figures (the suite did not finish)");
+      break;
+    case "mixed-load":
+      add(name, mixed ? `${mixed[1]} ops, ${mixed[2]} anomalies; refusals: ${r.novol ?? "?"} Volume_does_not_exist, ${r.busy ?? "?"} Busy, ${r.depth ?? "?"} depth; ${r.listings ?? "?"} SR.ls checked; ${r.strays_before_gc ?? "?"} strays left to the GC` : "no figures (the suite did not finish)");
+      break;
+    case "hostile-input":
+      add(name, hostile ? `${hostile[1]} inputs tried, ${hostile[2]} clean errors, ${hostile[3]} changes` : "no figures (the suite did not finish)");
+      break;
+    case "faults":
+      add(name, r.injected ? `${r.injected} faults injected, ${r.recovered} recovered; ${r.verbs_during_faults} verbs ran through them; slowest failure ${Math.round(Number(r.max_fail_ms) / 100) / 10} s; back to Healthy within ${Math.round(Number(r.max_back_to_healthy_ms) / 100) / 10} s` : "no figures (the suite did not finish)");
+      break;
+    case "security":
+      add(name, r.verbs ? `${r.secrets} secrets looked for in ${r.verbs} verb runs (${r.failing_verbs} failing), ${r.process_samples} process samples, ${r.child_processes_seen} child processes; ${r.keyrings_checked} keyrings 0600; ${r.source_files_checked} source files without a shell` : "no figures (the suite did not finish)");
+      break;
+  }
+}
+
+const width = Math.max(...rows.map((r) => r.name.length));
+console.log("");
+console.log(`reliability report (${full ? "full" : "reduced"} run, ${seconds} s in all, vitest exit ${code}):`);
+for (const { name, figures, st } of rows) {
+  console.log(`  ${name.padEnd(width)}  ${st.state.padEnd(7)} ${String(st.seconds).padStart(4)} s  ${st.passed}/${st.passed + st.failed} tests  ${figures}`);
+}
+rmSync(work, { recursive: true, force: true });
+process.exit(code === 0 && rows.every((r) => r.st.state === "passed") ? 0 : 1);
