@@ -372,12 +372,13 @@ export function machineInfo() {
   };
 }
 
-// The 1-minute load average, sampled every 5 s while the benchmarks run.
+// The 1-minute load average, sampled every 5 s while the benchmarks run; `summary(since)` of
+// the samples taken since that time (ms since the epoch), or of all.
 export function loadSampler() {
-  const samples = [loadavg()[0]];
-  const timer = setInterval(() => samples.push(loadavg()[0]), 5000);
+  const samples = [{ t: Date.now(), v: loadavg()[0] }];
+  const timer = setInterval(() => samples.push({ t: Date.now(), v: loadavg()[0] }), 5000);
   timer.unref();
-  return { summary: () => summary(samples) };
+  return { summary: (since = 0) => summary(samples.filter((s) => s.t >= since).map((s) => s.v)) };
 }
 
 // ------------------------------------------------------------------------------------ end

@@ -70,7 +70,16 @@ export default {
     // D >= 1 GiB cells cost minutes a run: --revert-runs-large can give them fewer runs.
     const runsFor = (dataMiB) => (dataMiB >= 1024 && args["revert-runs-large"] ? Number(args["revert-runs-large"]) : runs(3, 1));
     const cells = [];
-    // One SR per kind, all made first: the small D of every kind runs before any large one.
+    for (const dataMiB of data) {
+      for (const kind of kinds) {
+        for (const sizeGiB of sizes) {
+          const writtenMiB = Math.min(dataMiB, sizeGiB * 1024);
+          cells.push({ kind, sizeGiB, dataMiB, writtenMiB, native: [], rollback: [], oldflow: [], parts: [], calls: [] });
+        }
+      }
+    }
+    // One SR per kind, all made first. Every cell gets its first run before any gets a second, so
+    // that a run cut short still has a point for every cell.
     const srs = {};
     const withSrs = async (rest, fn) => (rest.length ? withSr(`bench revert ${rest[0]}`, (s) => ((srs[rest[0]] = s), withSrs(rest.slice(1), fn)), { extra: KINDS[rest[0]].extra }) : fn());
     let stopped;
@@ -84,24 +93,17 @@ export default {
       }
     });
     async function matrix() {
-      for (const dataMiB of data) {
-        for (const kind of kinds) {
-          const s = srs[kind];
-          for (const sizeGiB of sizes) {
-            const written = Math.min(dataMiB * MiB, sizeGiB * GiB);
-            const cell = { kind, sizeGiB, dataMiB, writtenMiB: written / MiB, native: [], rollback: [], oldflow: [], parts: [], calls: [] };
-            cells.push(cell);
-            for (let r = 0; r < runsFor(dataMiB); r++) {
-              for (let i = 0; i < METHODS.length; i++) {
-                const method = METHODS[(i + r) % METHODS.length];
-                const tag = `${kind} ${sizeGiB} GiB D=${sizeText(dataMiB)} ${method} #${r + 1}`;
-                const t = await once(s, sizeGiB, written, method, tag, quick);
-                cell[method][r] = t.ms;
-                if (t.parts) cell.parts[r] = t.parts;
-                if (t.calls) cell.calls.push(t.calls);
-                log(`revert: ${tag}: ${(t.ms / 1000).toFixed(2)} s`);
-              }
-            }
+      const most = Math.max(...data.map(runsFor));
+      for (let r = 0; r < most; r++) {
+        for (const cell of cells.filter((c) => r < runsFor(c.dataMiB))) {
+          for (let i = 0; i < METHODS.length; i++) {
+            const method = METHODS[(i + r) % METHODS.length];
+            const tag = `${cell.kind} ${cell.sizeGiB} GiB D=${sizeText(cell.dataMiB)} ${method} #${r + 1}`;
+            const t = await once(srs[cell.kind], cell.sizeGiB, cell.writtenMiB * MiB, method, tag, quick);
+            cell[method][r] = t.ms;
+            if (t.parts) cell.parts[r] = t.parts;
+            if (t.calls) cell.calls.push(t.calls);
+            log(`revert: ${tag}: ${(t.ms / 1000).toFixed(2)} s`);
           }
         }
       }

@@ -20,7 +20,7 @@ import datapath from "./datapath.mjs";
 import gc from "./gc.mjs";
 import { buildTree, cephDaemons, cluster, clusterUp, installCleanup, loadSampler, log, machineInfo, ROOT, state } from "./lib.mjs";
 import listing from "./listing.mjs";
-import { writeReport } from "./report.mjs";
+import { readSections, writeReport } from "./report.mjs";
 import revert from "./revert.mjs";
 import startup from "./startup.mjs";
 
@@ -68,6 +68,9 @@ const cleanup = installCleanup();
 buildTree();
 const machine = machineInfo();
 const sections = [];
+// With --only, the other topics' sections of the report already in --out stay.
+const kept = only.length ? readSections(out, quick ? "quick" : "full").filter((s) => !only.includes(s.id)) : [];
+const ordered = () => TOPICS.map((t) => sections.find((s) => s.id === t.id) ?? kept.find((s) => s.id === t.id)).filter(Boolean);
 const failures = [];
 const figures = [];
 const ctx = {
@@ -83,10 +86,11 @@ const ctx = {
 const runsNote = [
   runsArg ? `--runs ${runsArg}: every repeated figure is the median of ${runsArg} run(s)` : quick ? "--quick: one run of each, tiny sizes" : "defaults: start-up 30 pairs; per-verb 5; listing 5 at each size; revert, GC flatten and datapath 3",
   ...(args["revert-runs-large"] ? [`revert cells writing 1 GiB or more: ${args["revert-runs-large"]} run(s) (--revert-runs-large, for time)`] : []),
+  ...["revert-sizes", "revert-data", "revert-srs"].filter((k) => args[k]).map((k) => `--${k} ${args[k]} (default ${{ "revert-sizes": "1,4,16,64", "revert-data": "256,4096", "revert-srs": "om,no" }[k]})`),
 ].join("; ");
 let clusterText = "none (set-up failed)";
 const report = () =>
-  writeReport(out, { mode: quick ? "quick" : "full", started, seconds: (Date.now() - t0) / 1000, machine, load: load.summary(), loadEnd: loadavg(), daemons, cluster: clusterText, runsNote, sections, failures, figures });
+  writeReport(out, { mode: quick ? "quick" : "full", started, seconds: (Date.now() - t0) / 1000, machine, load: load.summary(), loadEnd: loadavg(), daemons, cluster: clusterText, runsNote, sections: ordered(), failures, figures });
 try {
   await clusterUp({ osdGb: 60 });
   clusterText = cluster.throwaway ? "throwaway (scripts/ceph-local.sh: one mon, one mgr, one bluestore OSD on a sparse file)" : `existing (${cluster.conf}), pool ${cluster.pool}`;
@@ -94,8 +98,9 @@ try {
     log(`=== ${t.id}: ${t.title}`);
     const t1 = Date.now();
     try {
-      const section = { id: t.id, title: t.title, ...(await t.run(ctx)), seconds: 0 };
+      const section = { id: t.id, title: t.title, ...(await t.run(ctx)), started: new Date(t1).toISOString(), seconds: 0 };
       section.seconds = Math.round((Date.now() - t1) / 1000);
+      section.load = load.summary(t1);
       if (section.failure) failures.push({ topic: t.id, error: section.failure });
       log(`=== ${t.id} done in ${section.seconds} s`);
       return section;

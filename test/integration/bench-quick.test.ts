@@ -61,9 +61,10 @@ describe("npm run bench -- --quick", () => {
     expect(new Set(linked)).toEqual(new Set(svgs));
     for (const f of svgs) expect(svgProblems(readFileSync(join(out, f), "utf8")), f).toEqual([]);
 
-    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { mode: string; topics: Record<string, unknown>; failures: unknown[] };
+    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { mode: string; sections: { id: string; data: unknown }[]; failures: unknown[] };
     expect(results.mode).toBe("quick");
-    expect(Object.keys(results.topics).sort()).toEqual(["datapath", "gc", "listing", "revert", "startup"]);
+    expect(results.sections.map((s) => s.id)).toEqual(["startup", "listing", "gc", "datapath", "revert"]);
+    for (const s of results.sections) expect(s.data, s.id).toBeTruthy();
     expect(results.failures).toEqual([]);
     expect(existsSync(join(out, "report.md"))).toBe(true);
   });
