@@ -22,7 +22,7 @@ export const SnapList = z.array(
 
 export const NamespaceList = z.array(z.object({ name: z.string() }));
 export const ImageList = z.array(z.string());
-export const TrashList = z.array(z.object({ id: z.string(), name: z.string() }));
+export const TrashList = z.array(z.object({ id: z.string(), name: z.string(), parent: z.optional(z.object({ image: z.string() })) }));
 
 export const Df = z.object({
   pools: z.array(

@@ -35,8 +35,9 @@ export async function trashMove(p: Place, log: Logger, image: string): Promise<v
   await rbd(p, log, ["trash", "mv", imageSpec(p, image)]);
 }
 
+// Long: a trashed clone's parent, which must not be purged before it.
 export async function trashList(p: Place, log: Logger) {
-  return parseJson(TrashList, await rbd(p, log, ["trash", "ls", "--all", "--format", "json", nsSpec(p)]), "rbd trash ls");
+  return parseJson(TrashList, await rbd(p, log, ["trash", "ls", "--all", "--long", "--format", "json", nsSpec(p)]), "rbd trash ls");
 }
 
 export async function trashRemove(p: Place, log: Logger, id: string): Promise<void> {

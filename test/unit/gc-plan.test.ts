@@ -386,6 +386,18 @@ describe("trash entries", () => {
     }
   });
 
+  it("a trash entry read by a clone in the trash waits for that clone's purge", () => {
+    const trash = [
+      { id: "read00000001", name: READ },
+      { id: "clone0000002", name: UNREAD, parent: { image: READ } },
+    ];
+    const p = planOf({ trash });
+    expect(p.actions.filter((a) => a.kind === "trash-purge")).toEqual([{ kind: "trash-purge", id: "clone0000002", name: UNREAD }]);
+    expect(waitingFor(p, READ).map((w) => w.why)).toEqual([expect.stringContaining("read by 1 clone(s)")]);
+    // Once the clone is purged, the parent goes.
+    expect(planOf({ trash: trash.slice(0, 1) }).actions).toEqual([{ kind: "trash-purge", id: "read00000001", name: READ }]);
+  });
+
   it("each trash entry is judged on its own readers", () => {
     const p = planOf({
       entries: [head(u(540), OTHER)],

@@ -32,6 +32,8 @@ export interface ImageFacts {
 export interface TrashEntry {
   readonly id: string;
   readonly name: string;
+  // A clone in the trash still reads its parent, trashed or not.
+  readonly parent?: { readonly image: string } | undefined;
 }
 
 export type Action =
@@ -137,10 +139,13 @@ export function makePlan(state: SrState, images: ReadonlyMap<string, ImageFacts>
   for (const [image, f] of images) {
     for (const p of new Set([...(f.parent ? [f.parent.image] : []), ...(f.snapParents ?? [])])) readers.set(p, [...(readers.get(p) ?? []), image]);
   }
+  // A purge of the parent first would fail ("image has snapshots") and the mgr would retry it
+  // only after its back-off, minutes after the clone is gone.
+  for (const t of trash) if (t.parent) readers.set(t.parent.image, [...(readers.get(t.parent.image) ?? []), t.name]);
   for (const t of trash) {
     const children = readers.get(t.name) ?? [];
     if (children.length === 0) actions.push({ kind: "trash-purge", id: t.id, name: t.name });
-    else waiting.push({ item: t.name, why: `in the trash, read by ${children.length} clone(s) until they are flattened` });
+    else waiting.push({ item: t.name, why: `in the trash, read by ${children.length} clone(s) until they are flattened or purged` });
   }
 
   for (const entry of state.strays) {
