@@ -1,9 +1,10 @@
 // fsck: the SR's metadata against what the pool holds. Reports every mismatch; with repair,
 // fixes those that can be fixed without risking data (orphans go to the trash, not away).
-import { imageLongList, snapRemove, trashList, trashMove } from "../../plugins/ceph/rbd.js";
+import { snapRemove, trashMove } from "../../plugins/ceph/rbd.js";
 import { imageFacts } from "../gc/plan.js";
 import { ignoreMissing } from "../journal/recover.js";
-import { drop, readSr, type Sr } from "../meta/store.js";
+import { drop, type Sr } from "../meta/store.js";
+import { survey } from "../gc/survey.js";
 import { recoverStale } from "../services/recovery.js";
 
 export interface Finding {
@@ -15,7 +16,7 @@ export interface Finding {
 }
 
 export async function fsck(sr: Sr, repair: boolean): Promise<Finding[]> {
-  const [state, list, trash] = await Promise.all([readSr(sr), imageLongList(sr.ref, sr.log), trashList(sr.ref, sr.log)]);
+  const { state, list, trash } = await survey(sr);
   const images = imageFacts(list);
   const trashed = new Set(trash.map((t) => t.name));
   const records = [...state.volumes.values()];

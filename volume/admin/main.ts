@@ -51,7 +51,7 @@ async function gcStatus(sr: Sr, json: boolean): Promise<void> {
   if (!entries) throw new Error(`no SR in ${sr.ref.pool}/${sr.ref.namespace}`);
   const last = entries.get(STATUS_KEY);
   const status = last ? (JSON.parse(last) as StatusRecord) : undefined;
-  const [plan, tasks] = await Promise.all([look(sr), taskList(sr.ref.cluster, sr.log).catch(() => [])]);
+  const [{ plan }, tasks] = await Promise.all([look(sr), taskList(sr.ref.cluster, sr.log).catch(() => [])]);
   const mine = tasks.filter((t) => t.refs.pool_name === sr.ref.pool && t.refs.pool_namespace === sr.ref.namespace);
   const report = { last: status, tombstones: plan.tombstones, pending: plan.actions, waiting: plan.waiting, tasks: mine };
   print(json, report, () =>

@@ -3,9 +3,9 @@
 import { CephError } from "../../plugins/ceph/errors.js";
 import { clusterHealth } from "../../plugins/ceph/mon.js";
 import type { Health as CephHealth } from "../../plugins/ceph/outputs.js";
-import { imageLongList, trashList } from "../../plugins/ceph/rbd.js";
 import { parseSrState } from "../meta/layout.js";
-import { readEntries, readSr, type Sr } from "../meta/store.js";
+import { readEntries, type Sr, type SrRead } from "../meta/store.js";
+import { survey } from "./survey.js";
 import { refreshSome, usageCursor } from "../services/usage.js";
 import { recoverStale } from "../services/recovery.js";
 import { healthOf } from "../services/stat.js";
@@ -14,9 +14,9 @@ import { limits } from "./limits.js";
 import { HEAVY, imageFacts, makePlan, type Plan, type Waiting } from "./plan.js";
 
 
-export async function look(sr: Sr): Promise<Plan> {
-  const [state, list, trash] = await Promise.all([readSr(sr), imageLongList(sr.ref, sr.log), trashList(sr.ref, sr.log)]);
-  return makePlan(state, imageFacts(list), trash, limits());
+export async function look(sr: Sr): Promise<{ plan: Plan; state: SrRead }> {
+  const { state, list, trash } = await survey(sr);
+  return { plan: makePlan(state, imageFacts(list), trash, limits()), state };
 }
 
 export interface PassReport {
@@ -43,9 +43,15 @@ export function pauseReason(h: CephHealth): string | undefined {
 }
 
 export async function runPass(sr: Sr, opts: ApplyOptions): Promise<PassReport> {
-  const recovered = await recoverStale(sr, await readSr(sr));
-  const plan = await look(sr);
-  const paused = plan.actions.some((a) => HEAVY.has(a.kind)) ? pauseReason(await clusterHealth(sr.ref.cluster, sr.log)) : undefined;
+  // Asked at once, waited for only if the plan has heavy work: a Python CLI start, often a
+  // second, off the pass's path.
+  const health = clusterHealth(sr.ref.cluster, sr.log);
+  health.catch(() => undefined);
+  let { plan, state } = await look(sr);
+  // What dead processes left is finished first, so that this pass collects behind it.
+  const recovered = await recoverStale(sr, state);
+  if (recovered > 0) ({ plan, state } = await look(sr));
+  const paused = plan.actions.some((a) => HEAVY.has(a.kind)) ? pauseReason(await health) : undefined;
   const done: string[] = [];
   const failed: string[] = [];
   const deferred: Waiting[] = [];
