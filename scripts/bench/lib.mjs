@@ -297,6 +297,14 @@ export const volumeSpec = (vol) => parseUri(vol.uri.find((u) => u.startsWith("rb
 
 export const newVolume = (sr, name, size) => callVerb("Volume.create", { sr, name, description: "bench", size, sharable: false });
 
+// Thin 1 GiB volumes `${prefix}-${from + 1}` .. `${prefix}-${to}` in the SR, four at a time (the
+// SR's many-volume state of the listing and GC-memory topics); their Volume.create results.
+export async function fillVolumes(sr, from, to, prefix) {
+  log(`${prefix}: creating volumes ${from + 1}..${to}`);
+  const made = await pool(to - from, 4, (i) => newVolume(sr, `${prefix}-${from + i + 1}`, GiB), { every: 100, label: `${prefix}: created` });
+  return made.map((r) => r.json);
+}
+
 // GC passes until the SR holds nothing the GC would act on (untimed clean-up).
 export async function collect(sr, { ignoreInterrupt = false } = {}) {
   for (let i = 0; i < 12; i++) {

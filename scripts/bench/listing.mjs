@@ -1,7 +1,7 @@
 // SR.ls against the number of volumes, next to `rbd ls -l` on the same images (and the one Ceph
 // call SR.ls makes, `rados listomapvals`, alone), interleaved so that all see the same load.
 import { lineChart } from "./svg.mjs";
-import { callVerb, ceph, cluster, fmt, fmtRatio, fmtSummary, GiB, log, newVolume, pairedRatio, pool, summary, table, withSr } from "./lib.mjs";
+import { callVerb, ceph, cluster, fillVolumes, fmt, fmtRatio, fmtSummary, log, pairedRatio, summary, table, withSr } from "./lib.mjs";
 
 async function measure(s, count, runs) {
   const srLs = [];
@@ -34,8 +34,7 @@ export default {
         const out = [];
         let have = 0;
         for (const count of counts) {
-          log(`listing: creating volumes ${have + 1}..${count}`);
-          await pool(count - have, 4, (i) => newVolume(s.sr, `list-${have + i + 1}`, GiB), { every: 100, label: "listing: created" });
+          await fillVolumes(s.sr, have, count, "list");
           have = count;
           out.push(await measure(s, count, n));
         }

@@ -18,6 +18,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import datapath from "./datapath.mjs";
 import gc from "./gc.mjs";
+import gcMemory from "./gc-memory.mjs";
 import { buildTree, cephDaemons, cluster, clusterUp, installCleanup, loadSampler, log, machineInfo, ROOT, state } from "./lib.mjs";
 import listing from "./listing.mjs";
 import { readSections, writeReport } from "./report.mjs";
@@ -25,7 +26,7 @@ import revert from "./revert.mjs";
 import startup from "./startup.mjs";
 
 // Revert last: it is the longest, and a run cut short keeps the others.
-const TOPICS = [startup, listing, gc, datapath, revert];
+const TOPICS = [startup, listing, gc, gcMemory, datapath, revert];
 
 const { values: args } = parseArgs({
   options: {
@@ -84,7 +85,7 @@ const ctx = {
   },
 };
 const runsNote = [
-  runsArg ? `--runs ${runsArg}: every repeated figure is the median of ${runsArg} run(s)` : quick ? "--quick: one run of each, tiny sizes" : "defaults: start-up 30 pairs; per-verb 5; listing 5 at each size; revert, GC flatten and datapath 3",
+  runsArg ? `--runs ${runsArg}: every repeated figure is the median of ${runsArg} run(s)` : quick ? "--quick: one run of each, tiny sizes" : "defaults: start-up 30 pairs; per-verb 5; listing 5 at each size; revert, GC flatten, GC worker memory and datapath 3",
   ...(args["revert-runs-large"] ? [`revert cells writing 1 GiB or more: ${args["revert-runs-large"]} run(s) (--revert-runs-large, for time)`] : []),
   ...["revert-sizes", "revert-data", "revert-srs"].filter((k) => args[k]).map((k) => `--${k} ${args[k]} (default ${{ "revert-sizes": "1,4,16,64", "revert-data": "256,4096", "revert-srs": "om,no" }[k]})`),
 ].join("; ");

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { barChart } from "./svg.mjs";
-import { callVerb, ceph, cephArgs, childEnv, cluster, fmt, fmtRatio, fmtSummary, GiB, log, newVolume, pairedRatio, pool, run, srConfiguration, summary, table, tree, volumeSpec, withSr } from "./lib.mjs";
+import { callVerb, ceph, cephArgs, childEnv, cluster, fmt, fmtRatio, fmtSummary, GiB, log, median, newVolume, pairedRatio, pool, run, srConfiguration, summary, table, tree, volumeSpec, withSr } from "./lib.mjs";
 
 // Peak RSS of one child, as the kernel counts it (getrusage of children, KiB on Linux).
 function peakRssMiB(cmd, args, input) {
@@ -39,6 +39,28 @@ async function startUp(runs) {
     nodeRss: summary(Array.from({ length: rssRuns }, () => peakRssMiB(process.execPath, ["-e", "0"], ""))),
     verbRss: summary(Array.from({ length: rssRuns }, () => peakRssMiB(query, ["--json"], input))),
   };
+}
+
+// Instructions executed by `Plugin.Query --json` and by `node -e 0` (valgrind's callgrind,
+// alternating, `runs` of each): the same on a quiet or a loaded machine, where wall time is noise.
+// Undefined without valgrind. About 20 s a run.
+async function instructions(runs) {
+  if (spawnSync("valgrind", ["--version"]).status !== 0) return undefined;
+  const env = childEnv({ CEPH_RBD_LOG_STDERR: "off" });
+  const count = async (args, input) => {
+    const r = await run("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", process.execPath, ...args], { input, env });
+    const m = /Collected : (\d+)/.exec(r.stderr);
+    if (r.code !== 0 || !m) throw new Error(`valgrind exited ${r.code ?? r.signal}: ${r.stderr.slice(-500)}`);
+    return Number(m[1]);
+  };
+  const node = [];
+  const verb = [];
+  for (let i = 0; i < runs; i++) {
+    node.push(await count(["-e", "0"]));
+    verb.push(await count([join(tree.volume, "Plugin.Query"), "--json"], '{"dbg":"bench"}'));
+  }
+  log(`startup: instructions: node -e 0 ${fmt(median(node) / 1e6)} M, Plugin.Query --json ${fmt(median(verb) / 1e6)} M`);
+  return { node: summary(node), verb: summary(verb), ratio: pairedRatio(verb, node) };
 }
 
 // Every verb `runs` times in one SR, in an order where each finds what it needs.
@@ -111,6 +133,13 @@ export default {
   title: "Verb start-up and Ceph calls per verb",
   async run({ quick, runs, figure }) {
     const s = await startUp(quick ? 5 : 30);
+    const ins = quick ? undefined : await instructions(3);
+    const mi = (x) => `${fmt(x / 1e6)} M`;
+    const insText = quick
+      ? "Instruction count: skipped with --quick (valgrind, about 20 s a run)."
+      : ins
+        ? `Instructions executed (valgrind --tool=callgrind, 3 runs of each, alternating; independent of the load), median (min–max): \`node -e 0\` ${fmtSummary(ins.node, mi)}, \`Plugin.Query --json\` ${fmtSummary(ins.verb, mi)}; ratio per pair ${fmtSummary(ins.ratio, fmtRatio)}.`
+        : "Instruction count: skipped, valgrind is not installed.";
     const v = await perVerb(runs(5, 1));
     const startSvg = barChart({
       title: "Start-up: Plugin.Query --json against node -e 0",
@@ -149,6 +178,8 @@ export default {
         ],
       ),
       "",
+      insText,
+      "",
       figure("startup", "Start-up against node -e 0", startSvg),
       "",
       `Every verb ${runs(5, 1)} time(s), run as xapi-storage-script runs it; the Ceph call count is the verb's own (its stderr cost line).`,
@@ -164,8 +195,11 @@ export default {
     ].join("\n");
     return {
       markdown,
-      headline: [{ what: "verb start-up (Plugin.Query)", ours: `${fmt(s.verb?.median)} ms`, theirs: `node -e 0: ${fmt(s.node?.median)} ms`, ratio: s.ratio, of: "Plugin.Query / node -e 0 (time)" }],
-      data: { startUp: s, verbs: v.rows, baselines: v.baselines },
+      headline: [
+        { what: "verb start-up (Plugin.Query)", ours: `${fmt(s.verb?.median)} ms`, theirs: `node -e 0: ${fmt(s.node?.median)} ms`, ratio: s.ratio, of: "Plugin.Query / node -e 0 (time)" },
+        ...(ins ? [{ what: "verb start-up (Plugin.Query), instructions", ours: mi(ins.verb.median), theirs: `node -e 0: ${mi(ins.node.median)}`, ratio: ins.ratio, of: "Plugin.Query / node -e 0 (instructions, valgrind)" }] : []),
+      ],
+      data: { startUp: s, instructions: ins, verbs: v.rows, baselines: v.baselines },
     };
   },
 };

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { ROOT } from "../helpers/run-verb.js";
 
-const TOPICS = ["Verb start-up and Ceph calls per verb", "SR.ls against the number of volumes", "Revert time against volume size", "GC flatten throughput against rbd flatten", "Datapath throughput through rbd+nbd against rbd bench"];
+const TOPICS = ["Verb start-up and Ceph calls per verb", "SR.ls against the number of volumes", "Revert time against volume size", "GC flatten throughput against rbd flatten", "GC worker memory with many volumes in the SR", "Datapath throughput through rbd+nbd against rbd bench"];
 
 // Tags balance (a stack check over start and end tags), no script, one <svg> root.
 function svgProblems(text: string): string[] {
@@ -63,7 +63,7 @@ describe("npm run bench -- --quick", () => {
 
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { mode: string; sections: { id: string; data: unknown }[]; failures: unknown[] };
     expect(results.mode).toBe("quick");
-    expect(results.sections.map((s) => s.id)).toEqual(["startup", "listing", "gc", "datapath", "revert"]);
+    expect(results.sections.map((s) => s.id)).toEqual(["startup", "listing", "gc", "gc-memory", "datapath", "revert"]);
     for (const s of results.sections) expect(s.data, s.id).toBeTruthy();
     expect(results.failures).toEqual([]);
     expect(existsSync(join(out, "report.md"))).toBe(true);

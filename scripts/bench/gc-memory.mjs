@@ -1,0 +1,163 @@
+// The GC worker's resident memory with many volumes in the SR (issue 4's goal: at most 100 MiB
+// with 1000). One SR filled with thin volumes; before each run a handful of them get a snapshot
+// and lose their head (a tombstone to reclaim), half of those snapshots go too (a tombstone
+// nothing needs: to the trash, then purged), so that the passes have work. Then a fresh
+// `ceph-rbd-admin gc worker --sr SR` (CEPH_RBD_GC_INTERVAL=2) runs until it has made its passes
+// (counted from the SR's `gc:status` omap entry, which each pass rewrites, and from the
+// "gc pass failed" warnings of passes that throw), its VmHWM and VmRSS read from
+// /proc/PID/status every 0.5 s, and is stopped with SIGTERM.
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { barChart } from "./svg.mjs";
+import { callVerb, cephArgs, childEnv, cluster, fillVolumes, fmt, fmtSummary, log, median, pool, run, sleep, state, summary, table, tree, withSr } from "./lib.mjs";
+
+const GOAL_MIB = 100;
+const POLL_MS = 500;
+const INTERVAL_S = "2";
+
+// The last pass's record, or undefined before the first.
+async function gcStatus(namespace) {
+  const file = join(tree.runDir, `gc-status-${namespace}`);
+  rmSync(file, { force: true });
+  const r = await run("rados", [...cephArgs(), "--pool", cluster.pool, "--namespace", namespace, "getomapval", "ceph_rbd_sr", "gc:status", file]);
+  if (r.code !== 0) {
+    if (/No such key/.test(r.stdout + r.stderr)) return undefined;
+    throw new Error(`rados getomapval gc:status exited ${r.code ?? r.signal}: ${(r.stdout + r.stderr).trim().slice(-500)}`);
+  }
+  return JSON.parse(readFileSync(file, "utf8"));
+}
+
+// VmHWM and VmRSS in KiB, or undefined once the process is gone.
+function procStatus(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kib = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(text)?.[1]);
+    return { hwm: kib("VmHWM"), rss: kib("VmRSS") };
+  } catch {
+    return undefined;
+  }
+}
+
+async function giveWork(sr, batch) {
+  const snaps = await pool(batch.length, 4, (i) => callVerb("Volume.snapshot", { sr, key: batch[i].key }));
+  await pool(batch.length, 4, (i) => callVerb("Volume.destroy", { sr, key: batch[i].key }));
+  await pool(Math.ceil(batch.length / 2), 4, (i) => callVerb("Volume.destroy", { sr, key: snaps[i].json.key }));
+}
+
+// One fresh worker until `want` passes are made (or `deadlineMs` passes): its memory and passes.
+async function workerRun(s, want, deadlineMs) {
+  const seen = new Set([(await gcStatus(s.namespace))?.at]);
+  const passes = [];
+  const failed = [];
+  const samples = [];
+  let child;
+  let partial = "";
+  const env = childEnv({ CEPH_RBD_GC_INTERVAL: INTERVAL_S, CEPH_RBD_LOG_STDERR: "warning" });
+  const done = run(tree.admin, ["gc", "worker", "--sr", s.sr], {
+    env,
+    onStdout: (stdout, c) => {
+      child = c;
+      stdout.resume();
+      // A pass that throws writes no gc:status, only this warning.
+      c.stderr.on("data", (d) => {
+        const lines = (partial + d).split("\n");
+        partial = lines.pop() ?? "";
+        for (const l of lines) if (/gc pass failed: /.test(l)) failed.push(l.replace(/^.*gc pass failed: /, "").slice(0, 300));
+      });
+    },
+  });
+  let exited = false;
+  done.then(() => (exited = true));
+  const t0 = Date.now();
+  const sampler = setInterval(() => {
+    const st = procStatus(child.pid);
+    if (st && Number.isFinite(st.rss)) samples.push(st);
+  }, POLL_MS);
+  try {
+    while (passes.length + failed.length < want) {
+      if (exited) throw new Error(`the gc worker exited early: ${(await done).stderr.trim().slice(-1000)}`);
+      if (state.interrupted) throw new Error("interrupted");
+      if (Date.now() - t0 > deadlineMs) break;
+      const st = await gcStatus(s.namespace);
+      if (st && st.pid === child.pid && !seen.has(st.at)) {
+        seen.add(st.at);
+        passes.push({ ms: st.ms, done: st.done.length, failed: st.failed.length, ...(st.paused ? { paused: st.paused } : {}) });
+        log(`gc-memory: pass ${passes.length}: ${st.ms} ms, ${st.done.length} done, ${st.failed.length} failed; RSS ${fmt(samples.at(-1)?.rss / 1024)} MiB`);
+      }
+      await sleep(POLL_MS);
+    }
+  } finally {
+    child.kill("SIGTERM");
+    const r = await done;
+    clearInterval(sampler);
+    if (r.code !== 0) log(`gc-memory: the gc worker exited ${r.code ?? r.signal} after SIGTERM: ${r.stderr.trim().slice(-500)}`);
+  }
+  const rss = samples.map((x) => x.rss / 1024);
+  return {
+    seconds: Math.round((Date.now() - t0) / 1000),
+    passes,
+    failed,
+    samples: samples.length,
+    peakMiB: Math.max(...samples.map((x) => x.hwm).filter(Number.isFinite)) / 1024,
+    medianMiB: median(rss),
+  };
+}
+
+export default {
+  id: "gc-memory",
+  title: "GC worker memory with many volumes in the SR",
+  async run({ quick, runs, figure }) {
+    const volumes = quick ? 20 : 1000;
+    const want = quick ? 1 : 5;
+    const handful = quick ? 2 : 10;
+    const n = runs(3, 1);
+    const workers = await withSr(
+      "bench gc-memory SR",
+      async (s) => {
+        const vols = await fillVolumes(s.sr, 0, volumes, "mem");
+        const out = [];
+        for (let r = 0; r < n; r++) {
+          await giveWork(s.sr, vols.slice(r * handful, (r + 1) * handful));
+          const w = await workerRun(s, want, (quick ? 5 : 20) * 60_000);
+          log(`gc-memory: run ${r + 1}: peak RSS ${fmt(w.peakMiB)} MiB over ${w.passes.length} passes (${w.seconds} s)`);
+          out.push(w);
+        }
+        return out;
+      },
+      { keepOnThrowaway: true },
+    );
+    const peak = summary(workers.map((w) => w.peakMiB));
+    if (!peak) throw new Error("no memory sample of the gc worker");
+    const med = summary(workers.map((w) => w.medianMiB));
+    const passMs = summary(workers.flatMap((w) => w.passes.map((p) => p.ms)));
+    const verdict = `${peak.max <= GOAL_MIB ? "PASS" : "MISS"}${quick ? ` (quick run, ${volumes} volumes: not a verdict)` : ""}`;
+    log(`gc-memory: goal peak RSS <= ${GOAL_MIB} MiB with ${volumes} volumes: ${verdict}, max ${fmt(peak.max)} MiB`);
+    const short = workers.filter((w) => w.passes.length + w.failed.length < want).map((w, i) => `run ${i + 1}: ${w.passes.length} passes in ${w.seconds} s (deadline)`);
+    const failedText = [...new Set(workers.flatMap((w) => w.failed))];
+    const svg = barChart({
+      title: `GC worker resident memory, ${volumes} volumes in the SR`,
+      unit: "MiB",
+      series: ["peak (VmHWM)", "median VmRSS"],
+      groups: [{ label: `${volumes} volumes`, bars: [peak, med] }],
+    });
+    const markdown = [
+      `One SR of ${volumes} thin 1 GiB volumes. ${n} run(s), each a fresh \`ceph-rbd-admin gc worker --sr SR\` (CEPH_RBD_GC_INTERVAL=${INTERVAL_S}) after ${handful} volumes got a snapshot and lost their head (half of those snapshots destroyed too), stopped with SIGTERM after ${want} pass(es); VmHWM and VmRSS from /proc/PID/status every 0.5 s, passes from the SR's \`gc:status\`.`,
+      "",
+      figure("gc-memory", "GC worker resident memory", svg),
+      "",
+      table(
+        ["run", "passes", "pass ms: median (min–max)", "peak RSS (VmHWM) MiB", "median VmRSS MiB", "samples", "seconds"],
+        workers.map((w, i) => [i + 1, w.passes.length, fmtSummary(summary(w.passes.map((p) => p.ms))), fmt(w.peakMiB), fmt(w.medianMiB), w.samples, w.seconds]),
+      ),
+      "",
+      `Goal (issue 4): peak RSS at most ${GOAL_MIB} MiB with 1000 volumes: **${verdict}**, highest peak ${fmt(peak.max)} MiB; a pass took ${fmtSummary(passMs)} ms.`,
+      ...(short.length ? ["", `Fewer passes than asked: ${short.join("; ")}.`] : []),
+      ...(failedText.length ? ["", `Passes that failed: ${failedText.join("; ")}.`] : []),
+    ].join("\n");
+    return {
+      markdown,
+      headline: [{ what: `GC worker peak RSS at ${volumes} volumes`, ours: `${fmt(peak.max)} MiB, a pass ${fmt(passMs?.median)} ms`, theirs: `goal ≤ ${GOAL_MIB} MiB: ${verdict}` }],
+      data: { volumes, handful, passesWanted: want, goalMiB: GOAL_MIB, workers },
+    };
+  },
+};
