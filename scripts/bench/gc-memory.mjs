@@ -52,7 +52,8 @@ async function workerRun(s, want, deadlineMs) {
   const samples = [];
   let child;
   let partial = "";
-  const env = childEnv({ CEPH_RBD_GC_INTERVAL: INTERVAL_S, CEPH_RBD_LOG_STDERR: "warning" });
+  // The node flags SR.attach and the systemd unit start the worker with (volume/gc/control.ts).
+  const env = childEnv({ CEPH_RBD_GC_INTERVAL: INTERVAL_S, CEPH_RBD_LOG_STDERR: "warning", NODE_OPTIONS: "--max-semi-space-size=1" });
   const done = run(tree.admin, ["gc", "worker", "--sr", s.sr], {
     env,
     onStdout: (stdout, c) => {

@@ -188,6 +188,13 @@ describe("the worker's life", () => {
     expect(files).toHaveLength(1);
     const pid = Number(readFileSync(join(run, files[0] ?? ""), "utf8"));
     expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).toMatch(/gc\0worker/);
+    // A worker that only exists proves nothing: it must make passes (its first at once).
+    let last: { pid?: number } | undefined;
+    for (const until = Date.now() + 60_000; last?.pid !== pid && Date.now() < until; await sleep(500)) {
+      last = ((await runAdmin(["gc", "status", "--sr", s.sr, "--json"])).json as { last?: { pid?: number } } | undefined)?.last;
+    }
+    expect(last?.pid, "the worker's pass recorded in gc:status").toBe(pid);
+    expect(running(pid)).toBe(true);
     await call("SR.detach", { sr: s.sr }, env);
     expect(running(pid)).toBe(false);
     expect(readdirSync(run)).toEqual([]);

@@ -150,3 +150,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     log.flush();
   }
 }
+
+// Started as a program too: SR.attach runs this host's GC worker as `node admin.cjs gc worker`
+// (with its own node flags, which the launcher's shebang cannot carry).
+if (typeof module !== "undefined" && require.main === module) void main();
