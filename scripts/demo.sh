@@ -21,15 +21,17 @@ plugin=$root/plugins/volume/org.xen.xapi.storage.ceph-rbd
 admin=$root/plugins/bin/ceph-rbd-admin
 ms() { date +%s%3N; }
 say() { printf '\n# %s\n' "$*" >&2; }
-# verb NAME JSON: run one verb as xapi does; show the call, its answer (cut) and its time.
-verb() {
+# run DIR NAME JSON: run one plugin executable as xapi-storage-script does; show the call, its
+# answer (cut) and its time.
+run() {
   local out rc=0 t0
   t0=$(ms)
-  out=$(printf '%s' "$2" | "$plugin/$1" --json) || rc=$?
-  printf '$ %-18s %5d ms  -> %s\n' "$1" "$(($(ms) - t0))" "$(cut -c1-110 <<<"$out")" >&2
-  [ "$rc" -eq 0 ] || { echo "demo: $1 failed: $out" >&2; exit 1; }
+  out=$(printf '%s' "$3" | "$1/$2" --json) || rc=$?
+  printf '$ %-18s %5d ms  -> %s\n' "$2" "$(($(ms) - t0))" "$(cut -c1-110 <<<"$out")" >&2
+  [ "$rc" -eq 0 ] || { echo "demo: $2 failed: $out" >&2; exit 1; }
   printf '%s' "$out"
 }
+verb() { run "$plugin" "$@"; }
 field() { node -e 'const v=JSON.parse(require("fs").readFileSync(0,"utf8"));process.stdout.write(String(eval("v"+process.argv[1])))' "$1"; }
 spec() { field '.uri[0]' | sed -E 's#^[a-z+]+://([^?]+)\?.*#\1#'; }
 write() { qemu-io -f raw -c "write -P $2 0 $3" "rbd:$1:conf=$CEPH_CONF:id=admin" >/dev/null; }
@@ -70,15 +72,8 @@ say "new disk $(field .key <<<"$clone") holds the snapshot's content $at_s2"
 say "the VM starts on this host: Datapath.attach + activate through rbd+nbd, data through the NBD export"
 dp=$root/plugins/datapath/rbd+nbd
 export CEPH_RBD_RUN_DIR=$dir/run CEPH_RBD_HOST_UUID=$(cat /proc/sys/kernel/random/uuid)
-# dpverb NAME URI: one datapath verb, as xapi runs it for domain 1.
-dpverb() {
-  local out rc=0 t0
-  t0=$(ms)
-  out=$(printf '{"dbg":"demo","uri":"%s","domain":"1"}' "$2" | "$dp/$1" --json) || rc=$?
-  printf '$ %-18s %5d ms  -> %s\n' "$1" "$(($(ms) - t0))" "$(cut -c1-110 <<<"$out")" >&2
-  [ "$rc" -eq 0 ] || { echo "demo: $1 failed: $out" >&2; exit 1; }
-  printf '%s' "$out"
-}
+# dpverb NAME URI: one datapath verb, for domain 1.
+dpverb() { run "$dp" "$1" "$(printf '{"dbg":"demo","uri":"%s","domain":"1"}' "$2")"; }
 vuri=$(field '.uri.find(u=>u.startsWith("rbd+nbd://"))' <<<"$clone")
 nbd=$(dpverb Datapath.attach "$vuri" | field '.implementations.find(i=>i[0]==="Nbd")[1].uri')
 dpverb Datapath.activate "$vuri" >/dev/null

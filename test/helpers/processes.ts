@@ -11,17 +11,30 @@ export interface Proc {
 
 const pids = () => readdirSync("/proc").filter((name) => /^\d+$/.test(name)).map(Number);
 
-const parentOf = (pid: number): number => {
+// The fields of /proc/<pid>/stat after the command name (which, in parentheses, may hold
+// spaces): state, ppid, ...
+const statFields = (pid: number): string[] => {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // The command name, in parentheses, may hold spaces: the fields after it are plain.
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 };
+
+const parentOf = (pid: number): number => Number(statFields(pid)[1]);
 
 const argvOf = (pid: number): string[] => {
   const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
   if (argv[argv.length - 1] === "") argv.pop();
   return argv;
 };
+
+// Alive and not a zombie (an exited child stays one until init reaps it, which some inits do
+// lazily).
+export function isRunning(pid: number): boolean {
+  try {
+    return statFields(pid)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
 
 // Every process visible now, with its argument list.
 export function processes(): Proc[] {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { inspectSr, problemsOf } from "../helpers/inspect.js";
+import { isRunning } from "../helpers/processes.js";
 import { checksum, writePattern } from "../helpers/rbd-data.js";
 import { ADMIN, call, fail, runAdmin } from "../helpers/run-verb.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
@@ -168,15 +169,6 @@ describe("one pass at a time, and recovery", () => {
   });
 });
 
-// A worker that exited stays a zombie until init reaps it, which some inits do lazily.
-const running = (pid: number): boolean => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-};
-
 describe("the worker's life", () => {
   it("SR.attach starts one worker per host and SR.detach stops it", async () => {
     const s = await makeSr();
@@ -194,9 +186,9 @@ describe("the worker's life", () => {
       last = ((await runAdmin(["gc", "status", "--sr", s.sr, "--json"])).json as { last?: { pid?: number } } | undefined)?.last;
     }
     expect(last?.pid, "the worker's pass recorded in gc:status").toBe(pid);
-    expect(running(pid)).toBe(true);
+    expect(isRunning(pid)).toBe(true);
     await call("SR.detach", { sr: s.sr }, env);
-    expect(running(pid)).toBe(false);
+    expect(isRunning(pid)).toBe(false);
     expect(readdirSync(run)).toEqual([]);
   });
 });

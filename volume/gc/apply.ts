@@ -5,7 +5,7 @@ import { CephError } from "../../plugins/ceph/errors.js";
 import { taskAddFlatten, taskAddTrashRemove } from "../../plugins/ceph/mon.js";
 import { imageFlatten, imageResize, snapRemove, trashMove, trashRemove } from "../../plugins/ceph/rbd.js";
 import { ignoreMissing } from "../journal/recover.js";
-import { crashPoint } from "../journal/crash.js";
+import { crashPoint } from "../../plugins/crash.js";
 import { K } from "../meta/layout.js";
 import { drop, type Sr } from "../meta/store.js";
 import type { Action } from "./plan.js";

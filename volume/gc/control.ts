@@ -18,7 +18,7 @@ const adminBundle = () => join(typeof __dirname === "string" ? __dirname : dirna
 // V8's young generation grows to 3 x 16 MiB by default: a worker that lists a 1000-volume SR
 // every pass would peak near 120 MiB for garbage alone; with 1 MiB semi-spaces it peaks under
 // 90 MiB (measured), for a few more scavenges. The systemd unit sets the same in NODE_OPTIONS.
-export const WORKER_NODE_FLAGS = ["--max-semi-space-size=1"];
+const WORKER_NODE_FLAGS = ["--max-semi-space-size=1"];
 
 const alive = (pid: number): boolean => {
   try {
@@ -67,17 +67,23 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
   return true;
 }
 
+// The worker may exit between the look and the signal: a process already gone is stopped.
+const signal = (pid: number, sig: NodeJS.Signals): void => {
+  try {
+    process.kill(pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
+  }
+};
+
 export async function stopWorker(ref: SrRef, log: Logger): Promise<void> {
   const pid = runningPid(ref);
   if (pid !== undefined) {
-    process.kill(pid, "SIGTERM");
+    signal(pid, "SIGTERM");
     if (!(await waitGone(pid, stopGraceMs()))) {
       log.warning(`the gc worker (pid ${pid}) did not stop within ${stopGraceMs()} ms: killing it`);
-      try {
-        process.kill(-pid, "SIGKILL");
-      } catch {
-        process.kill(pid, "SIGKILL");
-      }
+      // Its process group: the worker was started detached, so the group is its own.
+      signal(-pid, "SIGKILL");
       await waitGone(pid, 2000);
     }
     log.info(`stopped the gc worker (pid ${pid}) for ${ref.pool}/${ref.namespace}`);

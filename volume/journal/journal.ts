@@ -20,7 +20,7 @@ import * as z from "zod/mini";
 import { readRecord } from "../../plugins/wire/sr-object.js";
 import { K } from "../meta/layout.js";
 import { drop, put, type Sr } from "../meta/store.js";
-import { crashPoint } from "./crash.js";
+import { crashPoint } from "../../plugins/crash.js";
 
 export const Op = z.discriminatedUnion("op", [
   z.object({ op: z.literal("create"), key: z.string(), image: z.string() }),

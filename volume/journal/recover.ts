@@ -4,7 +4,7 @@ import { CephError } from "../../plugins/ceph/errors.js";
 import { imageInfo, imageRemove, snapRemove, trashMove } from "../../plugins/ceph/rbd.js";
 import { K, type SrState } from "../meta/layout.js";
 import { drop, dropAll, put, type Sr } from "../meta/store.js";
-import { crashPoint } from "./crash.js";
+import { crashPoint } from "../../plugins/crash.js";
 import type { Entry } from "./journal.js";
 
 export const ignoreMissing = async (work: Promise<void>): Promise<void> => {

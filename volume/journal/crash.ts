@@ -1,2 +1,0 @@
-// The journal's step boundaries use the shared fault injection (plugins/crash.ts).
-export { crashPoint } from "../../plugins/crash.js";
