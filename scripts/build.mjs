@@ -48,7 +48,9 @@ const result = await build({
 // Each file replaced by a rename, so a verb running meanwhile (another test run) sees the old
 // bundle or the new one, never none.
 await mkdir(lib, { recursive: true });
-for (const file of result.outputFiles) {
+// The librados session's Python half sits beside the bundles, where session.ts looks for it.
+const sessionScript = { path: join(lib, "ceph-session.py"), contents: await readFile(join(root, "plugins/ceph/ceph-session.py")) };
+for (const file of [...result.outputFiles, sessionScript]) {
   await writeFile(`${file.path}.tmp`, file.contents);
   await rename(`${file.path}.tmp`, file.path);
 }

@@ -44,6 +44,9 @@ const byErrno: Record<number, CephErrorKind> = {
   110: "timeout",
 };
 
+// librados raises the errno itself, where a CLI's exit status 1 only means "failed".
+const byLibradosErrno: Record<number, CephErrorKind> = { ...byErrno, 1: "denied", 95: "unsupported" };
+
 const byText: ReadonlyArray<[RegExp, CephErrorKind]> = [
   [/No handler found|unrecognized command|command not known|\(95\) Operation not supported/i, "unsupported"],
   [/couldn't connect to the cluster|error connecting to the cluster|failed to fetch mon config|unable to get monitor info|timed out|\(110\)/i, "unreachable"],
@@ -59,6 +62,9 @@ export function classify(exitCode: number | undefined, stderr: string): CephErro
   for (const [re, kind] of byText) if (re.test(stderr)) return kind;
   return (exitCode !== undefined && byErrno[exitCode]) || "failed";
 }
+
+// A librados session's failure (ceph-session.py reports a failed connection as ESHUTDOWN).
+export const classifyErrno = (errno: number): CephErrorKind => byLibradosErrno[errno] ?? "failed";
 
 // The last meaningful stderr lines, without timestamps and thread ids of Ceph's log prefix.
 export function summarise(stderr: string): string {

@@ -53,6 +53,7 @@ export async function runCeph(call: Call): Promise<string> {
   });
   const ms = Date.now() - started;
   cephCalls.count += 1;
+  cephCalls.cli += 1;
   cephCalls.ms += ms;
   if (r.exitCode === 0 && !r.failed) {
     call.log.debug(`${shown} (${ms} ms)`);

@@ -7,7 +7,7 @@ import { Busy } from "../wire/errors.js";
 import { META_OBJECT } from "../wire/sr-object.js";
 import type { Place } from "./cluster.js";
 import { CephError } from "./errors.js";
-import { lockBreak, lockGet, lockHolders } from "./rados.js";
+import { lockBreak, lockGet, lockHolders, lockRelease } from "./rados.js";
 
 // Where a lock lives: the SR's metadata object in the SR's namespace.
 interface Holder {
@@ -46,24 +46,25 @@ export async function withLock<T>(sr: Holder, name: string, work: () => Promise<
       await sleep(delay * (0.5 + Math.random()));
     }
   }
-  // Releasing needs our locker's name, which only a lookup tells: it runs alongside the work
-  // so that the release itself is one call.
-  const holder = findHolder(sr, name, cookie).catch(() => undefined);
   try {
     return await work();
   } finally {
-    await release(sr, name, cookie, holder);
+    await release(sr, name, cookie);
   }
 }
 
-const findHolder = async (sr: Holder, name: string, cookie: string) => (await lockHolders(sr.ref, sr.log, META_OBJECT, name)).find((l) => l.cookie === cookie);
-
-// Our own lock is found by its cookie; an error here only delays others until the lease ends.
-async function release(sr: Holder, name: string, cookie: string, early: Promise<{ name: string } | undefined>): Promise<void> {
+// Our session releases its own lock by cookie. Should the session have been replaced meanwhile
+// (an operation timed out), the lock is found by its cookie and broken; failing that, it only
+// delays others until its lease ends.
+async function release(sr: Holder, name: string, cookie: string): Promise<void> {
   try {
-    const holder = (await early) ?? (await findHolder(sr, name, cookie));
-    if (holder) await lockBreak(sr.ref, sr.log, META_OBJECT, name, holder.name, cookie);
-  } catch (e) {
-    sr.log.warning(`could not release lock ${name}: ${(e as Error).message}; it expires with its lease`);
+    await lockRelease(sr.ref, sr.log, META_OBJECT, name, cookie);
+  } catch {
+    try {
+      const holder = (await lockHolders(sr.ref, sr.log, META_OBJECT, name)).find((l) => l.cookie === cookie);
+      if (holder) await lockBreak(sr.ref, sr.log, META_OBJECT, name, holder.name, cookie);
+    } catch (e) {
+      sr.log.warning(`could not release lock ${name}: ${(e as Error).message}; it expires with its lease`);
+    }
   }
 }

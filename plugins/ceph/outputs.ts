@@ -1,27 +1,23 @@
-// zod schemas for the `--format json` output of the Ceph CLIs we read. Only the fields we use;
-// unknown fields are ignored so that a newer Ceph does not break us.
+// zod schemas for the `--format json` output of the Ceph CLIs we read (only the fields we use;
+// unknown fields are ignored so that a newer Ceph does not break us), and the types of the
+// librados session's answers (ceph-session.py writes them in the same shapes).
 import * as z from "zod/mini";
 
 export const LockInfo = z.object({
   lockers: z.array(z.object({ name: z.string(), cookie: z.string(), addr: z.optional(z.string()) })),
 });
 
-export const ImageInfo = z.object({
-  name: z.string(),
-  id: z.string(),
-  size: z.number(),
-  object_size: z.number(),
-  features: z.array(z.string()),
-  parent: z.optional(z.object({ pool: z.optional(z.string()), image: z.optional(z.string()), snapshot: z.optional(z.string()) })),
-});
-export type ImageInfo = z.infer<typeof ImageInfo>;
+export interface ImageInfo {
+  readonly name: string;
+  readonly id: string;
+  readonly size: number;
+  readonly object_size: number;
+  readonly features: string[];
+  readonly parent?: { readonly pool: string; readonly image: string; readonly snapshot: string };
+}
 
-export const SnapList = z.array(
-  z.object({ id: z.number(), name: z.string(), size: z.number(), namespace: z.optional(z.object({ type: z.optional(z.string()) })) }),
-);
+export type SnapList = Array<{ id: number; name: string; size: number; namespace: { type: "user" | "group" | "trash" | "mirror" } }>;
 
-export const NamespaceList = z.array(z.object({ name: z.string() }));
-export const ImageList = z.array(z.string());
 export const TrashList = z.array(z.object({ id: z.string(), name: z.string(), parent: z.optional(z.object({ image: z.string() })) }));
 
 export const Df = z.object({

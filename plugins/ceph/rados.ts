@@ -1,9 +1,11 @@
-// RADOS object, omap and advisory-lock commands (`rados`), one small function each.
+// RADOS object, omap and advisory-lock operations, one small function each: through this
+// process's librados session, but for the lock inspection and breaking that only the `rados`
+// CLI offers (rare: releasing a lock the session no longer holds).
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
 import { runCeph } from "./exec.js";
-import { parseOmapDump } from "./omap-dump.js";
 import { LockInfo, parseJson } from "./outputs.js";
+import { librados } from "./session.js";
 
 const rados = (p: Place, log: Logger, args: string[], input?: string) =>
   runCeph({
@@ -14,30 +16,37 @@ const rados = (p: Place, log: Logger, args: string[], input?: string) =>
     ...(input !== undefined ? { input } : {}),
   });
 
+const where = (p: Place, obj: string) => `${p.pool}/${p.namespace}/${obj}`;
+
 export async function omapList(p: Place, log: Logger, obj: string): Promise<Map<string, string>> {
-  const dump = parseOmapDump(await rados(p, log, ["listomapvals", obj]));
-  return new Map([...dump].map(([k, v]) => [k, v.toString("utf8")]));
+  return new Map(await librados<Array<[string, string]>>(p, log, `listomapvals ${where(p, obj)}`, "omap_list", { obj }));
 }
 
-// The value goes through stdin: any length, any bytes, nothing in the process list.
-export async function omapSet(p: Place, log: Logger, obj: string, key: string, value: string): Promise<void> {
-  await rados(p, log, ["setomapval", obj, key], value);
+// One atomic write: every key set and every key removed, or none.
+export async function omapUpdate(p: Place, log: Logger, obj: string, set: Readonly<Record<string, string>>, remove: readonly string[] = []): Promise<void> {
+  const keys = [...Object.keys(set), ...remove];
+  await librados(p, log, `omap update ${where(p, obj)} ${keys.join(" ")}`, "omap_update", { obj, set, rm: remove });
 }
 
-export async function omapRemove(p: Place, log: Logger, obj: string, key: string): Promise<void> {
-  await rados(p, log, ["rmomapkey", obj, key]);
-}
+export const omapSet = (p: Place, log: Logger, obj: string, key: string, value: string): Promise<void> => omapUpdate(p, log, obj, { [key]: value });
+
+export const omapRemove = (p: Place, log: Logger, obj: string, key: string): Promise<void> => omapUpdate(p, log, obj, {}, [key]);
 
 export async function objectCreate(p: Place, log: Logger, obj: string): Promise<void> {
-  await rados(p, log, ["create", obj]);
+  await librados(p, log, `create ${where(p, obj)}`, "obj_create", { obj });
 }
 
 export async function objectRemove(p: Place, log: Logger, obj: string): Promise<void> {
-  await rados(p, log, ["rm", obj]);
+  await librados(p, log, `rm ${where(p, obj)}`, "obj_remove", { obj });
 }
 
 export async function lockGet(p: Place, log: Logger, obj: string, lock: string, cookie: string, seconds: number): Promise<void> {
-  await rados(p, log, ["lock", "get", obj, lock, "--lock-cookie", cookie, "--lock-type", "exclusive", "--lock-duration", String(seconds)]);
+  await librados(p, log, `lock get ${where(p, obj)} ${lock}`, "lock", { obj, name: lock, cookie, seconds });
+}
+
+// Only this session can release its lock by cookie; another process breaks it (lockBreak).
+export async function lockRelease(p: Place, log: Logger, obj: string, lock: string, cookie: string): Promise<void> {
+  await librados(p, log, `unlock ${where(p, obj)} ${lock}`, "unlock", { obj, name: lock, cookie });
 }
 
 export async function lockHolders(p: Place, log: Logger, obj: string, lock: string) {

@@ -1,8 +1,11 @@
-// RBD image commands (`rbd`), one small function each. Sizes are exact bytes (`<n>B`).
+// RBD image operations, one small function each. Through this process's librados session
+// where a verb needs them; the `rbd` CLI for what the GC and admin commands alone use (long
+// listings, usage, trash purges, flatten, watchers, image locks). Sizes are exact bytes.
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
 import { runCeph } from "./exec.js";
-import { DiskUsage, ImageInfo, ImageLocks, LongList, Watchers, ImageList, NamespaceList, parseJson, SnapList, TrashList } from "./outputs.js";
+import { DiskUsage, type ImageInfo, ImageLocks, LongList, parseJson, type SnapList, TrashList, Watchers } from "./outputs.js";
+import { librados } from "./session.js";
 
 const rbd = (p: Place, log: Logger, args: string[]) => runCeph({ tool: "rbd", args, connection: clientArgs(p.cluster), log });
 
@@ -11,28 +14,28 @@ export const imageSpec = (p: Place, image: string, snap?: string): string =>
 const nsSpec = (p: Place): string => `${p.pool}/${p.namespace}`;
 
 export async function imageCreate(p: Place, log: Logger, image: string, bytes: number, features: readonly string[]): Promise<void> {
-  await rbd(p, log, ["create", "--size", `${bytes}B`, "--image-feature", features.join(","), imageSpec(p, image)]);
+  await librados(p, log, `create ${imageSpec(p, image)} ${bytes}B`, "image_create", { image, bytes, features });
 }
 
 export async function imageInfo(p: Place, log: Logger, image: string): Promise<ImageInfo> {
-  return parseJson(ImageInfo, await rbd(p, log, ["info", "--format", "json", imageSpec(p, image)]), "rbd info");
+  return librados(p, log, `info ${imageSpec(p, image)}`, "image_info", { image });
 }
 
 export async function imageList(p: Place, log: Logger): Promise<string[]> {
-  return parseJson(ImageList, await rbd(p, log, ["ls", "--format", "json", nsSpec(p)]), "rbd ls");
+  return librados(p, log, `ls ${nsSpec(p)}`, "image_list");
 }
 
 export async function imageResize(p: Place, log: Logger, image: string, bytes: number, allowShrink = false): Promise<void> {
-  await rbd(p, log, ["resize", "--no-progress", "--size", `${bytes}B`, ...(allowShrink ? ["--allow-shrink"] : []), imageSpec(p, image)]);
+  await librados(p, log, `resize ${imageSpec(p, image)} ${bytes}B`, "image_resize", { image, bytes, shrink: allowShrink });
 }
 
 export async function imageRemove(p: Place, log: Logger, image: string): Promise<void> {
-  await rbd(p, log, ["rm", "--no-progress", imageSpec(p, image)]);
+  await librados(p, log, `rm ${imageSpec(p, image)}`, "image_remove", { image });
 }
 
 // Moving to the trash is O(1) and works while the image has snapshots or clone-v2 children.
 export async function trashMove(p: Place, log: Logger, image: string): Promise<void> {
-  await rbd(p, log, ["trash", "mv", imageSpec(p, image)]);
+  await librados(p, log, `trash mv ${imageSpec(p, image)}`, "trash_move", { image });
 }
 
 // Long: a trashed clone's parent, which must not be purged before it.
@@ -45,39 +48,34 @@ export async function trashRemove(p: Place, log: Logger, id: string): Promise<vo
 }
 
 export async function snapCreate(p: Place, log: Logger, image: string, snap: string): Promise<void> {
-  await rbd(p, log, ["snap", "create", "--no-progress", imageSpec(p, image, snap)]);
+  await librados(p, log, `snap create ${imageSpec(p, image, snap)}`, "snap_create", { image, snap });
 }
 
 // With clone format 2 a snapshot that still has clones moves to the trash snapshot namespace.
 export async function snapRemove(p: Place, log: Logger, image: string, snap: string): Promise<void> {
-  await rbd(p, log, ["snap", "rm", "--no-progress", imageSpec(p, image, snap)]);
+  await librados(p, log, `snap rm ${imageSpec(p, image, snap)}`, "snap_remove", { image, snap });
 }
 
-export async function snapList(p: Place, log: Logger, image: string) {
-  return parseJson(SnapList, await rbd(p, log, ["snap", "ls", "--all", "--format", "json", imageSpec(p, image)]), "rbd snap ls");
+// Every snapshot, of any namespace (user, trash...).
+export async function snapList(p: Place, log: Logger, image: string): Promise<SnapList> {
+  return librados(p, log, `snap ls ${imageSpec(p, image)}`, "snap_list", { image });
 }
 
+// Clone format 2 (set for the whole session): no snapshot protection, trashable parents.
 export async function clone(p: Place, log: Logger, parent: string, snap: string, child: string, features: readonly string[]): Promise<void> {
-  await rbd(p, log, [
-    "clone",
-    "--rbd-default-clone-format", "2",
-    "--image-feature", features.join(","),
-    imageSpec(p, parent, snap),
-    imageSpec(p, child),
-  ]);
+  await librados(p, log, `clone ${imageSpec(p, parent, snap)} ${imageSpec(p, child)}`, "clone", { parent, snap, image: child, features });
 }
 
 export async function namespaceCreate(p: Place, log: Logger): Promise<void> {
-  await rbd(p, log, ["namespace", "create", nsSpec(p)]);
+  await librados({ ...p, namespace: "" }, log, `namespace create ${nsSpec(p)}`, "ns_create", { name: p.namespace });
 }
 
 export async function namespaceRemove(p: Place, log: Logger): Promise<void> {
-  await rbd(p, log, ["namespace", "remove", nsSpec(p)]);
+  await librados({ ...p, namespace: "" }, log, `namespace remove ${nsSpec(p)}`, "ns_remove", { name: p.namespace });
 }
 
 export async function namespaceList(p: Omit<Place, "namespace">, log: Logger): Promise<string[]> {
-  const out = await rbd({ ...p, namespace: "" }, log, ["namespace", "ls", "--format", "json", p.pool]);
-  return parseJson(NamespaceList, out, "rbd namespace ls").map((n) => n.name);
+  return librados({ ...p, namespace: "" }, log, `namespace ls ${p.pool}`, "ns_list");
 }
 
 // Bytes allocated by the head (or by one snapshot): its own data, not its ancestors'.

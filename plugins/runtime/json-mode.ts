@@ -37,7 +37,7 @@ export async function runJson(verb: Verb): Promise<void> {
   const log = createLogger(dbg);
   const outcome = await dispatch(verb, params, { dbg, log });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  const cost = `${ms.toFixed(0)} ms, ${cephCalls.count} Ceph calls`;
+  const cost = `${ms.toFixed(0)} ms, ${cephCalls.count} Ceph calls (${cephCalls.cli} CLI)`;
   if (outcome.ok) {
     log.info(`${verb.schema.name} ok in ${cost}`);
     log.flush();

@@ -249,8 +249,9 @@ export async function tool(cmd, args, { ignoreInterrupt = false } = {}) {
   return r;
 }
 
-// The verb's own cost line on stderr: "... Volume.create ok in 312 ms, 7 Ceph calls".
-const COST = /\] (\S+) (ok|failed) in (\d+) ms, (\d+) Ceph calls/;
+// The verb's own cost line on stderr: "... Volume.create ok in 312 ms, 7 Ceph calls (0 CLI)":
+// its Ceph operations, and how many of them started a CLI process.
+const COST = /\] (\S+) (ok|failed) in (\d+) ms, (\d+) Ceph calls \((\d+) CLI\)/;
 
 // A verb executable run as xapi-storage-script runs it (`<Verb> --json`, params on stdin);
 // returns its wall time, its Ceph call count and its result, or throws with what it printed.
@@ -259,7 +260,8 @@ async function exec(path, label, params, { ignoreInterrupt = false } = {}) {
   const r = await run(path, ["--json"], { input: JSON.stringify({ dbg: `bench-${label}`, ...params }) });
   if (r.code !== 0) throw new Error(`${label} exited ${r.code ?? r.signal}: stdout ${tail(r.stdout, 1000)}; stderr ${tail(r.stderr)}`);
   try {
-    return { ms: r.ms, calls: Number(COST.exec(r.stderr)?.[4] ?? NaN), json: JSON.parse(r.stdout) };
+    const cost = COST.exec(r.stderr);
+    return { ms: r.ms, calls: Number(cost?.[4] ?? NaN), cli: Number(cost?.[5] ?? NaN), json: JSON.parse(r.stdout) };
   } catch {
     throw new Error(`${label} printed no JSON: ${tail(r.stdout, 500)}`);
   }

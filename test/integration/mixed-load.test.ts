@@ -301,7 +301,7 @@ describe("mixed load from two hosts", () => {
     if (!(fsck.json as { clean?: boolean })?.clean) anomalies.push(`fsck: ${fsck.stdout.slice(0, 600)}`);
 
     const ops = OPS + 4;
-    console.log(`mixed load: ${ops} ops, ${anomalies.length} anomalies`);
+    console.log(`mixed load: ${ops} ops, ${anomalies.length} anomalies${anomalies.map((a) => `\n  - ${a}`).join("")}`);
     console.log(`mixed load: ${[...perVerb].map(([v, n]) => `${v} ${n}`).join(", ")}; refusals: ${counts.novol} Volume_does_not_exist, ${counts.busy} Busy, ${counts.depth} depth; ${listings.length} SR.ls checked; ${beforeGc.length} strays left to the GC (${beforeGc.slice(0, 5).join("; ")}); ${Math.round(ms / 1000)} s`);
     summary("mixed-load", {
       ops,

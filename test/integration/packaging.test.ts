@@ -172,9 +172,9 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
     expect(readFileSync(join(root, "usr/libexec/xcp-ceph-rbd/bin/ceph-rbd-admin"), "utf8").split("\n")[0]).toBe(`#!${PKG}/node/bin/node`);
   });
 
-  it("requires ceph-common, xapi-storage-script and its runtime; payloads readable by XCP-ng 8.3's rpm", () => {
+  it("requires ceph-common, the librados and librbd Python bindings, xapi-storage-script and its runtime; payloads readable by XCP-ng 8.3's rpm", () => {
     const req = rpmq("-qp", "--requires", rpms.main).split("\n").map((l) => l.trim());
-    expect(req).toEqual(expect.arrayContaining(["ceph-common", "xapi-storage-script", "xcp-ceph-rbd-runtime"]));
+    expect(req).toEqual(expect.arrayContaining(["ceph-common", "python3-rados", "python3-rbd", "xapi-storage-script", "xcp-ceph-rbd-runtime"]));
     for (const r of [rpms.main, rpms.runtime]) {
       const all = rpmq("-qp", "--requires", r);
       expect(all).toMatch(/rpmlib\(PayloadIsXz\)/);

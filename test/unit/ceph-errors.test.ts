@@ -1,7 +1,20 @@
-// classify, summarise and CephError on what the rbd, rados and ceph CLIs really print.
+// classify, summarise and CephError on what the rbd, rados and ceph CLIs really print; classifyErrno
+// on the errno values librados raises.
 import { describe, expect, it } from "vitest";
-import { CephError, type CephErrorKind, classify, summarise } from "../../plugins/ceph/errors.js";
+import { CephError, type CephErrorKind, classify, classifyErrno, summarise } from "../../plugins/ceph/errors.js";
 import { SmapiError } from "../../plugins/wire/errors.js";
+
+// errno values both a CLI's exit status and librados's errors carry, and their kinds.
+const ERRNO_KINDS = [
+  [2, "not_found"],
+  [13, "denied"],
+  [16, "busy"],
+  [17, "exists"],
+  [22, "invalid"],
+  [39, "not_empty"],
+  [108, "unreachable"],
+  [110, "timeout"],
+] as const;
 
 describe("classify", () => {
   const cases: Array<[number | undefined, string, CephErrorKind]> = [
@@ -26,18 +39,7 @@ describe("classify", () => {
     expect(classify(exit, stderr)).toBe(kind);
   });
 
-  it.each([
-    [2, "not_found"],
-    [13, "denied"],
-    [16, "busy"],
-    [17, "exists"],
-    [22, "invalid"],
-    [39, "not_empty"],
-    [108, "unreachable"],
-    [110, "timeout"],
-    [1, "failed"],
-    [undefined, "failed"],
-  ] as const)("falls back on the exit status %s -> %s when stderr says nothing known", (exit, kind) => {
+  it.each([...ERRNO_KINDS, [1, "failed"], [undefined, "failed"]] as const)("falls back on the exit status %s -> %s when stderr says nothing known", (exit, kind) => {
     expect(classify(exit, "rbd: something odd happened")).toBe(kind);
   });
 
@@ -98,5 +100,12 @@ describe("CephError", () => {
 
   it("names the kind when stderr is empty", () => {
     expect(new CephError("busy", "rbd rm rbd/x", "").params).toEqual(["Ceph_error", "rbd rm rbd/x: busy"]);
+  });
+});
+
+describe("classifyErrno (the librados session's failures)", () => {
+  // Unlike a CLI's exit status 1, librados's EPERM is a refusal.
+  it.each([...ERRNO_KINDS, [1, "denied"], [95, "unsupported"], [0, "failed"], [5, "failed"]] as const)("errno %s -> %s", (errno, kind) => {
+    expect(classifyErrno(errno)).toBe(kind);
   });
 });

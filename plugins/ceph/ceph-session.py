@@ -1,0 +1,265 @@
+# One librados session for one Node process (plugins/ceph/session.ts starts it).
+#
+# A Ceph CLI process costs 40-80 ms before its first operation (start, connect, maps); a verb
+# makes about ten of them. Here the process starts once, connects once, and each operation is a
+# few milliseconds. Python's rados and rbd bindings are used because the `ceph` CLI itself
+# runs on them: wherever ceph-common is installed, they are.
+#
+# Protocol, JSON lines: the first line from Node is the connection ({conf, user, keyring,
+# mon_host, connect_timeout, op_timeout}); each next line a request {id, op, pool, ns, ...};
+# each answer {id, ok: result} or {id, errno, msg}, in completion order (each request runs on a
+# thread of its own: librados releases the GIL while it waits). End of input ends the process.
+# Node may start this before it knows the cluster: the imports, most of the start-up, overlap
+# with Node's own.
+import json
+import os
+import re
+import struct
+import sys
+import threading
+
+import rados
+import rbd
+
+FEATURES = {
+    "layering": rbd.RBD_FEATURE_LAYERING,
+    "striping": rbd.RBD_FEATURE_STRIPINGV2,
+    "exclusive-lock": rbd.RBD_FEATURE_EXCLUSIVE_LOCK,
+    "object-map": rbd.RBD_FEATURE_OBJECT_MAP,
+    "fast-diff": rbd.RBD_FEATURE_FAST_DIFF,
+    "deep-flatten": rbd.RBD_FEATURE_DEEP_FLATTEN,
+    "journaling": rbd.RBD_FEATURE_JOURNALING,
+    "data-pool": rbd.RBD_FEATURE_DATA_POOL,
+    "operations": rbd.RBD_FEATURE_OPERATIONS,
+    "migrating": rbd.RBD_FEATURE_MIGRATING,
+    "non-primary": rbd.RBD_FEATURE_NON_PRIMARY,
+}
+SNAP_NAMESPACES = {
+    rbd.RBD_SNAP_NAMESPACE_TYPE_USER: "user",
+    rbd.RBD_SNAP_NAMESPACE_TYPE_GROUP: "group",
+    rbd.RBD_SNAP_NAMESPACE_TYPE_TRASH: "trash",
+    rbd.RBD_SNAP_NAMESPACE_TYPE_MIRROR: "mirror",
+}
+OMAP_PAGE = 4096
+
+
+class Failure(Exception):
+    def __init__(self, errno, msg):
+        Exception.__init__(self, msg)
+        self.errno = errno
+
+
+def feature_mask(names):
+    mask = 0
+    for n in names:
+        if n not in FEATURES:
+            raise Failure(22, "unknown image feature " + n)
+        mask |= FEATURES[n]
+    return mask
+
+
+def feature_names(mask):
+    return [n for n, bit in FEATURES.items() if mask & bit]
+
+
+class Session(object):
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.lock = threading.Lock()
+        self.cluster = None
+        self.ioctxs = {}
+
+    # Connects on first use, and again after a failure (a long-lived GC worker outlives a
+    # monitor outage).
+    def connected(self):
+        with self.lock:
+            if self.cluster is None:
+                c = self.cfg
+                conf = {
+                    "client_mount_timeout": str(c["connect_timeout"]),
+                    "rados_osd_op_timeout": str(c["op_timeout"]),
+                    "rados_mon_op_timeout": str(c["op_timeout"]),
+                    "rbd_default_clone_format": "2",
+                }
+                if c.get("keyring"):
+                    conf["keyring"] = c["keyring"]
+                if c.get("mon_host"):
+                    conf["mon_host"] = c["mon_host"]
+                cluster = rados.Rados(conffile=c["conf"], rados_id=c["user"], conf=conf)
+                try:
+                    cluster.connect(timeout=int(c["connect_timeout"]))
+                except Exception as e:
+                    cluster.shutdown()
+                    # Whatever errno the binding chose (ENOENT for a missing keyring...), the
+                    # cluster is out of reach: no answer about any object.
+                    raise Failure(108, "cannot connect to the cluster: %s" % e)
+                self.cluster = cluster
+            return self.cluster
+
+    def ioctx(self, pool, ns):
+        cluster = self.connected()
+        with self.lock:
+            io = self.ioctxs.get((pool, ns))
+            if io is None:
+                io = cluster.open_ioctx(pool)
+                io.set_namespace(ns)
+                self.ioctxs[(pool, ns)] = io
+            return io
+
+
+def omap_list(io, r):
+    out = []
+    after = ""
+    while True:
+        with rados.ReadOpCtx() as op:
+            it, _ = io.get_omap_vals(op, after, "", OMAP_PAGE)
+            io.operate_read_op(op, r["obj"])
+            page = [(k, (v or b"").decode("utf-8", "replace")) for k, v in it]
+        if not page:
+            return out
+        out.extend(page)
+        after = page[-1][0]
+
+
+def omap_update(io, r):
+    with rados.WriteOpCtx() as op:
+        keys = list(r.get("set", {}).keys())
+        if keys:
+            io.set_omap(op, tuple(keys), tuple(r["set"][k].encode("utf-8") for k in keys))
+        if r.get("rm"):
+            io.remove_omap_keys(op, tuple(r["rm"]))
+        io.operate_write_op(op, r["obj"])
+
+
+def obj_create(io, r):
+    with rados.WriteOpCtx() as op:
+        op.new(rados.LIBRADOS_CREATE_EXCLUSIVE)
+        io.operate_write_op(op, r["obj"])
+
+
+def image_info(io, r):
+    with rbd.Image(io, r["image"], read_only=True) as im:
+        st = im.stat()
+        info = {"name": r["image"], "id": im.id(), "size": st["size"], "object_size": st["obj_size"], "features": feature_names(im.features())}
+        try:
+            p = im.get_parent_image_spec()
+            info["parent"] = {"pool": p["pool_name"], "image": p["image_name"], "snapshot": p["snap_name"]}
+        except rbd.ImageNotFound:
+            pass
+        return info
+
+
+def image_resize(io, r):
+    with rbd.Image(io, r["image"]) as im:
+        im.resize(r["bytes"], allow_shrink=r["shrink"])
+
+
+def snap_create(io, r):
+    with rbd.Image(io, r["image"]) as im:
+        im.create_snap(r["snap"])
+
+
+def snap_remove(io, r):
+    with rbd.Image(io, r["image"]) as im:
+        im.remove_snap(r["snap"])
+
+
+def snap_list(io, r):
+    with rbd.Image(io, r["image"], read_only=True) as im:
+        return [{"id": s["id"], "name": s["name"], "size": s["size"], "namespace": {"type": SNAP_NAMESPACES.get(s.get("namespace"), "user")}} for s in im.list_snaps()]
+
+
+def encoded(text):
+    b = text.encode("utf-8")
+    return struct.pack("<I", len(b)) + b
+
+
+# cls_lock's "lock" method called directly: the binding's lock_exclusive leaves the duration's
+# microseconds uninitialised (Pacific), which can stretch a lease by an arbitrary amount.
+# cls_lock_lock_op, version 1: name, type (1: exclusive), cookie, tag, description, duration
+# (utime_t: seconds, nanoseconds), flags.
+def lock(io, r):
+    body = encoded(r["name"]) + struct.pack("<B", 1) + encoded(r["cookie"]) + encoded("") + encoded("") + struct.pack("<IIB", int(r["seconds"]), 0, 0)
+    io.execute(r["obj"], "lock", "lock", struct.pack("<BBI", 1, 1, len(body)) + body)
+
+
+# A monitor or mgr command (what the `ceph` CLI sends), answered with its output text.
+def command(cluster, r):
+    send = cluster.mon_command if r["target"] == "mon" else cluster.mgr_command
+    ret, out, outs = send(json.dumps(r["cmd"]), b"", timeout=int(r["timeout"]))
+    if ret != 0:
+        # A command nobody serves (an mgr module missing, an older Ceph) is EOPNOTSUPP to Node.
+        unsupported = re.search("No handler found|unrecognized command|command not known", outs or "")
+        raise Failure(95 if unsupported else -ret, outs or "error %d" % ret)
+    return out.decode("utf-8", "replace")
+
+
+CLUSTER_OPS = {"command": command}
+
+OPS = {
+    "omap_list": omap_list,
+    "omap_update": omap_update,
+    "obj_create": obj_create,
+    "obj_remove": lambda io, r: io.remove_object(r["obj"]),
+    "lock": lock,
+    "unlock": lambda io, r: io.unlock(r["obj"], r["name"], r["cookie"]),
+    "image_create": lambda io, r: rbd.RBD().create(io, r["image"], r["bytes"], old_format=False, features=feature_mask(r["features"])),
+    "image_info": image_info,
+    "image_list": lambda io, r: rbd.RBD().list(io),
+    "image_resize": image_resize,
+    "image_remove": lambda io, r: rbd.RBD().remove(io, r["image"]),
+    "trash_move": lambda io, r: rbd.RBD().trash_move(io, r["image"], 0),
+    "snap_create": snap_create,
+    "snap_remove": snap_remove,
+    "snap_list": snap_list,
+    "clone": lambda io, r: rbd.RBD().clone(io, r["parent"], r["snap"], io, r["image"], features=feature_mask(r["features"])),
+    "ns_create": lambda io, r: rbd.RBD().namespace_create(io, r["name"]),
+    "ns_remove": lambda io, r: rbd.RBD().namespace_remove(io, r["name"]),
+    "ns_list": lambda io, r: rbd.RBD().namespace_list(io),
+}
+
+
+def main():
+    first = sys.stdin.readline()
+    if not first:
+        os._exit(0)
+    session = Session(json.loads(first))
+    out = sys.stdout
+    out_lock = threading.Lock()
+
+    def answer(msg):
+        line = json.dumps(msg) + "\n"
+        with out_lock:
+            out.write(line)
+            out.flush()
+
+    def serve(req):
+        try:
+            op = req.get("op")
+            if op in CLUSTER_OPS:
+                result = CLUSTER_OPS[op](session.connected(), req)
+            elif op in OPS:
+                result = OPS[op](session.ioctx(req["pool"], req.get("ns", "")), req)
+            else:
+                raise Failure(22, "unknown operation %r" % op)
+            answer({"id": req["id"], "ok": result})
+        except Exception as e:  # every failure is an answer: Node maps errno to its error kinds
+            errno = getattr(e, "errno", None)
+            answer({"id": req["id"], "errno": errno if isinstance(errno, int) else 0, "msg": "%s: %s" % (type(e).__name__, e)})
+
+    def connect_early():
+        try:
+            session.connected()
+        except Exception:
+            pass  # the first request reports it
+
+    threading.Thread(target=connect_early, daemon=True).start()
+    for line in sys.stdin:
+        if line.strip():
+            threading.Thread(target=serve, args=(json.loads(line),), daemon=True).start()
+    # Node is gone (its process ended): in-flight operations are abandoned, as a killed CLI's.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

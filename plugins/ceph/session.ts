@@ -1,0 +1,169 @@
+// The one librados session of this process: a Python helper (ceph-session.py) that connects
+// once and then runs each RADOS or RBD operation in milliseconds, where a CLI process costs tens
+// of milliseconds before its first operation. Same rules as the CLI gateway (exec.ts): names
+// travel as JSON values, never through a shell; every operation has a deadline; what is logged
+// holds no secret (the keyring is a path, read by librados itself).
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import type { Socket } from "node:net";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "../log.js";
+import { timeouts, type ClusterRef, type Place } from "./cluster.js";
+import { CephError, classifyErrno, summarise } from "./errors.js";
+import { cephCalls } from "./stats.js";
+
+const SCRIPT = fileURLToPath(new URL("./ceph-session.py", import.meta.url));
+// The system Python, whose rados and rbd modules come with ceph-common (PATH may hold others).
+const python = () => process.env.CEPH_RBD_PYTHON || "/usr/bin/python3";
+
+interface Pending {
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: Error) => void;
+  readonly shown: string;
+  readonly timer: NodeJS.Timeout;
+}
+
+interface Answer {
+  readonly id: number;
+  readonly ok?: unknown;
+  readonly errno?: number;
+  readonly msg?: string;
+}
+
+class Session {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private stderr = "";
+  private closed = false;
+
+  constructor(
+    ref: ClusterRef,
+    private readonly onClose: () => void,
+  ) {
+    const t = timeouts();
+    this.child = spare ?? start();
+    spare = undefined;
+    this.child.stdin.write(`${JSON.stringify({ conf: ref.conf, user: ref.user, keyring: ref.keyring ?? "", mon_host: ref.monHost ?? "", connect_timeout: t.connect, op_timeout: t.op })}\n`);
+    let buffered = "";
+    this.child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      buffered += chunk;
+      for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
+        this.settle(JSON.parse(buffered.slice(0, nl)) as Answer);
+        buffered = buffered.slice(nl + 1);
+      }
+    });
+    this.child.stderr.setEncoding("utf8").on("data", (chunk: string) => (this.stderr = (this.stderr + chunk).slice(-4000)));
+    this.child.on("error", (e) => this.close(`cannot start ${python()}: ${e.message}`));
+    this.child.on("close", (code, signal) => this.close(summarise(this.stderr) || `exited (${code ?? signal})`));
+    this.child.stdin.on("error", () => undefined);
+    this.idle();
+  }
+
+  call(shown: string, request: Record<string, unknown>, deadlineMs: number): Promise<unknown> {
+    if (this.closed) return Promise.reject(new CephError("failed", shown, "librados session ended"));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // A stuck operation may hold the session's threads: start afresh next time.
+        this.pending.delete(id);
+        reject(new CephError("timeout", shown, `no answer within ${Math.round(deadlineMs / 1000)} s`));
+        this.close(`${shown} got no answer`);
+        this.child.kill("SIGKILL");
+      }, deadlineMs);
+      this.pending.set(id, { resolve, reject, shown, timer });
+      this.busy();
+      this.child.stdin.write(`${JSON.stringify({ ...request, id })}\n`);
+    });
+  }
+
+  private settle(a: Answer): void {
+    const p = this.pending.get(a.id);
+    if (!p) return;
+    this.pending.delete(a.id);
+    clearTimeout(p.timer);
+    if (this.pending.size === 0) this.idle();
+    if (a.errno === undefined) p.resolve(a.ok);
+    else p.reject(new CephError(classifyErrno(a.errno), p.shown, a.msg ?? `errno ${a.errno}`));
+  }
+
+  private close(why: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose();
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new CephError("failed", p.shown, `librados session ended: ${why}`));
+    }
+    this.pending.clear();
+  }
+
+  // The session must not keep this process alive on its own, only while an answer is awaited.
+  // (Pipes to a child are sockets, which can be unreferenced.)
+  private busy(): void {
+    this.child.ref();
+    (this.child.stdout as unknown as Socket).ref();
+  }
+  private idle(): void {
+    this.child.unref();
+    for (const s of [this.child.stdout, this.child.stderr, this.child.stdin]) (s as unknown as Socket).unref();
+  }
+}
+
+const start = (): ChildProcessWithoutNullStreams => {
+  const child = spawn(python(), ["-E", "-s", SCRIPT], { stdio: "pipe", env: { ...process.env, LC_ALL: "C" } });
+  child.unref();
+  for (const s of [child.stdout, child.stderr, child.stdin]) (s as unknown as Socket).unref();
+  return child;
+};
+
+// A session's process started before the cluster is known (ceph-session.py waits for it).
+let spare: ChildProcessWithoutNullStreams | undefined;
+
+// For a process that will talk to Ceph: Python starts beside Node's own start-up. Unused, it
+// ends with this process.
+export function prewarm(): void {
+  if (spare) return;
+  const child = start();
+  spare = child;
+  // A spare that died (Python or its modules missing) would never answer: a session starts its
+  // own, whose failure it then reports.
+  const drop = () => spare === child && (spare = undefined);
+  child.on("error", drop).on("close", drop);
+}
+
+const sessions = new Map<string, Session>();
+
+const sessionFor = (ref: ClusterRef): Session => {
+  const key = JSON.stringify([ref.conf, ref.user, ref.keyring ?? "", ref.monHost ?? ""]);
+  let s = sessions.get(key);
+  if (!s) {
+    s = new Session(ref, () => sessions.delete(key));
+    sessions.set(key, s);
+  }
+  return s;
+};
+
+async function run<T>(c: ClusterRef, log: Logger, shown: string, request: Record<string, unknown>): Promise<T> {
+  const started = Date.now();
+  try {
+    const r = (await sessionFor(c).call(shown, request, timeouts().deadlineMs)) as T;
+    log.debug(`${shown} (${Date.now() - started} ms)`);
+    return r;
+  } catch (e) {
+    log.debug(`${shown} failed (${Date.now() - started} ms): ${(e as Error).message}`);
+    throw e;
+  } finally {
+    cephCalls.count += 1;
+    cephCalls.ms += Date.now() - started;
+  }
+}
+
+// Runs one operation of ceph-session.py in the place's pool and namespace. `shown` names it in
+// logs and errors the way its CLI equivalent would.
+export const librados = <T>(p: Place, log: Logger, shown: string, op: string, args: Record<string, unknown> = {}): Promise<T> =>
+  run(p.cluster, log, shown, { op, pool: p.pool, ns: p.namespace, ...args });
+
+// A monitor or mgr command, as `ceph <prefix> ...` sends it (JSON), with the op timeout; returns
+// its output text.
+export const clusterCommand = (c: ClusterRef, log: Logger, target: "mon" | "mgr", cmd: { prefix: string } & Record<string, unknown>): Promise<string> =>
+  run(c, log, `ceph ${cmd.prefix}${Object.entries(cmd).filter(([k]) => k !== "prefix" && k !== "format").map(([, v]) => ` ${String(v)}`).join("")}`, { op: "command", target, cmd, timeout: timeouts().op });
