@@ -76,6 +76,12 @@ class Session {
     });
   }
 
+  // No more requests: Python exits at the end of its input.
+  end(): void {
+    this.close("ended");
+    this.child.stdin.end();
+  }
+
   private settle(a: Answer): void {
     const p = this.pending.get(a.id);
     if (!p) return;
@@ -142,6 +148,13 @@ const sessionFor = (ref: ClusterRef): Session => {
   }
   return s;
 };
+
+// Ends every session of this process: for a long-running process between bursts of work, so
+// that while idle it holds no Python process (the next operation starts one again).
+export function closeSessions(): void {
+  for (const s of sessions.values()) s.end();
+  sessions.clear();
+}
 
 async function run<T>(c: ClusterRef, log: Logger, shown: string, request: Record<string, unknown>): Promise<T> {
   const started = Date.now();

@@ -1,10 +1,10 @@
 // The librados session (plugins/ceph/session.ts and ceph-session.py): it ends with the verb
-// that started it, it releases the verb's lock itself, and a session that cannot start is a
-// clear error at once, never a hang.
-import { execFileSync } from "node:child_process";
+// that started it, it releases the verb's lock itself, a session that cannot start is a clear
+// error at once, never a hang, and a GC worker holds none between its passes.
+import { execFileSync, spawn } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import { isRunning, waitForChild } from "../helpers/processes.js";
-import { call, runVerb, type WireError } from "../helpers/run-verb.js";
+import { descendantsOf, isRunning, waitForChild } from "../helpers/processes.js";
+import { ADMIN, call, runVerb, type WireError } from "../helpers/run-verb.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 
 const MiB = 2 ** 20;
@@ -51,5 +51,26 @@ describe("the librados session", () => {
     expect(e.params[0]).toBe("Ceph_error");
     expect(e.params[1]).toMatch(/librados session ended: cannot start \/nonexistent\/python3/);
     expect(await call<WireVolume[]>("SR.ls", { sr: s.sr })).toEqual(before);
+  });
+
+  it("is not kept by an idle GC worker: one during its pass, none until the next", async () => {
+    const worker = spawn(ADMIN, ["gc", "worker", "--sr", s.sr], {
+      env: { ...process.env, CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_LOG_STDERR: "warning", CEPH_RBD_GC_INTERVAL: "4" },
+      stdio: "ignore",
+    });
+    try {
+      const session = () => descendantsOf(process.pid).find((p) => p.ppid === worker.pid && /ceph-session\.py/.test(p.argv.join(" ")));
+      let had = false;
+      let idleWithout = false;
+      for (const until = Date.now() + 30_000; Date.now() < until && !idleWithout; await new Promise((ok) => setTimeout(ok, 50))) {
+        expect(isRunning(worker.pid ?? 0), "the worker died").toBe(true);
+        if (session()) had = true;
+        else if (had) idleWithout = true;
+      }
+      expect(had, "the worker never started a session").toBe(true);
+      expect(idleWithout, "the worker kept its session after its pass").toBe(true);
+    } finally {
+      worker.kill("SIGTERM");
+    }
   });
 });
