@@ -44,12 +44,16 @@ class Session {
     this.child = spare ?? start();
     spare = undefined;
     this.child.stdin.write(`${JSON.stringify({ conf: ref.conf, user: ref.user, keyring: ref.keyring ?? "", mon_host: ref.monHost ?? "", connect_timeout: t.connect, op_timeout: t.op })}\n`);
+    // Answers are lines; a large one (an SR's whole omap) arrives in many chunks, each searched
+    // once for the line's end.
     let buffered = "";
     this.child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      let from = buffered.length;
       buffered += chunk;
-      for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
+      for (let nl = buffered.indexOf("\n", from); nl >= 0; nl = buffered.indexOf("\n", from)) {
         this.settle(JSON.parse(buffered.slice(0, nl)) as Answer);
         buffered = buffered.slice(nl + 1);
+        from = 0;
       }
     });
     this.child.stderr.setEncoding("utf8").on("data", (chunk: string) => (this.stderr = (this.stderr + chunk).slice(-4000)));
