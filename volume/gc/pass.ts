@@ -11,7 +11,7 @@ import { recoverStale } from "../services/recovery.js";
 import { healthOf } from "../services/stat.js";
 import { applyAction, type ApplyOptions } from "./apply.js";
 import { limits } from "./limits.js";
-import { HEAVY, imageFacts, makePlan, type Plan, type Waiting } from "./plan.js";
+import { type Action, HEAVY, imageFacts, makePlan, type Plan, type Waiting } from "./plan.js";
 
 
 export async function look(sr: Sr): Promise<{ plan: Plan; state: SrRead }> {
@@ -42,6 +42,13 @@ export function pauseReason(h: CephHealth): string | undefined {
   return undefined;
 }
 
+// Flattens handed to the mgr go first: they run in the background while the pass does the rest.
+// (A flatten never concerns an image that another action of the same pass changes: flattens are
+// of live volumes, reclaims and trash moves of tombstones.) Done here by the GC itself, a flatten
+// waits for the quick actions, which free space at once.
+const handOffFirst = (actions: readonly Action[], opts: ApplyOptions): readonly Action[] =>
+  opts.mgr ? [...actions.filter((a) => a.kind === "flatten"), ...actions.filter((a) => a.kind !== "flatten")] : actions;
+
 export async function runPass(sr: Sr, opts: ApplyOptions): Promise<PassReport> {
   // Asked at once, waited for only if the plan has heavy work: a Python CLI start, often a
   // second, off the pass's path.
@@ -55,7 +62,7 @@ export async function runPass(sr: Sr, opts: ApplyOptions): Promise<PassReport> {
   const done: string[] = [];
   const failed: string[] = [];
   const deferred: Waiting[] = [];
-  for (const action of plan.actions) {
+  for (const action of handOffFirst(plan.actions, opts)) {
     if (paused && HEAVY.has(action.kind)) continue;
     try {
       done.push(await applyAction(sr, action, opts));
