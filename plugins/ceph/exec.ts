@@ -14,7 +14,6 @@ export interface Call {
   readonly args: readonly string[];
   // Extra args for identity and timeouts, kept out of the log line to keep it readable.
   readonly connection: readonly string[];
-  readonly input?: string;
   readonly log: Logger;
   readonly deadlineMs?: number;
   // Extra environment (CEPH_ARGS for a librbd client that takes no Ceph options of its own).
@@ -43,7 +42,7 @@ export async function runCeph(call: Call): Promise<string> {
   const shown = `${call.tool} ${scrub(call.args).join(" ")}`;
   const started = Date.now();
   const r = await execa(call.tool, [...call.args, ...call.connection], {
-    input: call.input ?? "",
+    input: "",
     reject: false,
     timeout: call.deadlineMs ?? timeouts().deadlineMs,
     forceKillAfterDelay: 2000,

@@ -7,13 +7,12 @@ import { runCeph } from "./exec.js";
 import { LockInfo, parseJson } from "./outputs.js";
 import { librados } from "./session.js";
 
-const rados = (p: Place, log: Logger, args: string[], input?: string) =>
+const rados = (p: Place, log: Logger, args: string[]) =>
   runCeph({
     tool: "rados",
     args: ["--pool", p.pool, "--namespace", p.namespace, ...args],
     connection: clientArgs(p.cluster),
     log,
-    ...(input !== undefined ? { input } : {}),
   });
 
 const where = (p: Place, obj: string) => `${p.pool}/${p.namespace}/${obj}`;

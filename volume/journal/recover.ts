@@ -3,7 +3,7 @@
 import { CephError } from "../../plugins/ceph/errors.js";
 import { imageInfo, imageRemove, snapRemove, trashMove } from "../../plugins/ceph/rbd.js";
 import { K, type SrState } from "../meta/layout.js";
-import { drop, dropAll, put, type Sr } from "../meta/store.js";
+import { drop, dropAll, put, update, type Sr } from "../meta/store.js";
 import { crashPoint } from "../../plugins/crash.js";
 import type { Entry } from "./journal.js";
 
@@ -78,6 +78,6 @@ export async function finishDestroy(sr: Sr, op: Extract<Entry["op"], { op: "dest
       if (!shared) await ignoreMissing(snapRemove(sr.ref, sr.log, op.image, op.snap));
     }
   };
-  await Promise.all([put(sr, K.gone(op.key), new Date().toISOString()), dropAll(sr, op.entries), data()]);
+  await Promise.all([update(sr, { [K.gone(op.key)]: new Date().toISOString() }, op.entries), data()]);
   crashPoint("destroy:cleaned");
 }

@@ -1,6 +1,6 @@
 // Reads and writes of the SR's metadata object, with the SMAPIv3 meaning of "not there".
 import { CephError } from "../../plugins/ceph/errors.js";
-import { omapList, omapRemove, omapSet } from "../../plugins/ceph/rados.js";
+import { omapList, omapRemove, omapSet, omapUpdate } from "../../plugins/ceph/rados.js";
 import type { Logger } from "../../plugins/log.js";
 import { SR_does_not_exist } from "../../plugins/wire/errors.js";
 import type { SrRef } from "../services/sr-ref.js";
@@ -38,11 +38,10 @@ export const put = (sr: Sr, key: string, value: string): Promise<void> => omapSe
 
 export const drop = (sr: Sr, key: string): Promise<void> => omapRemove(sr.ref, sr.log, META_OBJECT, key);
 
-// Independent writes in parallel, a few at a time (each is a process; the host has few cores).
-export async function dropAll(sr: Sr, keys: readonly string[]): Promise<void> {
-  const queue = [...keys];
-  const worker = async () => {
-    for (let k = queue.shift(); k !== undefined; k = queue.shift()) await drop(sr, k);
-  };
-  await Promise.all([worker(), worker(), worker()]);
-}
+// Keys set and keys removed in one atomic write.
+export const update = (sr: Sr, set: Readonly<Record<string, string>>, remove: readonly string[]): Promise<void> =>
+  omapUpdate(sr.ref, sr.log, META_OBJECT, set, remove);
+
+export const dropAll = async (sr: Sr, keys: readonly string[]): Promise<void> => {
+  if (keys.length > 0) await update(sr, {}, keys);
+};

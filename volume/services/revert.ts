@@ -8,7 +8,7 @@ import type { Context } from "../../plugins/runtime/verb.js";
 import { Invalid_request } from "../../plugins/wire/errors.js";
 import { finish, intentIf, step } from "../journal/journal.js";
 import { K } from "../meta/layout.js";
-import { put, readSr } from "../meta/store.js";
+import { put, readSr, update } from "../meta/store.js";
 import { ensureCloneable } from "./depth.js";
 import { withLock } from "../../plugins/ceph/locks.js";
 import { recoverOwn } from "./recovery.js";
@@ -37,9 +37,10 @@ export async function revertVolume(ctx: Context, p: { sr: string; snapshot: stri
       put(sr, K.tomb(op.old), JSON.stringify({ image: op.old, key: p.key, since: new Date().toISOString() })),
     ]);
     step(entry, "clone");
-    await put(sr, K.vol(p.key), JSON.stringify({ ...v.record, image, size: s.record.size }));
+    // The commit point; the new head holds no data of its own yet.
+    await update(sr, { [K.vol(p.key)]: JSON.stringify({ ...v.record, image, size: s.record.size }), [K.use(p.key)]: "0" }, []);
     step(entry, "commit");
-    await Promise.all([put(sr, K.use(p.key), "0"), finish(sr, entry)]);
+    await finish(sr, entry);
     return null;
   });
 }

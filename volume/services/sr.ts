@@ -6,7 +6,7 @@ import type { Context } from "../../plugins/runtime/verb.js";
 import { Invalid_parameters, Invalid_request, srNotEmpty } from "../../plugins/wire/errors.js";
 import type { SrStat, Volume } from "../../plugins/wire/records.js";
 import { K, META_OBJECT, type SrConfig } from "../meta/layout.js";
-import { put, readEntries, readSr, type Sr } from "../meta/store.js";
+import { put, readEntries, readSr, type Sr, update } from "../meta/store.js";
 import { DEFAULT_FEATURES, formatDeviceConfig, parseDeviceConfig, type DeviceConfig } from "./config.js";
 import { withLock } from "../../plugins/ceph/locks.js";
 import { purgeNamespace } from "./purge.js";
@@ -45,7 +45,7 @@ export async function createSr(
     if (config && config.uuid !== p.uuid) throw new Invalid_request(sr.ref.namespace, `namespace ${sr.ref.namespace} already holds SR ${config.uuid}`);
     if (config) return formatDeviceConfig(c);
   }
-  await Promise.all([put(sr, K.name, p.name), put(sr, K.description, p.description)]);
+  await update(sr, { [K.name]: p.name, [K.description]: p.description }, []);
   const config: SrConfig = { version: 1, uuid: p.uuid, features: [...(c.image_features ?? DEFAULT_FEATURES)], created: new Date().toISOString() };
   // Written last: its presence is what makes the SR complete (SR.probe, SR.attach).
   await put(sr, K.config, JSON.stringify(config));

@@ -6,7 +6,7 @@ import { Invalid_request, shrinkRefused, Volume_does_not_exist } from "../../plu
 import type { Volume } from "../../plugins/wire/records.js";
 import { begin, finish, step } from "../journal/journal.js";
 import { K, type SrState, type VolumeRecord, type VolumeState } from "../meta/layout.js";
-import { drop, put, readSr, type Sr } from "../meta/store.js";
+import { drop, put, readSr, type Sr, update } from "../meta/store.js";
 import { withLock } from "../../plugins/ceph/locks.js";
 import { recoverOwn } from "./recovery.js";
 import { toWireVolume } from "./record.js";
@@ -44,15 +44,12 @@ export const wireVolume = (sr: Sr, state: SrState, key: string): Volume => toWir
 
 // A new volume's name and description. Journaled verbs write them alongside their image work:
 // until the record exists they belong to nobody, and a rollback drops them.
-export async function writeTexts(sr: Sr, key: string, name: string, description: string): Promise<void> {
-  await Promise.all([put(sr, K.nam(key), name), put(sr, K.dsc(key), description)]);
-}
+export const writeTexts = (sr: Sr, key: string, name: string, description: string): Promise<void> =>
+  update(sr, { [K.nam(key)]: name, [K.dsc(key)]: description }, []);
 
-// The record last, since its write makes the volume exist.
-export async function writeVolume(sr: Sr, key: string, record: VolumeRecord, name: string, description: string): Promise<void> {
-  await writeTexts(sr, key, name, description);
-  await put(sr, K.vol(key), JSON.stringify(record));
-}
+// Record, name and description in one atomic write: the volume exists with all three or not at all.
+export const writeVolume = (sr: Sr, key: string, record: VolumeRecord, name: string, description: string): Promise<void> =>
+  update(sr, { [K.nam(key)]: name, [K.dsc(key)]: description, [K.vol(key)]: JSON.stringify(record) }, []);
 
 export async function createVolume(
   ctx: Context,
