@@ -173,6 +173,11 @@ def snap_list(io, r):
         return [{"id": s["id"], "name": s["name"], "size": s["size"], "namespace": {"type": SNAP_NAMESPACES.get(s.get("namespace"), "user")}} for s in im.list_snaps()]
 
 
+def trash_snap_count(io, r):
+    with rbd.Image(io, image_id=r["image_id"], read_only=True) as im:
+        return len(list(im.list_snaps()))
+
+
 def encoded(text):
     b = text.encode("utf-8")
     return struct.pack("<I", len(b)) + b
@@ -216,6 +221,7 @@ OPS = {
     "snap_create": snap_create,
     "snap_remove": snap_remove,
     "snap_list": snap_list,
+    "trash_snap_count": trash_snap_count,
     "clone": lambda io, r: rbd.RBD().clone(io, r["parent"], r["snap"], io, r["image"], features=feature_mask(r["features"])),
     "ns_create": lambda io, r: rbd.RBD().namespace_create(io, r["name"]),
     "ns_remove": lambda io, r: rbd.RBD().namespace_remove(io, r["name"]),

@@ -43,6 +43,11 @@ export async function trashList(p: Place, log: Logger) {
   return parseJson(TrashList, await rbd(p, log, ["trash", "ls", "--all", "--long", "--format", "json", nsSpec(p)]), "rbd trash ls");
 }
 
+// Snapshots a trashed image still has, of any namespace: while one is left it cannot be purged.
+export async function trashSnapCount(p: Place, log: Logger, id: string): Promise<number> {
+  return librados(p, log, `snap ls ${nsSpec(p)}/${id} (trash)`, "trash_snap_count", { image_id: id });
+}
+
 export async function trashRemove(p: Place, log: Logger, id: string): Promise<void> {
   await rbd(p, log, ["trash", "rm", "--no-progress", "--force", `${nsSpec(p)}/${id}`]);
 }

@@ -3,7 +3,7 @@
 // where that module is missing, the GC does it itself, one at a time, within a deadline.
 import { CephError } from "../../plugins/ceph/errors.js";
 import { taskAddFlatten, taskAddTrashRemove } from "../../plugins/ceph/mon.js";
-import { imageFlatten, imageResize, snapRemove, trashMove, trashRemove } from "../../plugins/ceph/rbd.js";
+import { imageFlatten, imageResize, snapRemove, trashMove, trashRemove, trashSnapCount } from "../../plugins/ceph/rbd.js";
 import { ignoreMissing } from "../journal/recover.js";
 import { crashPoint } from "../../plugins/crash.js";
 import { K } from "../meta/layout.js";
@@ -57,7 +57,13 @@ export async function applyAction(sr: Sr, a: Action, opts: ApplyOptions): Promis
     case "trash-purge": {
       const how = await handOff(
         opts,
-        () => taskAddTrashRemove(sr.ref, sr.log, a.id),
+        async () => {
+          // The mgr would only fail on it and retry after minutes of back-off: a clone that has
+          // just been flattened or purged may still be detaching from its snapshot.
+          const left = await ignoreMissing(trashSnapCount(sr.ref, sr.log, a.id));
+          if (left) throw new CephError("not_empty", `trash rm ${a.name}`, `${left} snapshot(s) left`);
+          await taskAddTrashRemove(sr.ref, sr.log, a.id);
+        },
         () => ignoreMissing(trashRemove(sr.ref, sr.log, a.id)),
       );
       return how === "mgr" ? `queued purge of ${a.name}` : `purged ${a.name}`;

@@ -7,11 +7,12 @@ import { drop, dropAll, put, update, type Sr } from "../meta/store.js";
 import { crashPoint } from "../../plugins/crash.js";
 import type { Entry } from "./journal.js";
 
-export const ignoreMissing = async (work: Promise<void>): Promise<void> => {
+export const ignoreMissing = async <T>(work: Promise<T>): Promise<T | undefined> => {
   try {
-    await work;
+    return await work;
   } catch (e) {
     if (!(e instanceof CephError && e.kind === "not_found")) throw e;
+    return undefined;
   }
 };
 
