@@ -1,5 +1,6 @@
 // Builds the install tree, runnable in place:
 //   plugins/lib/volume.cjs, datapath.cjs       one bundle per plugin kind
+//   plugins/lib/early.cjs                      what every launcher runs first (runtime/early.ts)
 
 //   plugins/volume/org.xen.xapi.storage.ceph-rbd/<Verb>   one launcher per implemented verb
 //   plugins/datapath/<scheme>/<Verb>
@@ -31,7 +32,7 @@ export const VOLUME_DIR = "volume/org.xen.xapi.storage.ceph-rbd";
 // because the verb tables' dynamic imports become lazy initialisers in the bundle.
 const result = await build({
   write: false,
-  entryPoints: { volume: join(root, "volume/main.ts"), datapath: join(root, "datapath/main.ts"), admin: join(root, "volume/admin/main.ts") },
+  entryPoints: { volume: join(root, "volume/main.ts"), datapath: join(root, "datapath/main.ts"), admin: join(root, "volume/admin/main.ts"), early: join(root, "plugins/runtime/early.ts") },
   outdir: lib,
   bundle: true,
   format: "cjs",
@@ -63,8 +64,9 @@ for (const file of [...result.outputFiles, sessionScript]) {
 //           source; the Python part then runs Node on this same file. Costs nothing otherwise.
 //   python  the dual file with a python3 shebang: every call starts Python, which execs Node.
 // Measured in scripts/rpm/bench-launchers.mjs; the figures and the choice are in the README.
-const launcher = (bundle, call) => {
-  const js = `require(${JSON.stringify(bundle)}).main(${call});\n`;
+const launcher = (bundle, verb, call) => {
+  // early.cjs first: it starts what the verb will need while the plugin's bundle compiles.
+  const js = `require(${JSON.stringify(join(dirname(bundle), "early.cjs"))}).early(${JSON.stringify(verb)}); require(${JSON.stringify(bundle)}).main(${call});\n`;
   if (form === "node") return `#!${nodeCmd.join(" ")}\n${js}`;
   const shebang = form === "python" ? "#!/usr/bin/python3" : `#!${nodeCmd.join(" ")}`;
   // Node strips the shebang and sees `1`, the require line and a block comment; Python sees `1 // 1`,
@@ -97,7 +99,7 @@ async function writePlugin(dir, verbs, call) {
   for (const verb of verbs) {
     const file = join(staging, verb);
     const bundle = relative(target, join(lib, call.bundle));
-    await writeFile(file, launcher(bundle.startsWith(".") ? bundle : `./${bundle}`, call.args(verb)));
+    await writeFile(file, launcher(bundle.startsWith(".") ? bundle : `./${bundle}`, verb, call.args(verb)));
     await chmod(file, 0o755);
   }
   await rm(target, { recursive: true, force: true });

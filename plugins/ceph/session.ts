@@ -3,17 +3,13 @@
 // of milliseconds before its first operation. Same rules as the CLI gateway (exec.ts): names
 // travel as JSON values, never through a shell; every operation has a deadline; what is logged
 // holds no secret (the keyring is a path, read by librados itself).
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import type { Socket } from "node:net";
-import { fileURLToPath } from "node:url";
 import type { Logger } from "../log.js";
 import { timeouts, type ClusterRef, type Place } from "./cluster.js";
 import { CephError, classifyErrno, summarise } from "./errors.js";
+import { python, takeProcess } from "./session-process.js";
 import { cephCalls } from "./stats.js";
-
-const SCRIPT = fileURLToPath(new URL("./ceph-session.py", import.meta.url));
-// The system Python, whose rados and rbd modules come with ceph-common (PATH may hold others).
-const python = () => process.env.CEPH_RBD_PYTHON || "/usr/bin/python3";
 
 interface Pending {
   readonly resolve: (v: unknown) => void;
@@ -41,8 +37,7 @@ class Session {
     private readonly onClose: () => void,
   ) {
     const t = timeouts();
-    this.child = spare ?? start();
-    spare = undefined;
+    this.child = takeProcess();
     this.child.stdin.write(`${JSON.stringify({ conf: ref.conf, user: ref.user, keyring: ref.keyring ?? "", mon_host: ref.monHost ?? "", connect_timeout: t.connect, op_timeout: t.op })}\n`);
     // Answers are lines; a large one (an SR's whole omap) arrives in many chunks, each searched
     // once for the line's end.
@@ -117,30 +112,6 @@ class Session {
     this.child.unref();
     for (const s of [this.child.stdout, this.child.stderr, this.child.stdin]) (s as unknown as Socket).unref();
   }
-}
-
-const start = (): ChildProcessWithoutNullStreams => {
-  // Two malloc arenas, not one per thread: the session's threads come and go with its requests,
-  // and each arena would keep what it once held (measured: 15 MiB less after 160 listings).
-  const child = spawn(python(), ["-E", "-s", SCRIPT], { stdio: "pipe", env: { ...process.env, LC_ALL: "C", MALLOC_ARENA_MAX: "2" } });
-  child.unref();
-  for (const s of [child.stdout, child.stderr, child.stdin]) (s as unknown as Socket).unref();
-  return child;
-};
-
-// A session's process started before the cluster is known (ceph-session.py waits for it).
-let spare: ChildProcessWithoutNullStreams | undefined;
-
-// For a process that will talk to Ceph: Python starts beside Node's own start-up. Unused, it
-// ends with this process.
-export function prewarm(): void {
-  if (spare) return;
-  const child = start();
-  spare = child;
-  // A spare that died (Python or its modules missing) would never answer: a session starts its
-  // own, whose failure it then reports.
-  const drop = () => spare === child && (spare = undefined);
-  child.on("error", drop).on("close", drop);
 }
 
 const sessions = new Map<string, Session>();

@@ -26,11 +26,8 @@ async function runWire(table: VerbTable, verbName: string): Promise<void> {
 }
 
 export async function runMain(table: VerbTable, verbName: string, argv: readonly string[]): Promise<void> {
-  if (argv.length === 1 && argv[0] === "--json") {
-    // Every verb but Plugin.* talks to Ceph: its librados session starts while Node reads on.
-    if (!verbName.toLowerCase().startsWith("plugin.")) (await import("../ceph/session.js")).prewarm();
-    return runWire(table, verbName);
-  }
+  // (The launcher has already started the librados session's process: runtime/early.ts.)
+  if (argv.length === 1 && argv[0] === "--json") return runWire(table, verbName);
   const { runHuman } = await import("./human-mode.js");
   return runHuman(table, verbName, argv);
 }

@@ -19,7 +19,7 @@ import { randomUUID } from "node:crypto";
 import * as z from "zod/mini";
 import { readRecord } from "../../plugins/wire/sr-object.js";
 import { K } from "../meta/layout.js";
-import { drop, put, type Sr } from "../meta/store.js";
+import { drop, put, update, type Sr } from "../meta/store.js";
 import { crashPoint } from "../../plugins/crash.js";
 
 export const Op = z.discriminatedUnion("op", [
@@ -85,6 +85,13 @@ export async function intentIf(sr: Sr, op: Op, check: Promise<void>): Promise<En
 export async function finish(sr: Sr, entry: Entry): Promise<void> {
   crashPoint(`${entry.op.op}:before-finish`);
   await drop(sr, K.op(entry.id));
+}
+
+// Rule 4 for an operation whose commit is its last step: the commit and the intent's removal
+// are one atomic write, with no state in between for recovery to find.
+export async function commitLast(sr: Sr, entry: Entry, set: Readonly<Record<string, string>>): Promise<void> {
+  await update(sr, set, [K.op(entry.id)]);
+  crashPoint(`${entry.op.op}:commit`);
 }
 
 export const step = (entry: Entry, name: string): void => crashPoint(`${entry.op.op}:${name}`);

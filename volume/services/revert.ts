@@ -6,9 +6,9 @@ import { randomUUID } from "node:crypto";
 import { clone } from "../../plugins/ceph/rbd.js";
 import type { Context } from "../../plugins/runtime/verb.js";
 import { Invalid_request } from "../../plugins/wire/errors.js";
-import { finish, intentIf, step } from "../journal/journal.js";
+import { commitLast, intentIf, step } from "../journal/journal.js";
 import { K } from "../meta/layout.js";
-import { put, readSr, update } from "../meta/store.js";
+import { put, readSr } from "../meta/store.js";
 import { ensureCloneable } from "./depth.js";
 import { withLock } from "../../plugins/ceph/locks.js";
 import { recoverOwn } from "./recovery.js";
@@ -19,7 +19,11 @@ export async function revertVolume(ctx: Context, p: { sr: string; snapshot: stri
   // Unknown names fail before the lock, which would create the SR's object if it were missing.
   const first = await readSr(sr);
   volumeOf(first, p.key);
-  volumeOf(first, p.snapshot);
+  const snapImage = volumeOf(first, p.snapshot).record.image;
+  // The clone-depth check opens images (about 10 ms): it runs while the lock is taken. A
+  // snapshot's image never changes, so the answer still holds under the lock.
+  const cloneable = ensureCloneable(sr, snapImage);
+  cloneable.catch(() => undefined); // awaited below, unless a check under the lock refuses first
   return withLock(sr, K.vol(p.key), async () => {
     const state = await recoverOwn(sr, p.key, await readSr(sr));
     const v = volumeOf(state, p.key);
@@ -31,16 +35,14 @@ export async function revertVolume(ctx: Context, p: { sr: string; snapshot: stri
     const image = `vol-${randomUUID()}`;
     const op = { op: "revert" as const, key: p.key, snapshot: p.snapshot, image, old: v.record.image, snapImage: s.record.image, snap: s.record.snap };
     // Each group below runs at once; recovery undoes any part of a group (journal.ts, rule 3).
-    const entry = await intentIf(sr, op, ensureCloneable(sr, s.record.image));
+    const entry = await intentIf(sr, op, s.record.image === snapImage ? cloneable : ensureCloneable(sr, s.record.image));
     await Promise.all([
       clone(sr.ref, sr.log, s.record.image, s.record.snap, image, state.config.features),
       put(sr, K.tomb(op.old), JSON.stringify({ image: op.old, key: p.key, since: new Date().toISOString() })),
     ]);
     step(entry, "clone");
-    // The commit point; the new head holds no data of its own yet.
-    await update(sr, { [K.vol(p.key)]: JSON.stringify({ ...v.record, image, size: s.record.size }), [K.use(p.key)]: "0" }, []);
-    step(entry, "commit");
-    await finish(sr, entry);
+    // The commit point, and the last step; the new head holds no data of its own yet.
+    await commitLast(sr, entry, { [K.vol(p.key)]: JSON.stringify({ ...v.record, image, size: s.record.size }), [K.use(p.key)]: "0" });
     return null;
   });
 }
