@@ -20,11 +20,13 @@ const seconds = (name: string, fallback: number): number => {
 };
 
 // xapi has no timeout of its own: every call is bounded here. Connect, then each op, then the
-// whole process (a margin above both, for a client stuck outside librados).
+// whole CLI process (a margin above both, for its start and a client stuck outside librados),
+// and each request to the librados session (a smaller margin: the process is running already;
+// what the op timeouts miss is librbd waiting on a dead OSD, e.g. a snapshot's notifications).
 export const timeouts = () => {
   const connect = seconds("CEPH_RBD_CONNECT_TIMEOUT", 15);
   const op = seconds("CEPH_RBD_OP_TIMEOUT", 30);
-  return { connect, op, deadlineMs: (connect + op + 15) * 1000 };
+  return { connect, op, deadlineMs: (connect + op + 15) * 1000, sessionMs: (connect + op + 5) * 1000 };
 };
 
 export function identityArgs(c: ClusterRef): string[] {

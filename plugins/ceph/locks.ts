@@ -55,11 +55,16 @@ export async function withLock<T>(sr: Holder, name: string, work: () => Promise<
 
 // Our session releases its own lock by cookie. Should the session have been replaced meanwhile
 // (an operation timed out), the lock is found by its cookie and broken; failing that, it only
-// delays others until its lease ends.
+// delays others until its lease ends. A cluster that did not answer the release would not
+// answer the CLIs either: the lease alone ends that lock, and the verb its wait.
 async function release(sr: Holder, name: string, cookie: string): Promise<void> {
   try {
     await lockRelease(sr.ref, sr.log, META_OBJECT, name, cookie);
-  } catch {
+  } catch (e) {
+    if (e instanceof CephError && (e.kind === "timeout" || e.kind === "unreachable")) {
+      sr.log.warning(`could not release lock ${name}: ${e.message}; it expires with its lease`);
+      return;
+    }
     try {
       const holder = (await lockHolders(sr.ref, sr.log, META_OBJECT, name)).find((l) => l.cookie === cookie);
       if (holder) await lockBreak(sr.ref, sr.log, META_OBJECT, name, holder.name, cookie);

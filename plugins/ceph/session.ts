@@ -136,7 +136,7 @@ export function closeSessions(): void {
 async function run<T>(c: ClusterRef, log: Logger, shown: string, request: Record<string, unknown>): Promise<T> {
   const started = Date.now();
   try {
-    const r = (await sessionFor(c).call(shown, request, timeouts().deadlineMs)) as T;
+    const r = (await sessionFor(c).call(shown, request, timeouts().sessionMs)) as T;
     log.debug(`${shown} (${Date.now() - started} ms)`);
     return r;
   } catch (e) {

@@ -307,37 +307,40 @@ describe.concurrent("one OSD: a dead OSD or monitor gives clear errors in bounde
       figures.injected++;
       const stopFrom = Date.now();
       await stopDaemon(c, daemon, kill);
-      const stopTo = Date.now();
-      trace(`${daemon} stopped (${stopTo - stopFrom} ms)`);
-      // Until a verb started after the stop has failed.
-      for (let n = 0; !b.attempts.some((a) => a.start > stopTo && a.r.code !== 0) && n < 600; n++) await sleep(100);
-      // While it is down: SR.stat answers, within the bound, with a health that says so.
-      const during = await stat(s, SHORT);
-      trace(`SR.stat while ${daemon} is down: ${JSON.stringify(during)}`);
-      expect(during.ms).toBeLessThan(VERB_BOUND_MS);
-      expect(["Unreachable", "Recovering"]).toContain(during.health[0]);
-      expect(during.health[1].length, "the health comes with a reason").toBeGreaterThan(0);
-      const attempts = await b.stop(0);
-      trace(`${verb}: ${attempts.map((a) => `${a.r.code === 0 ? "ok" : "failed"} ${a.end - a.start}`).join(", ")} ms`);
-      expect(attempts.some((a) => a.r.code !== 0)).toBe(true);
-      expect(attempts.some((a) => a.start < stopTo && a.end > stopFrom), "a verb was under way when the daemon stopped").toBe(true);
-      for (const a of attempts) {
-        expect(a.end - a.start, `bounded: ${describeAttempt(a)}`).toBeLessThan(VERB_BOUND_MS);
-        if (a.r.code === 0) {
-          // Only a verb that started before the daemon was gone may have succeeded.
-          expect(a.start, describeAttempt(a)).toBeLessThan(stopTo);
-          made.push(a.r.json as WireVolume);
-          continue;
+      try {
+        const stopTo = Date.now();
+        trace(`${daemon} stopped (${stopTo - stopFrom} ms)`);
+        // Until a verb started after the stop has failed.
+        for (let n = 0; !b.attempts.some((a) => a.start > stopTo && a.r.code !== 0) && n < 600; n++) await sleep(100);
+        // While it is down: SR.stat answers, within the bound, with a health that says so.
+        const during = await stat(s, SHORT);
+        trace(`SR.stat while ${daemon} is down: ${JSON.stringify(during)}`);
+        expect(during.ms).toBeLessThan(VERB_BOUND_MS);
+        expect(["Unreachable", "Recovering"]).toContain(during.health[0]);
+        expect(during.health[1].length, "the health comes with a reason").toBeGreaterThan(0);
+        const attempts = await b.stop(0);
+        trace(`${verb}: ${attempts.map((a) => `${a.r.code === 0 ? "ok" : "failed"} ${a.end - a.start}`).join(", ")} ms`);
+        expect(attempts.some((a) => a.r.code !== 0)).toBe(true);
+        expect(attempts.some((a) => a.start < stopTo && a.end > stopFrom), "a verb was under way when the daemon stopped").toBe(true);
+        for (const a of attempts) {
+          expect(a.end - a.start, `bounded: ${describeAttempt(a)}`).toBeLessThan(VERB_BOUND_MS);
+          if (a.r.code === 0) {
+            // Only a verb that started before the daemon was gone may have succeeded.
+            expect(a.start, describeAttempt(a)).toBeLessThan(stopTo);
+            made.push(a.r.json as WireVolume);
+            continue;
+          }
+          const e = a.r.json as WireError;
+          expect(e?.code, describeAttempt(a)).toBe("SR_BACKEND_FAILURE");
+          expect(["Ceph_unreachable", "Ceph_error"], describeAttempt(a)).toContain(e.params[0]);
+          expect((e.params[1] ?? "").length, "the error names what failed").toBeGreaterThan(10);
+          figures.maxFailMs = Math.max(figures.maxFailMs, a.end - a.start);
         }
-        const e = a.r.json as WireError;
-        expect(e?.code, describeAttempt(a)).toBe("SR_BACKEND_FAILURE");
-        expect(["Ceph_unreachable", "Ceph_error"], describeAttempt(a)).toContain(e.params[0]);
-        expect((e.params[1] ?? "").length, "the error names what failed").toBeGreaterThan(10);
-        figures.maxFailMs = Math.max(figures.maxFailMs, a.end - a.start);
+        figures.verbsDuringFaults += attempts.filter((a) => a.end > stopFrom).length;
+      } finally {
+        // Even after a failed check: the cases after this one need the daemon.
+        await startDaemon(c, daemon);
       }
-      figures.verbsDuringFaults += attempts.filter((a) => a.end > stopFrom).length;
-
-      await startDaemon(c, daemon);
       trace(`${daemon} started`);
       await recovered(
         expect,
