@@ -6,14 +6,14 @@
 //             Volume.clone of its snapshot, then `rbd flatten` of that clone (it is chained to a
 //             tombstone): timed as destroy + clone + flatten.
 // Each run gets a fresh volume: Volume.create; D written (`rbd bench`, sequential 4 MiB writes
-// from offset 0); Volume.snapshot; D written again over the same range; then the method alone is
-// timed; then everything is destroyed and collected by the GC (untimed), so that the pool holds
+// from offset 0); Volume.snapshot; D written again over the same range; a 3 s pause; then the
+// method alone is timed; then everything is destroyed and collected by the GC (untimed), so that the pool holds
 // at most one run's data. The order of the methods rotates from run to run. Two SR kinds: the
 // default image features (object-map), and `image_features=layering,exclusive-lock` (no
 // object-map, as for XCP-ng 8.3's kernel RBD). That the reverted volume holds the snapshot's data
 // is the revert integration test's business (checksums), not this one's.
 import { lineChart } from "./svg.mjs";
-import { callVerb, ceph, collect, fmtRatio, fmtSummary, GiB, log, MiB, pairedRatio, sizeText, summary, table, volumeSpec, withSr } from "./lib.mjs";
+import { callVerb, ceph, collect, fmtRatio, fmtSummary, GiB, log, MiB, pairedRatio, sizeText, sleep, summary, table, volumeSpec, withSr } from "./lib.mjs";
 
 const METHODS = ["native", "rollback", "oldflow"];
 const LABEL = { native: "native revert", rollback: "rbd snap rollback", oldflow: "old flow + flatten" };
@@ -21,6 +21,8 @@ const KINDS = {
   om: { label: "default features (object-map)", extra: {} },
   no: { label: "layering,exclusive-lock (no object-map)", extra: { image_features: "layering,exclusive-lock" } },
 };
+
+const SETTLE_MS = 3000;
 
 const write = (spec, bytes) => ceph("rbd", ["bench", "--io-type", "write", "--io-size", "4M", "--io-threads", "16", "--io-total", String(bytes), "--io-pattern", "seq", spec]);
 
@@ -35,6 +37,9 @@ async function once(s, sizeGiB, written, method, tag, quick) {
     const snap = (await callVerb("Volume.snapshot", { sr: s.sr, key: vol.key })).json;
     keys.push(snap.key);
     await write(spec, written);
+    // A disk is reverted with its VM halted: the method is timed on a settled cluster, not while
+    // the OSD is still busy with what was just written (or with the previous run's purge).
+    if (!quick) await sleep(SETTLE_MS);
     if (method === "native") {
       const r = await callVerb("Volume.revert", { sr: s.sr, key: vol.key, snapshot: snap.key });
       return { ms: r.ms, calls: r.calls, cli: r.cli };
@@ -111,7 +116,7 @@ export default {
     }
     const sec = (x) => (Number.isFinite(x) ? (x / 1000).toFixed(x >= 10000 ? 1 : 2) : "-");
     const parts = [
-      `Each cell: ${data.map((d) => `${runsFor(d)} run(s) at D = ${sizeText(d)}`).join(", ")} of each method on a fresh volume, D written before and after the snapshot (capped at the size), methods in rotating order. Seconds, median (min–max); ratios per run (the methods' r-th runs against each other), then their median (min–max).`,
+      `Each cell: ${data.map((d) => `${runsFor(d)} run(s) at D = ${sizeText(d)}`).join(", ")} of each method on a fresh volume, D written before and after the snapshot (capped at the size)${quick ? "" : `, then a ${SETTLE_MS / 1000} s pause before the timed method (a disk is reverted with its VM halted)`}, methods in rotating order. Seconds, median (min–max); ratios per run (the methods' r-th runs against each other), then their median (min–max).`,
       "",
     ];
     const headline = [];
