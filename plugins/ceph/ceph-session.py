@@ -214,6 +214,21 @@ def trash_snap_count(io, r):
         return len(list(im.list_snaps()))
 
 
+# Every entry, with the parent of those that are clones. An entry whose image is gone (a purge in
+# progress removes the header before the entry) reads nothing any more: it is listed without one.
+def trash_list(io, r):
+    out = []
+    for e in rbd.RBD().trash_list(io):
+        entry = {"id": e["id"], "name": e["name"]}
+        try:
+            with rbd.Image(io, image_id=e["id"], read_only=True) as im:
+                entry["parent"] = {"image": im.get_parent_image_spec()["image_name"]}
+        except (rbd.ImageNotFound, rados.ObjectNotFound):
+            pass  # no parent, or no image any more
+        out.append(entry)
+    return out
+
+
 def encoded(text):
     b = text.encode("utf-8")
     return struct.pack("<I", len(b)) + b
@@ -259,6 +274,7 @@ OPS = {
     "snap_remove": snap_remove,
     "snap_list": snap_list,
     "trash_snap_count": trash_snap_count,
+    "trash_list": trash_list,
     "clone": lambda io, r: rbd.RBD().clone(io, r["parent"], r["snap"], io, r["image"], features=feature_mask(r["features"])),
     "ns_create": lambda io, r: rbd.RBD().namespace_create(io, r["name"]),
     "ns_remove": lambda io, r: rbd.RBD().namespace_remove(io, r["name"]),

@@ -18,7 +18,8 @@ export interface ImageInfo {
 
 export type SnapList = Array<{ id: number; name: string; size: number; namespace: { type: "user" | "group" | "trash" | "mirror" } }>;
 
-export const TrashList = z.array(z.object({ id: z.string(), name: z.string(), parent: z.optional(z.object({ image: z.string() })) }));
+// The session's trash_list (rbd.ts): an entry has a parent if it is a clone.
+export type TrashList = Array<{ id: string; name: string; parent?: { image: string } }>;
 
 export const Df = z.object({
   pools: z.array(

@@ -4,7 +4,7 @@
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
 import { runCeph } from "./exec.js";
-import { DiskUsage, type ImageInfo, ImageLocks, LongList, parseJson, type SnapList, TrashList, Watchers } from "./outputs.js";
+import { DiskUsage, type ImageInfo, ImageLocks, LongList, parseJson, type SnapList, type TrashList, Watchers } from "./outputs.js";
 import { librados } from "./session.js";
 
 const rbd = (p: Place, log: Logger, args: string[]) => runCeph({ tool: "rbd", args, connection: clientArgs(p.cluster), log });
@@ -38,9 +38,12 @@ export async function trashMove(p: Place, log: Logger, image: string): Promise<v
   await librados(p, log, `trash mv ${imageSpec(p, image)}`, "trash_move", { image });
 }
 
-// Long: a trashed clone's parent, which must not be purged before it.
-export async function trashList(p: Place, log: Logger) {
-  return parseJson(TrashList, await rbd(p, log, ["trash", "ls", "--all", "--long", "--format", "json", nsSpec(p)]), "rbd trash ls");
+// With each trashed clone's parent, which must not be purged before it. Through the session, not
+// `rbd trash ls --long`: that CLI fails as a whole when one entry's image vanishes under a purge
+// in progress (seen in the mixed load: "trash list: (2) No such file or directory"), which failed
+// every GC pass until the purge was done; the session's listing tolerates it entry by entry.
+export async function trashList(p: Place, log: Logger): Promise<TrashList> {
+  return librados(p, log, `trash ls --all --long ${nsSpec(p)}`, "trash_list");
 }
 
 // Snapshots a trashed image still has, of any namespace: while one is left it cannot be purged.
