@@ -1,6 +1,7 @@
 // One entry for every executable of a plugin: the verb comes from the executable's own name,
 // `--json` selects xapi's wire mode, anything else the admin's human mode.
 import type { VerbTable } from "./verb.js";
+import { isWireMode } from "./wire-mode.js";
 
 const findVerb = (table: VerbTable, name: string) => {
   // xapi-storage-script falls back to a case-insensitive match (Plugin.query -> Plugin.Query).
@@ -27,7 +28,7 @@ async function runWire(table: VerbTable, verbName: string): Promise<void> {
 
 export async function runMain(table: VerbTable, verbName: string, argv: readonly string[]): Promise<void> {
   // (The launcher has already started the librados session's process: runtime/early.ts.)
-  if (argv.length === 1 && argv[0] === "--json") return runWire(table, verbName);
+  if (isWireMode(argv)) return runWire(table, verbName);
   const { runHuman } = await import("./human-mode.js");
   return runHuman(table, verbName, argv);
 }

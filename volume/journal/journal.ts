@@ -91,7 +91,9 @@ export async function finish(sr: Sr, entry: Entry): Promise<void> {
 // are one atomic write, with no state in between for recovery to find.
 export async function commitLast(sr: Sr, entry: Entry, set: Readonly<Record<string, string>>): Promise<void> {
   await update(sr, set, [K.op(entry.id)]);
-  crashPoint(`${entry.op.op}:commit`);
+  step(entry, "commit");
 }
 
-export const step = (entry: Entry, name: string): void => crashPoint(`${entry.op.op}:${name}`);
+export function step(entry: Entry, name: string): void {
+  crashPoint(`${entry.op.op}:${name}`);
+}

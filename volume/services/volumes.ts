@@ -44,12 +44,13 @@ export const wireVolume = (sr: Sr, state: SrState, key: string): Volume => toWir
 
 // A new volume's name and description. Journaled verbs write them alongside their image work:
 // until the record exists they belong to nobody, and a rollback drops them.
-export const writeTexts = (sr: Sr, key: string, name: string, description: string): Promise<void> =>
-  update(sr, { [K.nam(key)]: name, [K.dsc(key)]: description }, []);
+const texts = (key: string, name: string, description: string) => ({ [K.nam(key)]: name, [K.dsc(key)]: description });
+
+export const writeTexts = (sr: Sr, key: string, name: string, description: string): Promise<void> => update(sr, texts(key, name, description), []);
 
 // Record, name and description in one atomic write: the volume exists with all three or not at all.
 export const writeVolume = (sr: Sr, key: string, record: VolumeRecord, name: string, description: string): Promise<void> =>
-  update(sr, { [K.nam(key)]: name, [K.dsc(key)]: description, [K.vol(key)]: JSON.stringify(record) }, []);
+  update(sr, { ...texts(key, name, description), [K.vol(key)]: JSON.stringify(record) }, []);
 
 export async function createVolume(
   ctx: Context,
