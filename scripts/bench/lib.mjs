@@ -5,7 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = join(fileURLToPath(import.meta.url), "../../..");
@@ -145,15 +145,30 @@ export function buildTree() {
 export const cluster = { throwaway: false, dir: undefined, port: undefined, conf: undefined, pool: undefined, user: "admin" };
 const HOST_UUID = randomUUID();
 
-// The environment of every child: the cluster's conf, a private run directory and host identity,
-// no GC worker started behind our back (SR.attach starts none with CEPH_RBD_GC=off), no syslog.
-// With a throwaway cluster only CEPH_CONF is passed on: Ceph itself reads CEPH_KEYRING and
-// CEPH_ARGS from the environment, and a caller's would beat the conf's keyring.
+// The environment every child starts from: the one xapi-storage-script gives its plugins (spec
+// section 3: its systemd unit's, i.e. systemd's PATH and OCAMLRUNPARAM=b), not the shell's that
+// started the bench. A shell's variables can change what is measured: this build machine's
+// NODE_EXTRA_CA_CERTS makes every Node start parse a certificate bundle (measured: `node -e 0`
+// 57 ms with it, 24 ms without). The Node running the bench stays the one on PATH.
+const SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const nodeDir = dirname(process.execPath);
+const XSS_ENV = {
+  PATH: SYSTEMD_PATH.split(":").includes(nodeDir) ? SYSTEMD_PATH : `${nodeDir}:${SYSTEMD_PATH}`,
+  OCAMLRUNPARAM: "b",
+  ...(process.env.LANG ? { LANG: process.env.LANG } : {}),
+};
+
+// The environment of every child: xapi-storage-script's, the cluster's conf, a private run
+// directory and host identity, no GC worker started behind our back (SR.attach starts none with
+// CEPH_RBD_GC=off), no syslog. With a cluster of the caller's, its Ceph variables are passed on
+// (CEPH_KEYRING, CEPH_ARGS, CEPH_CLIENT_ID); with a throwaway cluster they are not: Ceph reads
+// them from the environment, and a caller's would beat the conf's keyring.
+const CALLER_CEPH = ["CEPH_KEYRING", "CEPH_ARGS", "CEPH_CLIENT_ID"];
 export function childEnv(extra = {}) {
-  const env = { ...process.env };
-  if (cluster.throwaway) for (const k of ["CEPH_KEYRING", "CEPH_ARGS", "CEPH_CLIENT_ID"]) delete env[k];
+  const caller = cluster.throwaway ? {} : Object.fromEntries(CALLER_CEPH.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
   return {
-    ...env,
+    ...XSS_ENV,
+    ...caller,
     ...(cluster.conf ? { CEPH_CONF: cluster.conf } : {}),
     CEPH_RBD_GC: "off",
     CEPH_RBD_LOG_SYSLOG: "off",
@@ -163,6 +178,10 @@ export function childEnv(extra = {}) {
     ...extra,
   };
 }
+
+// ceph-local.sh (set-up, not measured) gets the caller's environment, for its CEPH_LOCAL_*
+// settings, less the caller's Ceph variables.
+const setupEnv = (extra) => ({ ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !CALLER_CEPH.includes(k))), ...extra });
 
 // Ports with a listening TCP socket, from /proc.
 function listeningPorts() {
@@ -191,7 +210,7 @@ function clusterDown() {
   const dir = cluster.dir;
   cluster.dir = undefined;
   log(`removing the throwaway cluster in ${dir}`);
-  const r = spawnSync("bash", [CEPH_LOCAL, "down", dir], { stdio: ["ignore", "ignore", "inherit"], env: { ...childEnv(), CEPH_LOCAL_PORT: String(cluster.port) } });
+  const r = spawnSync("bash", [CEPH_LOCAL, "down", dir], { stdio: ["ignore", "ignore", "inherit"], env: setupEnv({ CEPH_LOCAL_PORT: String(cluster.port) }) });
   if (r.status !== 0) log(`warning: ceph-local.sh down ${dir} exited ${r.status ?? r.signal}`);
 }
 
@@ -213,7 +232,7 @@ export async function clusterUp({ osdGb }) {
     const dir = mkdtempSync(join(tmpdir(), "bench-ceph-"));
     Object.assign(cluster, { dir, port });
     log(`starting a throwaway cluster in ${dir} (CEPH_LOCAL_PORT=${port}, ${osdGb} GB OSD)`);
-    const env = { ...childEnv(), CEPH_LOCAL_PORT: String(port), CEPH_LOCAL_OSD_GB: String(osdGb) };
+    const env = setupEnv({ CEPH_LOCAL_PORT: String(port), CEPH_LOCAL_OSD_GB: String(osdGb) });
     delete env.CEPH_CONF;
     const r = await run("bash", [CEPH_LOCAL, "up", dir], { env, deadlineMs: 10 * 60_000 });
     checkInterrupt();

@@ -39,7 +39,7 @@ export function writeReport(dir, { mode, started, seconds, machine, load, loadEn
       ["l", "l"],
     ),
     "",
-    "Wall times are from spawn to exit of each process. Every figure is a median with its min and max; every ratio compares figures measured in the same run, side by side (per-run ratios, then their median, min and max). On a shared, loaded machine absolute times are inflated: read the ratios.",
+    "Every process runs in the environment xapi-storage-script gives its plugins (systemd's PATH, OCAMLRUNPARAM=b, the bench's own settings), not in the shell's that started the bench. Wall times are from spawn to exit of each process. Every figure is a median with its min and max; every ratio compares figures measured in the same run, side by side (per-run ratios, then their median, min and max). On a shared, loaded machine absolute times are inflated: read the ratios.",
     "",
     "## Headline",
     "",
