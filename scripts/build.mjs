@@ -1,6 +1,7 @@
 // Builds the install tree, runnable in place:
 //   plugins/lib/volume.cjs, datapath.cjs       one bundle per plugin kind
-//   plugins/lib/early.cjs                      what every launcher runs first (runtime/early.ts)
+//   plugins/lib/early.cjs                      what every launcher runs first (runtime/early.ts),
+//                                              which loads the plugin's bundle (code-cache.ts)
 
 //   plugins/volume/org.xen.xapi.storage.ceph-rbd/<Verb>   one launcher per implemented verb
 //   plugins/datapath/<scheme>/<Verb>
@@ -65,8 +66,9 @@ for (const file of [...result.outputFiles, sessionScript]) {
 //   python  the dual file with a python3 shebang: every call starts Python, which execs Node.
 // Measured in scripts/rpm/bench-launchers.mjs; the figures and the choice are in the README.
 const launcher = (bundle, verb, call) => {
-  // early.cjs first: it starts what the verb will need while the plugin's bundle compiles.
-  const js = `require(${JSON.stringify(join(dirname(bundle), "early.cjs"))}).early(${JSON.stringify(verb)}); require(${JSON.stringify(bundle)}).main(${call});\n`;
+  // early.cjs first: it starts what the verb will need, then loads the plugin's bundle through
+  // the code cache.
+  const js = `const launch = require(${JSON.stringify(join(dirname(bundle), "early.cjs"))}); launch.early(${JSON.stringify(verb)}); launch.load(require.resolve(${JSON.stringify(bundle)})).main(${call});\n`;
   if (form === "node") return `#!${nodeCmd.join(" ")}\n${js}`;
   const shebang = form === "python" ? "#!/usr/bin/python3" : `#!${nodeCmd.join(" ")}`;
   // Node strips the shebang and sees `1`, the require line and a block comment; Python sees `1 // 1`,

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { imageWatchers } from "../../plugins/ceph/rbd.js";
 import { exportPid, startExport, stopExport, type Export } from "../../plugins/ceph/qsd.js";
 import type { Backend } from "../../plugins/wire/records.js";
-import { runDir, type Target } from "./target.js";
+import { runDir } from "../../plugins/run-dir.js";
+import type { Target } from "./target.js";
 
 export function exportOf(t: Target): Export {
   const id = createHash("sha256").update(`${t.place.pool}/${t.place.namespace}/${t.key}`).digest("hex").slice(0, 20);

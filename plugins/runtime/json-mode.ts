@@ -3,6 +3,7 @@
 import { cephCalls } from "../ceph/stats.js";
 import { createLogger } from "../log.js";
 import { Invalid_parameters } from "../wire/errors.js";
+import { codeCacheState } from "./code-cache-state.js";
 import { dispatch } from "./dispatch.js";
 import { printError, printResult } from "./output.js";
 import type { Verb } from "./verb.js";
@@ -35,6 +36,7 @@ export async function runJson(verb: Verb): Promise<void> {
   }
   const dbg = typeof (params as { dbg?: unknown })?.dbg === "string" ? (params as { dbg: string }).dbg : "";
   const log = createLogger(dbg);
+  log.debug(`${verb.schema.name}: code cache ${codeCacheState() ?? "not used"}`);
   const outcome = await dispatch(verb, params, { dbg, log });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const cost = `${ms.toFixed(0)} ms, ${cephCalls.count} Ceph calls (${cephCalls.cli} CLI)`;

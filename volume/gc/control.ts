@@ -6,9 +6,9 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Logger } from "../../plugins/log.js";
+import { runDir } from "../../plugins/run-dir.js";
 import type { SrRef } from "../services/sr-ref.js";
 
-const runDir = () => process.env.CEPH_RBD_RUN_DIR ?? "/run/ceph-rbd";
 const pidFile = (ref: SrRef) => join(runDir(), `gc-${createHash("sha256").update(`${ref.pool}/${ref.namespace}`).digest("hex").slice(0, 16)}.pid`);
 
 // The admin bundle sits beside the plugin bundles (plugins/lib/, or the package's libexec).

@@ -1,0 +1,98 @@
+// Loads a plugin's bundle for its verb's launcher, through V8's code cache: compiling the bundle
+// and the functions a verb runs costs every verb process most of its own start-up (measured:
+// 160 M instructions over a bare `node -e 0`'s 87 M for Plugin.Query). Node 20 has no compile
+// cache of its own (module.enableCompileCache came in 22.1).
+//
+// One cache file per bundle, in <run dir>/code-cache (tmpfs: gone at boot, when the Node package
+// may have changed). The first verb process to miss it writes it as it exits, so the cache holds
+// the functions a whole verb compiled, not just the bundle's top level. A cache is code this
+// process runs: the directory must be this user's alone, and a file is used only when its first
+// line names exactly this bundle file (device, inode, size, mtime) and this Node with these flags.
+// V8 rejects on its own a cache of another V8 or of a source of another length.
+// CEPH_RBD_CODE_CACHE=off compiles without it.
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { basename, dirname, join } from "node:path";
+import { Script } from "node:vm";
+import { runDir } from "../run-dir.js";
+import { setCodeCacheState, type CodeCacheState } from "./code-cache-state.js";
+
+interface Bundle {
+  main(verb: string): unknown;
+}
+
+// A directory where a file can only come from this user (or root): owned by us, closed to others,
+// in a parent others cannot write either.
+function privateDir(dir: string): boolean {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    const parent = lstatSync(dirname(dir));
+    return st.isDirectory() && st.uid === process.geteuid?.() && (st.mode & 0o077) === 0 && (parent.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
+// The bundle's text and the name of the exact file it came from, read through one descriptor.
+function readBundle(path: string): { source: string; identity: string } {
+  const fd = openSync(path, "r");
+  try {
+    const st = fstatSync(fd);
+    const identity = JSON.stringify([path, st.dev, st.ino, st.size, st.mtimeMs, process.version, process.arch, process.execArgv, process.env.NODE_OPTIONS ?? ""]);
+    return { source: readFileSync(fd, "utf8"), identity };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// The cached data when the file holds a cache for exactly `identity`.
+function readCache(file: string, identity: string): Buffer | undefined {
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  const eol = data.indexOf(10);
+  if (eol < 0 || data.subarray(0, eol).toString("utf8") !== identity) return undefined;
+  return data.subarray(eol + 1);
+}
+
+// Written whole under a temporary name, then renamed: a reader sees the old file or the new one.
+// Caches of earlier builds of the bundle at the same path go with it.
+function writeCache(dir: string, file: string, identity: string, data: Buffer): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, Buffer.concat([Buffer.from(`${identity}\n`), data]), { mode: 0o600 });
+    renameSync(tmp, file);
+    const prefix = basename(file).split(".")[0];
+    for (const old of readdirSync(dir)) if (old.startsWith(`${prefix}.`) && old !== basename(file) && !old.endsWith(".tmp")) rmSync(join(dir, old), { force: true });
+  } catch {
+    rmSync(tmp, { force: true });
+  }
+}
+
+// Short names for the cache file: <bundle>-<its path>.<its identity>.v8 (the identity itself is
+// checked on reading).
+const fnv1a = (text: string): string => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0");
+};
+
+export function load(path: string): Bundle {
+  const { source, identity } = readBundle(path);
+  const dir = join(runDir(), "code-cache");
+  const usable = process.env.CEPH_RBD_CODE_CACHE !== "off" && privateDir(dir);
+  const file = join(dir, `${basename(path, ".cjs")}-${fnv1a(path)}.${fnv1a(identity)}.v8`);
+  const cached = usable ? readCache(file, identity) : undefined;
+  // The same wrapper as Node's own CommonJS loader, so the bundle sees what require() gives it.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, { filename: path, cachedData: cached });
+  const state: CodeCacheState = process.env.CEPH_RBD_CODE_CACHE === "off" ? "off" : !usable ? "unusable" : cached === undefined ? "miss" : script.cachedDataRejected ? "rejected" : "hit";
+  setCodeCacheState(state);
+  if (state === "miss" || state === "rejected") process.once("exit", () => writeCache(dir, file, identity, script.createCachedData()));
+  const module = { exports: {} as Bundle };
+  script.runInThisContext()(module.exports, createRequire(path), module, path, dirname(path));
+  return module.exports;
+}

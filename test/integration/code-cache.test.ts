@@ -1,0 +1,114 @@
+// The launchers load their plugin's bundle through V8's code cache (plugins/runtime/code-cache.ts):
+// written by the first verb to miss it, used by the next, never trusted when it is not exactly
+// this bundle's or sits where others could write it. Each case has a run directory of its own.
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { DATAPATH_DIR, ROOT, runExecutable, VOLUME_DIR } from "../helpers/run-verb.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const runDir = () => {
+  const d = mkdtempSync(join(tmpdir(), "code-cache-"));
+  dirs.push(d);
+  return d;
+};
+
+// Plugin.Query: its answer and how its bundle was loaded (the verb's debug line).
+async function query(run: string, dir = VOLUME_DIR, env: Record<string, string> = {}) {
+  const r = await runExecutable(join(dir, "Plugin.Query"), '{"dbg":"code-cache"}', ["--json"], { CEPH_RBD_RUN_DIR: run, ...env });
+  expect(r.code, r.stderr).toBe(0);
+  const state = /Plugin\.Query: code cache (\S+)/.exec(r.stderr)?.[1];
+  return { json: r.json, state };
+}
+const cacheFiles = (run: string) => readdirSync(join(run, "code-cache")).filter((f) => !f.endsWith(".tmp"));
+// The one cache file of a run directory where one bundle was loaded.
+const cacheFile = (run: string): string => {
+  const files = cacheFiles(run);
+  expect(files).toHaveLength(1);
+  return join(run, "code-cache", files[0] as string);
+};
+
+describe("the bundles' code cache", () => {
+  it("is written by the first verb, private to root, and used by the next with the same answer", async () => {
+    const run = runDir();
+    const first = await query(run);
+    expect(first.state).toBe("miss");
+    const file = cacheFile(run);
+    expect(cacheFiles(run)).toEqual([expect.stringMatching(/^volume-[0-9a-f]{8}\.[0-9a-f]{8}\.v8$/)]);
+    expect(statSync(join(run, "code-cache")).mode & 0o777).toBe(0o700);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const written = readFileSync(file);
+    // Its first line names the bundle file and the Node it was made by.
+    expect(written.subarray(0, written.indexOf(10)).toString()).toContain("volume.cjs");
+    const second = await query(run);
+    expect(second.state).toBe("hit");
+    expect(second.json).toEqual(first.json);
+    expect(readFileSync(file)).toEqual(written);
+  });
+
+  it("keeps one file per bundle: the datapath plugins' bundle has its own", async () => {
+    const run = runDir();
+    await query(run);
+    expect((await query(run, DATAPATH_DIR("rbd"))).state).toBe("miss");
+    expect((await query(run, DATAPATH_DIR("rbd+nbd"))).state).toBe("hit");
+    expect(cacheFiles(run).map((f) => f.split("-")[0]).sort()).toEqual(["datapath", "volume"]);
+  });
+
+  it("is rejected, the verb still answers, and rewritten when its data is not V8's", async () => {
+    const run = runDir();
+    const good = await query(run);
+    const path = cacheFile(run);
+    const text = readFileSync(path);
+    const header = text.subarray(0, text.indexOf(10) + 1);
+    writeFileSync(path, Buffer.concat([header, Buffer.alloc(text.length - header.length, 0x5a)]));
+    const bad = await query(run);
+    expect(bad.state).toBe("rejected");
+    expect(bad.json).toEqual(good.json);
+    expect((await query(run)).state).toBe("hit");
+  });
+
+  it("is not used when its first line names another bundle file", async () => {
+    const run = runDir();
+    await query(run);
+    const path = cacheFile(run);
+    const text = readFileSync(path);
+    writeFileSync(path, Buffer.concat([Buffer.from('["/elsewhere/volume.cjs"]'), text.subarray(text.indexOf(10))]));
+    expect((await query(run)).state).toBe("miss");
+    expect((await query(run)).state).toBe("hit");
+  });
+
+  it("is replaced when the bundle file changes: the earlier build's cache goes", async () => {
+    const run = runDir();
+    await query(run);
+    const old = cacheFile(run);
+    // A rebuild replaces the bundle; a new mtime is enough to make it another file here.
+    const bundle = join(ROOT, "plugins/lib/volume.cjs");
+    utimesSync(bundle, new Date(), new Date(statSync(bundle).mtimeMs + 1000));
+    expect((await query(run)).state).toBe("miss");
+    expect(cacheFile(run)).not.toBe(old);
+    expect((await query(run)).state).toBe("hit");
+  });
+
+  it("is neither read nor written in a directory others can write", async () => {
+    const run = runDir();
+    await query(run);
+    const file = cacheFile(run);
+    const before = statSync(file).mtimeMs;
+    chmodSync(join(run, "code-cache"), 0o777);
+    expect((await query(run)).state).toBe("unusable");
+    chmodSync(join(run, "code-cache"), 0o700);
+    chmodSync(run, 0o777);
+    expect((await query(run)).state).toBe("unusable");
+    expect(statSync(file).mtimeMs).toBe(before);
+  });
+
+  it("is off with CEPH_RBD_CODE_CACHE=off: nothing written", async () => {
+    const run = runDir();
+    expect((await query(run, VOLUME_DIR, { CEPH_RBD_CODE_CACHE: "off" })).state).toBe("off");
+    expect(() => readdirSync(join(run, "code-cache"))).toThrow();
+  });
+});
