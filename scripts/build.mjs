@@ -68,7 +68,7 @@ for (const file of [...result.outputFiles, sessionScript]) {
 const launcher = (bundle, verb, call) => {
   // early.cjs first: it starts what the verb will need, then loads the plugin's bundle through
   // the code cache.
-  const js = `const launch = require(${JSON.stringify(join(dirname(bundle), "early.cjs"))}); launch.early(${JSON.stringify(verb)}); launch.load(require.resolve(${JSON.stringify(bundle)})).main(${call});\n`;
+  const js = `require(${JSON.stringify(join(dirname(bundle), "early.cjs"))}).early(${JSON.stringify(verb)}, require.resolve(${JSON.stringify(bundle)})).main(${call});\n`;
   if (form === "node") return `#!${nodeCmd.join(" ")}\n${js}`;
   const shebang = form === "python" ? "#!/usr/bin/python3" : `#!${nodeCmd.join(" ")}`;
   // Node strips the shebang and sees `1`, the require line and a block comment; Python sees `1 // 1`,

@@ -3,10 +3,11 @@
 // Ceph (in xapi's --json mode, every one but Plugin.*) starts its librados session's Python
 // process first, so that Python's start-up overlaps Node's.
 import { prewarm } from "../ceph/session-process.js";
+import { load } from "./code-cache.js";
 import { isWireMode } from "./wire-mode.js";
 
-export { load } from "./code-cache.js";
-
-export function early(verbName: string): void {
+// The plugin's bundle (at `bundle`, an absolute path), loaded for `verbName`.
+export function early(verbName: string, bundle: string) {
   if (isWireMode(process.argv.slice(2)) && !verbName.toLowerCase().startsWith("plugin.")) prewarm();
+  return load(bundle, verbName);
 }

@@ -233,7 +233,6 @@ export async function clusterUp({ osdGb }) {
     Object.assign(cluster, { dir, port });
     log(`starting a throwaway cluster in ${dir} (CEPH_LOCAL_PORT=${port}, ${osdGb} GB OSD)`);
     const env = setupEnv({ CEPH_LOCAL_PORT: String(port), CEPH_LOCAL_OSD_GB: String(osdGb) });
-    delete env.CEPH_CONF;
     const r = await run("bash", [CEPH_LOCAL, "up", dir], { env, deadlineMs: 10 * 60_000 });
     checkInterrupt();
     const conf = /^CEPH_CONF=(.*)$/m.exec(r.stdout)?.[1]?.replace(/^'(.*)'$/, "$1");

@@ -50,6 +50,28 @@ describe("the bundles' code cache", () => {
     expect(readFileSync(file)).toEqual(written);
   });
 
+  it("takes in each verb once: another verb rewrites it with its own functions, the same verb again does not", async () => {
+    const run = runDir();
+    await query(run);
+    const file = cacheFile(run);
+    const verbsLine = () => {
+      const text = readFileSync(file);
+      const eol = text.indexOf(10);
+      return JSON.parse(text.subarray(eol + 1, text.indexOf(10, eol + 1)).toString()) as string[];
+    };
+    expect(verbsLine()).toEqual(["Plugin.Query"]);
+    // Volume.stat without its parameters: refused before any Ceph call, its bundle loaded all the same.
+    const stat = () => runExecutable(join(VOLUME_DIR, "Volume.stat"), '{"dbg":"code-cache"}', ["--json"], { CEPH_RBD_RUN_DIR: run });
+    const first = await stat();
+    expect(first.stderr).toContain("Volume.stat: code cache hit");
+    expect(first.json).toMatchObject({ code: "SR_BACKEND_FAILURE" });
+    expect(verbsLine()).toEqual(["Plugin.Query", "Volume.stat"]);
+    const written = readFileSync(file);
+    expect((await stat()).stderr).toContain("Volume.stat: code cache hit");
+    expect((await query(run)).state).toBe("hit");
+    expect(readFileSync(file)).toEqual(written);
+  });
+
   it("keeps one file per bundle: the datapath plugins' bundle has its own", async () => {
     const run = runDir();
     await query(run);
@@ -63,7 +85,8 @@ describe("the bundles' code cache", () => {
     const good = await query(run);
     const path = cacheFile(run);
     const text = readFileSync(path);
-    const header = text.subarray(0, text.indexOf(10) + 1);
+    // The two header lines (identity, verbs) kept, V8's data replaced.
+    const header = text.subarray(0, text.indexOf(10, text.indexOf(10) + 1) + 1);
     writeFileSync(path, Buffer.concat([header, Buffer.alloc(text.length - header.length, 0x5a)]));
     const bad = await query(run);
     expect(bad.state).toBe("rejected");
