@@ -37,6 +37,14 @@ export function checksum(uri: string, conf = inject("ceph").conf): Promise<strin
   });
 }
 
+// How many clients watch the volume's image (`rbd status`): a process that died holding one leaves
+// its watch until the OSD times it out (osd_client_watch_timeout, 30 s), and until then librbd will
+// not break that process's exclusive lock.
+export function watcherCount(uri: string, conf = inject("ceph").conf): number {
+  const out = execFileSync("rbd", ["--conf", conf, "status", "--format", "json", specOf(uri)], { encoding: "utf8" });
+  return (JSON.parse(out) as { watchers?: unknown[] }).watchers?.length ?? 0;
+}
+
 // What the pool holds for an SR, seen by the Ceph CLIs directly.
 export function rbdImages(pool: string, ns: string): string[] {
   const { conf } = inject("ceph");

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, it, type ExpectStatic } from "vitest";
 import { removeCluster, startCluster, startDaemon, stopDaemon, type Cluster } from "../helpers/clusters.js";
 import { hasParent, inspectSr, problemsOf, trashOf } from "../helpers/inspect.js";
 import { waitForChild } from "../helpers/processes.js";
-import { checksum, imageOf, writePattern } from "../helpers/rbd-data.js";
+import { checksum, imageOf, watcherCount, writePattern } from "../helpers/rbd-data.js";
 import { call, runAdmin, runVerb, type VerbRun, type WireError } from "../helpers/run-verb.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 import { summary } from "../helpers/summary.js";
@@ -27,6 +27,8 @@ const MiB = 2 ** 20;
 
 // On the one-OSD cluster: small Ceph timeouts, so that a dead daemon is an error within seconds.
 const TIMEOUT_S = 5;
+// osd_client_watch_timeout (30 s), from the OSD's restart, and a margin.
+const WATCH_EXPIRY_MS = 40_000;
 const SHORT = { CEPH_RBD_CONNECT_TIMEOUT: String(TIMEOUT_S), CEPH_RBD_OP_TIMEOUT: String(TIMEOUT_S), CEPH_RBD_LOCK_LEASE: "3" };
 // A verb makes a few Ceph calls, and a failing one still tries to release its lock: at most
 // three calls' connect and op timeouts, plus process start-up on a loaded machine.
@@ -347,8 +349,14 @@ describe.concurrent("one OSD: a dead OSD or monitor gives clear errors in bounde
         c,
         s,
         async () => {
-          // A second attempt succeeds (past the lease of a lock the failed verb could not release).
+          // A second attempt succeeds: past the lease of a lock the failed verb could not release,
+          // and once no dead session watches the image any more. A session killed at its deadline
+          // inside librbd leaves its image's exclusive lock and watch behind; librbd breaks such a
+          // lock only when its owner no longer watches, which the OSD decides (30 s at most).
           await sleep(3500);
+          const watchFrom = Date.now();
+          while (watcherCount(v.uri[0] ?? "", c.conf) > 0 && Date.now() - watchFrom < WATCH_EXPIRY_MS) await sleep(1000);
+          trace(`no watcher on the disk's image after ${Date.now() - watchFrom} ms more`);
           made.push(await call<WireVolume>(verb, { sr: s.sr, key: v.key }, SHORT));
           // The next SR.stat finishes whatever the failed verbs left half-done.
           await call("SR.stat", { sr: s.sr }, SHORT);
