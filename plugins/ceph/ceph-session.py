@@ -214,18 +214,29 @@ def trash_snap_count(io, r):
         return len(list(im.list_snaps()))
 
 
-# Every entry, with the parent of those that are clones. An entry whose image is gone (a purge in
-# progress removes the header before the entry) reads nothing any more: it is listed without one.
+# Every entry, with the images it still reads: its head's parent, and the parent of each of its
+# snapshots. A reclaimed clone's head reads nothing any more, but a snapshot of it, even one
+# removed into the trash namespace because a clone reads it in turn, keeps its parent until it
+# goes. An entry whose image is gone (a purge in progress removes the header before the entry)
+# reads nothing: it is listed without parents.
 def trash_list(io, r):
     out = []
     for e in rbd.RBD().trash_list(io):
-        entry = {"id": e["id"], "name": e["name"]}
+        parents = []
         try:
             with rbd.Image(io, image_id=e["id"], read_only=True) as im:
-                entry["parent"] = {"image": im.get_parent_image_spec()["image_name"]}
+                for snap_id in [None] + [s["id"] for s in im.list_snaps()]:
+                    try:
+                        if snap_id is not None:
+                            im.set_snap_by_id(snap_id)
+                        name = im.get_parent_image_spec()["image_name"]
+                    except rbd.ImageNotFound:
+                        continue  # no parent at this point in the image's history, or no snapshot any more
+                    if name not in parents:
+                        parents.append(name)
         except (rbd.ImageNotFound, rados.ObjectNotFound):
-            pass  # no parent, or no image any more
-        out.append(entry)
+            pass  # no image any more
+        out.append({"id": e["id"], "name": e["name"], "parents": parents})
     return out
 
 

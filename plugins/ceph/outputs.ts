@@ -18,8 +18,9 @@ export interface ImageInfo {
 
 export type SnapList = Array<{ id: number; name: string; size: number; namespace: { type: "user" | "group" | "trash" | "mirror" } }>;
 
-// The session's trash_list (rbd.ts): an entry has a parent if it is a clone.
-export type TrashList = Array<{ id: string; name: string; parent?: { image: string } }>;
+// The session's trash_list (rbd.ts): with the images each entry still reads, through its head or
+// any of its snapshots.
+export type TrashList = Array<{ id: string; name: string; parents: string[] }>;
 
 export const Df = z.object({
   pools: z.array(

@@ -53,6 +53,15 @@ export function inspectSr(pool: string, ns: string, conf = inject("ceph").conf):
 export const trashOf = (pool: string, ns: string, conf = inject("ceph").conf): Array<{ id: string; name: string }> =>
   JSON.parse(sh("rbd", ["--conf", conf, "trash", "ls", "--all", "--format", "json", `${pool}/${ns}`]));
 
+// Every snapshot of a trashed image, of any namespace, as the CLI prints them (for a diagnosis).
+export const trashSnapsOf = (pool: string, ns: string, id: string, conf = inject("ceph").conf): string => {
+  try {
+    return sh("rbd", ["--conf", conf, "snap", "ls", "--all", "--format", "json", "--pool", pool, "--namespace", ns, "--image-id", id]).trim();
+  } catch (e) {
+    return (e as Error).message.slice(0, 300);
+  }
+};
+
 export const hasParent = (pool: string, ns: string, image: string, conf = inject("ceph").conf): boolean =>
   "parent" in JSON.parse(sh("rbd", ["--conf", conf, "info", "--format", "json", `${pool}/${ns}/${image}`]));
 

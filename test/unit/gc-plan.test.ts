@@ -389,13 +389,32 @@ describe("trash entries", () => {
   it("a trash entry read by a clone in the trash waits for that clone's purge", () => {
     const trash = [
       { id: "read00000001", name: READ },
-      { id: "clone0000002", name: UNREAD, parent: { image: READ } },
+      { id: "clone0000002", name: UNREAD, parents: [READ] },
     ];
     const p = planOf({ trash });
     expect(p.actions.filter((a) => a.kind === "trash-purge")).toEqual([{ kind: "trash-purge", id: "clone0000002", name: UNREAD }]);
     expect(waitingFor(p, READ).map((w) => w.why)).toEqual([expect.stringContaining("read by 1 clone(s)")]);
     // Once the clone is purged, the parent goes.
     expect(planOf({ trash: trash.slice(0, 1) }).actions).toEqual([{ kind: "trash-purge", id: "read00000001", name: READ }]);
+  });
+
+  // Seen in the mixed load: a reclaimed clone in the trash reads nothing through its head, but
+  // its snapshot, moved to the trash namespace because a live tombstone's snapshot is a clone of
+  // it, still reads the trashed parent. The chain is live data: nothing in it may be purged.
+  it("a trash entry read only through a trashed clone's snapshot waits, as does that clone", () => {
+    const TOMB = img(503);
+    const KEEP = u(504);
+    const p = planOf({
+      entries: [tomb(TOMB, u(507)), snapVol(KEEP, TOMB)],
+      rows: [headRow(TOMB, 0), { ...snapRow(TOMB, KEEP), parent: { pool: "rbd", pool_namespace: "sr-ns", image: UNREAD, snapshot: u(506) } }],
+      trash: [
+        { id: "read00000001", name: READ, parents: [] },
+        { id: "clone0000002", name: UNREAD, parents: [READ] },
+      ],
+    });
+    expect(p.actions.filter((a) => a.kind === "trash-purge")).toEqual([]);
+    expect(waitingFor(p, READ).map((w) => w.why)).toEqual([expect.stringContaining("read by 1 clone(s)")]);
+    expect(waitingFor(p, UNREAD).map((w) => w.why)).toEqual([expect.stringContaining("read by 1 clone(s)")]);
   });
 
   it("each trash entry is judged on its own readers", () => {

@@ -62,18 +62,22 @@ export async function runPass(sr: Sr, opts: ApplyOptions): Promise<PassReport> {
   const done: string[] = [];
   const failed: string[] = [];
   const deferred: Waiting[] = [];
+  // An image some action failed on is not moved to the trash in the same pass: a snapshot whose
+  // removal failed would go with it, out of reach of the plan, and hold its purge for ever.
+  const troubled = new Set<string>();
   for (const action of handOffFirst(plan.actions, opts)) {
     if (paused && HEAVY.has(action.kind)) continue;
+    if (action.kind === "trash-move" && troubled.has(action.image)) continue;
     try {
       done.push(await applyAction(sr, action, opts));
     } catch (e) {
-      // A trashed image whose snapshot a clone still holds (a clone detached from it by a
-      // reclaim keeps its hold until it is purged itself, and no listing shows that): the
-      // clone goes first, in this pass or the next, then this purge succeeds.
+      // A trashed image whose snapshot a clone has only just let go of (its detach still under
+      // way when the pass looked): retried next pass.
       if (action.kind === "trash-purge" && e instanceof CephError && e.kind === "not_empty") {
         deferred.push({ item: action.name, why: "in the trash, a snapshot of it still held by a clone being collected; retried next pass" });
         continue;
       }
+      if ("image" in action) troubled.add(action.image);
       failed.push(`${action.kind} ${"image" in action ? action.image : "entry" in action ? action.entry : action.name}: ${(e as Error).message}`);
     }
   }

@@ -32,8 +32,9 @@ export interface ImageFacts {
 export interface TrashEntry {
   readonly id: string;
   readonly name: string;
-  // A clone in the trash still reads its parent, trashed or not.
-  readonly parent?: { readonly image: string } | undefined;
+  // What a trashed image still reads, trashed or not: its head's parent, and its snapshots'
+  // parents (a snapshot in the trash namespace included: no listing of images shows those).
+  readonly parents?: readonly string[] | undefined;
 }
 
 export type Action =
@@ -141,7 +142,7 @@ export function makePlan(state: SrState, images: ReadonlyMap<string, ImageFacts>
   }
   // A purge of the parent first would fail ("image has snapshots") and the mgr would retry it
   // only after its back-off, minutes after the clone is gone.
-  for (const t of trash) if (t.parent) readers.set(t.parent.image, [...(readers.get(t.parent.image) ?? []), t.name]);
+  for (const t of trash) for (const p of t.parents ?? []) readers.set(p, [...(readers.get(p) ?? []), t.name]);
   for (const t of trash) {
     const children = readers.get(t.name) ?? [];
     if (children.length === 0) actions.push({ kind: "trash-purge", id: t.id, name: t.name });
