@@ -71,8 +71,9 @@ export async function runPass(sr: Sr, opts: ApplyOptions): Promise<PassReport> {
     try {
       done.push(await applyAction(sr, action, opts));
     } catch (e) {
-      // A trashed image whose snapshot a clone has only just let go of (its detach still under
-      // way when the pass looked): retried next pass.
+      // A trashed image whose snapshot is still held by a clone that this pass has just queued
+      // for purge: a reclaimed clone whose snapshots are gone names its parent nowhere, yet keeps
+      // its hold until it is removed itself, which the mgr does after this check. Retried next pass.
       if (action.kind === "trash-purge" && e instanceof CephError && e.kind === "not_empty") {
         deferred.push({ item: action.name, why: "in the trash, a snapshot of it still held by a clone being collected; retried next pass" });
         continue;
