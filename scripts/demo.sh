@@ -91,9 +91,15 @@ verb Volume.destroy "$(p ",\"key\":\"$(field .key <<<"$s1")\"")" >/dev/null
 verb Volume.destroy "$(p ",\"key\":\"$(field .key <<<"$s2")\"")" >/dev/null
 "$admin" gc status --sr "$sr" >&2
 t0=$(ms)
-"$admin" gc run --sr "$sr" >&2
-"$admin" gc run --sr "$sr" >&2
-say "gc passes: $(($(ms) - t0)) ms"
+# Each pass waits for the mgr tasks it queued; a purge that a clone purged in the same pass still
+# held goes in the next one.
+passes=0
+while [ "$passes" -lt 4 ]; do
+  "$admin" gc run --sr "$sr" >&2
+  passes=$((passes + 1))
+  "$admin" gc status --sr "$sr" --json | node -e 'const s=JSON.parse(require("fs").readFileSync(0,"utf8"));process.exit(s.pending.length+s.tasks.length>0?1:0)' && break
+done
+say "gc: $passes passes, $(($(ms) - t0)) ms"
 "$admin" gc status --sr "$sr" >&2
 "$admin" fsck --sr "$sr" >&2
 [ "$(sum "$(spec <<<"$clone")")" = "$at_clone" ] || { echo "demo: the GC changed a disk's content" >&2; exit 1; }
