@@ -97,7 +97,7 @@ passes=0
 while [ "$passes" -lt 4 ]; do
   "$admin" gc run --sr "$sr" >&2
   passes=$((passes + 1))
-  "$admin" gc status --sr "$sr" --json | node -e 'const s=JSON.parse(require("fs").readFileSync(0,"utf8"));process.exit(s.pending.length+s.tasks.length>0?1:0)' && break
+  [ "$("$admin" gc status --sr "$sr" --json | field '.pending.length + v.tasks.length')" = 0 ] && break
 done
 say "gc: $passes passes, $(($(ms) - t0)) ms"
 "$admin" gc status --sr "$sr" >&2

@@ -38,10 +38,11 @@ export async function trashMove(p: Place, log: Logger, image: string): Promise<v
   await librados(p, log, `trash mv ${imageSpec(p, image)}`, "trash_move", { image });
 }
 
-// With the images each trashed image still reads, which must not be purged before it. Through the session, not
-// `rbd trash ls --long`: that CLI fails as a whole when one entry's image vanishes under a purge
-// in progress (seen in the mixed load: "trash list: (2) No such file or directory"), which failed
-// every GC pass until the purge was done; the session's listing tolerates it entry by entry.
+// With the images each trashed image still reads, which must not be purged before it. Through
+// the session, not `rbd trash ls --long`: that CLI fails as a whole when one entry's image
+// vanishes under a purge in progress (seen in the mixed load: "trash list: (2) No such file or
+// directory"), which failed every GC pass until the purge was done; the session's listing
+// tolerates it entry by entry.
 export async function trashList(p: Place, log: Logger): Promise<TrashList> {
   return librados(p, log, `trash ls --all --long ${nsSpec(p)}`, "trash_list");
 }

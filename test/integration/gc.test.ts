@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { inspectSr, problemsOf } from "../helpers/inspect.js";
+import { inspectSr, problemsOf, trashOf } from "../helpers/inspect.js";
 import { isRunning } from "../helpers/processes.js";
 import { checksum, writePattern } from "../helpers/rbd-data.js";
 import { ADMIN, call, fail, runAdmin } from "../helpers/run-verb.js";
@@ -29,7 +29,7 @@ async function collect(s: TestSr, env: Record<string, string> = {}): Promise<voi
   for (let i = 0; i < 10; i++) {
     await gcRun(s, env);
     const v = inspectSr(s.pool, s.namespace);
-    const trash = JSON.parse(rbd("trash", "ls", "--all", "--format", "json", `${s.pool}/${s.namespace}`)) as unknown[];
+    const trash = trashOf(s.pool, s.namespace);
     if (v.tombs.size === 0 && trash.length === 0 && v.images.length === v.records.size - [...v.records.values()].filter((r) => r.snap).length) return;
     await sleep(1500);
   }
@@ -109,7 +109,7 @@ describe("reclaiming and purging", () => {
       expect((await gcRun(s)).failed).toEqual([]);
       await sleep(1000);
     }
-    const trashed = () => (JSON.parse(rbd("trash", "ls", "--all", "--format", "json", `${s.pool}/${s.namespace}`)) as Array<{ name: string }>).map((t) => t.name);
+    const trashed = () => trashOf(s.pool, s.namespace).map((t) => t.name);
     expect(trashed()).toEqual(expect.arrayContaining([imageOf(v), imageOf(q)]));
     const st = await runAdmin(["gc", "status", "--sr", s.sr, "--json"]);
     const status = st.json as { pending: unknown[]; waiting: Array<{ item: string; why: string }> };
