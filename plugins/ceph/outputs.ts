@@ -49,10 +49,6 @@ export const parseJson = <T>(schema: z.ZodMiniType<T>, text: string, what: strin
   return r.data;
 };
 
-export const DiskUsage = z.object({
-  images: z.array(z.object({ name: z.string(), snapshot: z.optional(z.string()), used_size: z.number() })),
-});
-
 // `rbd ls -l`: one row per image and per user snapshot, with the clone parent (one call).
 export const LongList = z.array(
   z.object({

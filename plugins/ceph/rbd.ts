@@ -1,10 +1,10 @@
 // RBD image operations, one small function each. Through this process's librados session
 // where a verb needs them; the `rbd` CLI for what the GC and admin commands alone use (long
-// listings, usage, trash purges, flatten, watchers, image locks). Sizes are exact bytes.
+// listings, trash purges, flatten, watchers, image locks). Sizes are exact bytes.
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
 import { runCeph } from "./exec.js";
-import { DiskUsage, type ImageInfo, ImageLocks, LongList, parseJson, type SnapList, type TrashList, Watchers } from "./outputs.js";
+import { type ImageInfo, ImageLocks, LongList, parseJson, type SnapList, type TrashList, Watchers } from "./outputs.js";
 import { librados } from "./session.js";
 
 const rbd = (p: Place, log: Logger, args: string[]) => runCeph({ tool: "rbd", args, connection: clientArgs(p.cluster), log });
@@ -87,10 +87,10 @@ export async function namespaceList(p: Omit<Place, "namespace">, log: Logger): P
   return librados({ ...p, namespace: "" }, log, `namespace ls ${p.pool}`, "ns_list");
 }
 
-// Bytes allocated by the head (or by one snapshot): its own data, not its ancestors'.
+// Bytes allocated by the head (or by one snapshot) since the snapshot before it, as `rbd du`
+// counts them: its own data, not its ancestors'.
 export async function imageDiskUsage(p: Place, log: Logger, image: string, snap?: string): Promise<number> {
-  const du = parseJson(DiskUsage, await rbd(p, log, ["du", "--format", "json", imageSpec(p, image, snap)]), "rbd du");
-  return du.images.find((i) => i.snapshot === snap)?.used_size ?? 0;
+  return librados(p, log, `du ${imageSpec(p, image, snap)}`, "image_du", { image, ...(snap ? { snap } : {}) });
 }
 
 // Every image and user snapshot of the namespace with its clone parent. Opens each image: for

@@ -193,7 +193,7 @@ export default {
         workers.map((w, i) => [i + 1, w.passes.length, fmtSummary(summary(w.passes.map((p) => p.ms))), fmt(w.peakMiB), fmt(w.workerPeakMiB), fmt(w.sessionPeakMiB), fmt(w.cliPeakMiB), fmt(w.medianMiB), w.samples, w.seconds]),
       ),
       "",
-      `Goal (issue 4): peak RSS at most ${GOAL_MIB} MiB with 1000 volumes. The worker process: ${fmt(worker)} MiB, **${verdict}**. With its librados session, the Python process it runs during a pass (and ends after it): ${fmt(withSession)} MiB, **${judge(withSession)}**. With every child, the Ceph CLIs too (\`rbd ls -l\`, \`rbd du\`...): ${fmt(peak.max)} MiB. A pass took ${fmtSummary(passMs)} ms.`,
+      `Goal (issue 4): peak RSS at most ${GOAL_MIB} MiB with 1000 volumes. The worker process: ${fmt(worker)} MiB, **${verdict}**. With its librados session, the Python process it runs during a pass (and ends after it): ${fmt(withSession)} MiB, **${judge(withSession)}**. With every child, the Ceph CLIs too (\`rbd ls -l\`...): ${fmt(peak.max)} MiB. A pass took ${fmtSummary(passMs)} ms.`,
       ...(short.length ? ["", `Fewer passes than asked: ${short.join("; ")}.`] : []),
       ...(failedText.length ? ["", `Passes that failed: ${failedText.join("; ")}.`] : []),
     ].join("\n");

@@ -45,6 +45,15 @@ export function watcherCount(uri: string, conf = inject("ceph").conf): number {
   return (JSON.parse(out) as { watchers?: unknown[] }).watchers?.length ?? 0;
 }
 
+// What `rbd du` reports for the image (or snapshot) behind a volume's URI: the reference for
+// physical_utilisation.
+export function rbdDu(uri: string, conf = inject("ceph").conf): number {
+  const out = JSON.parse(execFileSync("rbd", ["--conf", conf, "du", "--format", "json", specOf(uri)], { encoding: "utf8" })) as {
+    images: Array<{ snapshot?: string; used_size: number }>;
+  };
+  return out.images.find((i) => i.snapshot === parse(uri).snap)?.used_size ?? Number.NaN;
+}
+
 // What the pool holds for an SR, seen by the Ceph CLIs directly.
 export function rbdImages(pool: string, ns: string): string[] {
   const { conf } = inject("ceph");

@@ -27,7 +27,7 @@ export interface PassReport {
   readonly recovered: number;
 }
 
-// Volumes whose physical_utilisation each pass measures again (one `rbd du` each).
+// Volumes whose physical_utilisation each pass measures again (one librbd diff each).
 const USAGE_BATCH = 16;
 
 // Slow requests are not data loss, but heavy work would make them worse.

@@ -1,8 +1,8 @@
 // physical_utilisation without opening images on listing paths: each volume's figure is an omap
 // entry (`use:<key>`) read with everything else in SR.ls's single listing. A volume without one
-// counts 0 (a new image is thin: nothing written yet); Volume.snapshot measures the snapshot with
-// one `rbd du` (and sets the head to 0: it holds nothing of its own yet); the GC measures a few
-// writable volumes every pass, in turn.
+// counts 0 (a new image is thin: nothing written yet); Volume.snapshot measures the snapshot as
+// `rbd du` would, through the verb's session (and sets the head to 0: it holds nothing of its own
+// yet); the GC measures a few writable volumes every pass, in turn.
 import { CephError } from "../../plugins/ceph/errors.js";
 import { imageDiskUsage } from "../../plugins/ceph/rbd.js";
 import { K, type SrState, type VolumeRecord } from "../meta/layout.js";
@@ -28,7 +28,8 @@ export const usageCursor = (entries: ReadonlyMap<string, string>): string | unde
 
 // Best effort: a figure that cannot be measured now keeps its previous value.
 export async function measureUsage(sr: Sr, key: string, record: VolumeRecord): Promise<number | undefined> {
-  // `rbd du` aborts on a zero-sized head that has snapshots (Pacific); such a head holds nothing.
+  // librbd's diff aborts on a zero-sized head that has snapshots (Pacific: `rbd du` dies of it);
+  // such a head holds nothing.
   if (record.size === 0) return 0;
   try {
     const bytes = await imageDiskUsage(sr.ref, sr.log, record.image, record.snap);
