@@ -54,6 +54,19 @@ async function timeGc(s, spec, env) {
   return { ms: await poll, passes };
 }
 
+// Pacific's mgr takes the msgr2 mode of its connections, rbd_support's to the OSDs included, from
+// its ms_mon_service_mode: with `secure` first (Ceph's default), every byte a mgr task flattens is
+// encrypted on both ends, which `rbd flatten` (ms_client_mode, `crc` first) does not pay.
+async function mgrMode() {
+  try {
+    const mode = (await ceph("ceph", ["config", "get", "mgr", "ms_mon_service_mode"])).stdout.trim();
+    const secure = /^secure/.test(mode);
+    return `The mgr's \`ms_mon_service_mode\` in the cluster's configuration: \`${mode}\`, so its rbd_support module reads and writes the OSDs ${secure ? "encrypted (msgr2 secure mode, Ceph's default)" : "in crc mode"}; \`rbd flatten\` uses \`ms_client_mode\`, crc first by default (README, figures).`;
+  } catch (e) {
+    return `The mgr's \`ms_mon_service_mode\` could not be read (${e.message.split("\n")[0]}).`;
+  }
+}
+
 export default {
   id: "gc",
   title: "GC flatten throughput against rbd flatten",
@@ -95,6 +108,8 @@ export default {
     });
     const markdown = [
       `Each size: ${n} run(s) of the three methods, each on a fresh orphaned clone of that much written data, in rotating order. MiB/s, median (min–max); ratios per run (GC against the \`rbd flatten\` of the same run).`,
+      "",
+      await mgrMode(),
       "",
       figure("gc-flatten", "GC flatten throughput against rbd flatten", svg),
       "",
