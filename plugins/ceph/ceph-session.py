@@ -204,9 +204,14 @@ def snap_remove(io, r):
         im.remove_snap(r["snap"])
 
 
+# list_snaps lists every namespace (user, trash...); older bindings name none: user snapshots.
+def namespace_of(snap):
+    return SNAP_NAMESPACES.get(snap.get("namespace"), "user")
+
+
 def snap_list(io, r):
     with rbd.Image(io, r["image"], read_only=True) as im:
-        return [{"id": s["id"], "name": s["name"], "size": s["size"], "namespace": {"type": SNAP_NAMESPACES.get(s.get("namespace"), "user")}} for s in im.list_snaps()]
+        return [{"id": s["id"], "name": s["name"], "size": s["size"], "namespace": {"type": namespace_of(s)}} for s in im.list_snaps()]
 
 
 # What `rbd du` reports for the head or one user snapshot, without its pass over every image of
@@ -214,7 +219,7 @@ def snap_list(io, r):
 # snapshot before it, whole objects as fast-diff counts them, the parent's data left out.
 def image_du(io, r):
     with rbd.Image(io, r["image"], read_only=True) as im:
-        names = [s["name"] for s in sorted(im.list_snaps(), key=lambda s: s["id"]) if SNAP_NAMESPACES.get(s.get("namespace"), "user") == "user"]
+        names = [s["name"] for s in sorted(im.list_snaps(), key=lambda s: s["id"]) if namespace_of(s) == "user"]
         snap = r.get("snap")
         if snap is None:
             since = names[-1] if names else None
@@ -224,6 +229,11 @@ def image_du(io, r):
             im.set_snap(snap)
         else:
             raise Failure(2, "no snapshot %s of %s" % (snap, r["image"]))
+        # A zero-sized head (or snapshot) after a larger snapshot trips an assertion in librbd's
+        # diff (Pacific), which aborts this whole process, every operation of the verb with it.
+        # It holds nothing.
+        if im.size() == 0:
+            return 0
         used = [0]
 
         def count(offset, length, exists):

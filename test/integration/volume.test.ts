@@ -1,6 +1,6 @@
 // Volume verbs on a real cluster, alone and in the sequences xapi issues (spec section 9).
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, fail, runAdmin } from "../helpers/run-verb.js";
+import { call, fail, runAdmin, runVerb } from "../helpers/run-verb.js";
 import { checksum, omapKeys, rbdDu, rbdImages, writePattern } from "../helpers/rbd-data.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 
@@ -137,6 +137,14 @@ describe("physical_utilisation", () => {
     }
     expect(got).toEqual(want);
     expect([v, c].map((x) => rbdDu(uri(x)))).toEqual(want);
+  });
+
+  it("is 0 for a zero-sized volume's snapshot, measured without error (librbd's diff would abort on it)", async () => {
+    const zero = await create(0, { name: "zero" });
+    const r = await runVerb("Volume.snapshot", { dbg: "zero", sr: s.sr, key: zero.key });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain("could not measure");
+    expect((r.json as WireVolume).physical_utilisation).toBe(0);
   });
 });
 

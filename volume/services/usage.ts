@@ -28,9 +28,6 @@ export const usageCursor = (entries: ReadonlyMap<string, string>): string | unde
 
 // Best effort: a figure that cannot be measured now keeps its previous value.
 export async function measureUsage(sr: Sr, key: string, record: VolumeRecord): Promise<number | undefined> {
-  // librbd's diff aborts on a zero-sized head that has snapshots (Pacific: `rbd du` dies of it);
-  // such a head holds nothing.
-  if (record.size === 0) return 0;
   try {
     const bytes = await imageDiskUsage(sr.ref, sr.log, record.image, record.snap);
     await put(sr, K.use(key), String(bytes));
