@@ -2,12 +2,22 @@
 // that started it, it releases the verb's lock itself, a session that cannot start is a clear
 // error at once, never a hang, and a GC worker holds none between its passes.
 import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { descendantsOf, isRunning, waitForChild } from "../helpers/processes.js";
-import { ADMIN, call, runVerb, type WireError } from "../helpers/run-verb.js";
+import { ADMIN, call, runAdmin, runVerb, type WireError } from "../helpers/run-verb.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 
 const MiB = 2 ** 20;
+const CRASHING = fileURLToPath(new URL("../helpers/crashing-session.sh", import.meta.url));
+// The environment of a verb whose first session aborts on `op`; the marker says it did.
+const crashingOn = (op: string) => {
+  const marker = join(mkdtempSync(join(tmpdir(), "crash-")), "crashed");
+  return { marker, env: { CEPH_RBD_PYTHON: CRASHING, CRASH_OP: op, CRASH_MARKER: marker, CEPH_RBD_LOG_STDERR: "warning", CEPH_RBD_LOG_SYSLOG: "off" } };
+};
 
 let s: TestSr;
 let vol: WireVolume;
@@ -51,6 +61,31 @@ describe("the librados session", () => {
     expect(e.params[0]).toBe("Ceph_error");
     expect(e.params[1]).toMatch(/librados session ended: cannot start \/nonexistent\/python3/);
     expect(await call<WireVolume[]>("SR.ls", { sr: s.sr })).toEqual(before);
+  });
+
+  it("that dies under a read is replaced, and the read asked again: the command answers, the log says why", async () => {
+    const crash = crashingOn("trash_list");
+    const r = await runAdmin(["gc", "status", "--sr", s.sr, "--json"], crash.env);
+    expect(existsSync(crash.marker), "the session never listed the trash").toBe(true);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ pending: [] });
+    expect(r.stderr).toMatch(/trash ls --all --long .*librados session ended: terminate called after throwing an instance of 'std::system_error'.*; asking a new session/);
+  });
+
+  it("that dies under a write fails the verb with the crash's message, repeating nothing, and the next verb works", async () => {
+    const mine = await call<WireVolume>("Volume.create", { sr: s.sr, name: "crash", description: "", size: 4 * MiB, sharable: false });
+    const before = await call<WireVolume[]>("SR.ls", { sr: s.sr });
+    const crash = crashingOn("omap_update");
+    const r = await runVerb("Volume.set_name", { dbg: "session", sr: s.sr, key: mine.key, new_name: "never" }, { ...crash.env, CEPH_RBD_LOCK_LEASE: "1" });
+    expect(existsSync(crash.marker), "the session never wrote").toBe(true);
+    expect(r.code).not.toBe(0);
+    const e = r.json as WireError;
+    expect(e.params[0]).toBe("Ceph_error");
+    expect(e.params[1]).toMatch(/librados session ended: terminate called after throwing an instance of 'std::system_error'/);
+    // A second session would have written (the marker is there): the write was not repeated.
+    expect(await call<WireVolume[]>("SR.ls", { sr: s.sr })).toEqual(before);
+    await call("Volume.set_name", { sr: s.sr, key: mine.key, new_name: "renamed" });
+    expect((await call<WireVolume>("Volume.stat", { sr: s.sr, key: mine.key })).name).toBe("renamed");
   });
 
   it("is not kept by an idle GC worker: one during its pass, none until the next", async () => {
