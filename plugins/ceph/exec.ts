@@ -18,6 +18,8 @@ export interface Call {
   readonly deadlineMs?: number;
   // Extra environment (CEPH_ARGS for a librbd client that takes no Ceph options of its own).
   readonly env?: Readonly<Record<string, string>>;
+  // A stderr line by which a tool that exits 0 says it left something out: a failure.
+  readonly partial?: RegExp;
 }
 
 const secretOption = /^--(key|keyfile|secret|password)(=.*)?$/;
@@ -54,11 +56,16 @@ export async function runCeph(call: Call): Promise<string> {
   cephCalls.count += 1;
   cephCalls.cli += 1;
   cephCalls.ms += ms;
+  const stderr = summarise(r.stderr ?? "");
   if (r.exitCode === 0 && !r.failed) {
+    const holes = call.partial ? (r.stderr ?? "").split("\n").filter((l) => call.partial?.test(l)) : [];
+    if (holes.length > 0) {
+      call.log.warning(`${shown} left something out (${ms} ms): ${summarise(holes.join("\n"))}`);
+      throw new CephError("failed", shown, `incomplete answer: ${summarise(holes.join("\n"))}`);
+    }
     call.log.debug(`${shown} (${ms} ms)`);
     return r.stdout;
   }
-  const stderr = summarise(r.stderr ?? "");
   if (r.timedOut) {
     call.log.warning(`${shown} timed out after ${ms} ms`);
     throw new CephError("timeout", shown, `no answer within ${Math.round(ms / 1000)} s${stderr ? ` (${stderr})` : ""}`);

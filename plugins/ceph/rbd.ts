@@ -93,10 +93,17 @@ export async function imageDiskUsage(p: Place, log: Logger, image: string, snap?
   return librados(p, log, `du ${imageSpec(p, image, snap)}`, "image_du", { image, ...(snap ? { snap } : {}) });
 }
 
+// `rbd ls -l` skips an image it cannot open or read, says so on stderr, and still exits 0 (its
+// List.cc). An image removed since the listing began (ENOENT) is really gone; any other skip is
+// a hole, and a GC pass planned on a hole would, for one, drop the tombstone of an image it did
+// not see.
+export const LIST_HOLE = /^rbd: error (opening .*: \((?!2\))\d+\)|processing image )/;
+
 // Every image and user snapshot of the namespace with its clone parent. Opens each image: for
 // the GC and admin checks, never for a verb.
 export async function imageLongList(p: Place, log: Logger): Promise<LongList> {
-  return parseJson(LongList, await rbd(p, log, ["ls", "--long", "--format", "json", nsSpec(p)]), "rbd ls -l");
+  const args = ["ls", "--long", "--format", "json", nsSpec(p)];
+  return parseJson(LongList, await runCeph({ tool: "rbd", args, connection: clientArgs(p.cluster), log, partial: LIST_HOLE }), "rbd ls -l");
 }
 
 // Copies the parent's data into the image (work proportional to the data): GC fallback only.

@@ -2,7 +2,7 @@
 // time pool-wide, resuming after a crash, and the worker's life with the SR.
 import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -134,6 +134,44 @@ describe("reclaiming and purging", () => {
     expect(st.json).toMatchObject({ tombstones: 0, pending: [] });
     const check = await runAdmin(["fsck", "--sr", s.sr, "--json"]);
     expect(check.json).toMatchObject({ clean: true });
+  });
+});
+
+describe("a listing with a hole", () => {
+  it("stops the pass, changing nothing, when `rbd ls -l` skips an image it cannot open; the next pass after the repair proceeds", async () => {
+    const own = await makeSr();
+    // Two tombstones, the first in the listing's (sorted) order damaged: `rbd ls -l` exits 0
+    // when an image that opens comes after the damaged one, and fails on its own when none does.
+    const disks = [await diskWithSnapshot(own, 0x61, 0x62, 4), await diskWithSnapshot(own, 0x63, 0x64, 4)].sort((a, b) => (imageOf(a.v) < imageOf(b.v) ? -1 : 1));
+    for (const d of disks) await call("Volume.destroy", { sr: own.sr, key: d.v.key });
+    const [first] = disks;
+    if (!first) throw new Error("no disk made");
+    const { v, snap, sum } = first;
+    const head = imageOf(v);
+    const base = ["--conf", inject("ceph").conf, "--pool", own.pool, "--namespace", own.namespace];
+    const rados = (...args: string[]) => execFileSync("rados", [...base, ...args], { encoding: "utf8" });
+    const omapKeys = () => rados("listomapkeys", "ceph_rbd_sr").split("\n").filter(Boolean).sort();
+    expect(omapKeys()).toContain(`tomb:${head}`);
+    const before = omapKeys();
+    // A header whose size does not decode: every open of the image fails with EIO (damage a
+    // real cluster has, but not on cue), and `rbd ls -l` leaves the image out with exit 0.
+    const header = `rbd_header.${(JSON.parse(rbd("info", "--format", "json", `${own.pool}/${own.namespace}/${head}`)) as { id: string }).id}`;
+    const dir = mkdtempSync(join(tmpdir(), "hole-"));
+    rados("getomapval", header, "size", join(dir, "size"));
+    writeFileSync(join(dir, "bad"), "x");
+    rados("setomapval", header, "size", "--input-file", join(dir, "bad"));
+    try {
+      const r = await runAdmin(["gc", "run", "--sr", own.sr, "--json"]);
+      expect(r.code, r.stdout).not.toBe(0);
+      expect(r.stdout + r.stderr).toMatch(new RegExp(`rbd ls --long .*incomplete answer: rbd: error opening ${head}: \\(5\\) Input/output error`));
+      // Planned on the hole, the pass would have dropped the tombstone of the image it missed.
+      expect(omapKeys()).toEqual(before);
+    } finally {
+      rados("setomapval", header, "size", "--input-file", join(dir, "size"));
+    }
+    expect((await gcRun(own)).done.join("\n")).toMatch(/reclaimed the head/);
+    expect(omapKeys()).toContain(`tomb:${head}`);
+    expect(await checksum(snap.uri[0] ?? "")).toBe(sum);
   });
 });
 

@@ -2,6 +2,7 @@
 // on the errno values librados raises.
 import { describe, expect, it } from "vitest";
 import { CephError, type CephErrorKind, classify, classifyErrno, summarise } from "../../plugins/ceph/errors.js";
+import { LIST_HOLE } from "../../plugins/ceph/rbd.js";
 import { SmapiError } from "../../plugins/wire/errors.js";
 
 // errno values both a CLI's exit status and librados's errors carry, and their kinds.
@@ -107,5 +108,15 @@ describe("classifyErrno (the librados session's failures)", () => {
   // Unlike a CLI's exit status 1, librados's EPERM is a refusal.
   it.each([...ERRNO_KINDS, [1, "denied"], [95, "unsupported"], [0, "failed"], [5, "failed"]] as const)("errno %s -> %s", (errno, kind) => {
     expect(classifyErrno(errno)).toBe(kind);
+  });
+});
+
+// What `rbd ls -l` prints on stderr about an image it leaves out while exiting 0 (List.cc).
+describe("LIST_HOLE", () => {
+  it("is any image the listing could not open or read, but one removed since it began", () => {
+    const holes = ["rbd: error opening vol-1: (5) Input/output error", "rbd: error opening vol-2: (1) Operation not permitted", "rbd: error opening vol-3: (22) Invalid argument", "rbd: error processing image vol-4: (5) Input/output error"];
+    const fine = ["rbd: error opening vol-5: (2) No such file or directory", "rbd: error opening vol-6: (22) Invalid argument".replace("rbd:", "warning:"), "2026-11-22T01:16:51.298+0000 7f597bfff6c0 -1 librbd::ImageState: 0x55f5dd83f6f0 failed to open image: (5) Input/output error", ""];
+    expect(holes.filter((l) => LIST_HOLE.test(l))).toEqual(holes);
+    expect(fine.filter((l) => LIST_HOLE.test(l))).toEqual([]);
   });
 });
