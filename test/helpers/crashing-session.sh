@@ -1,7 +1,7 @@
 #!/bin/bash
-# A librados session whose process aborts, the way librbd aborts it, the first time it is asked
+# A librados session whose process aborts, the way Ceph's C++ libraries abort it, the first time it is asked
 # CRASH_OP (later processes find CRASH_MARKER and run normally). For CEPH_RBD_PYTHON: a real
-# cluster cannot crash its clients' librbd on cue. Arguments: python's flags, then the script.
+# cluster cannot crash its clients' libraries on cue. Arguments: python's flags, then the script.
 exec /usr/bin/python3 -E -S -c '
 import os, runpy, sys
 session = runpy.run_path(sys.argv[1], run_name="session")
