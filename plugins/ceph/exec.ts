@@ -58,10 +58,10 @@ export async function runCeph(call: Call): Promise<string> {
   cephCalls.ms += ms;
   const stderr = summarise(r.stderr ?? "");
   if (r.exitCode === 0 && !r.failed) {
-    const holes = call.partial ? (r.stderr ?? "").split("\n").filter((l) => call.partial?.test(l)) : [];
-    if (holes.length > 0) {
-      call.log.warning(`${shown} left something out (${ms} ms): ${summarise(holes.join("\n"))}`);
-      throw new CephError("failed", shown, `incomplete answer: ${summarise(holes.join("\n"))}`);
+    const holes = summarise(call.partial ? (r.stderr ?? "").split("\n").filter((l) => call.partial?.test(l)).join("\n") : "");
+    if (holes) {
+      call.log.warning(`${shown} left something out (${ms} ms): ${holes}`);
+      throw new CephError("failed", shown, `incomplete answer: ${holes}`);
     }
     call.log.debug(`${shown} (${ms} ms)`);
     return r.stdout;

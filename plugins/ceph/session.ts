@@ -11,9 +11,9 @@ import { CephError, classifyErrno, summarise } from "./errors.js";
 import { python, takeProcess } from "./session-process.js";
 import { cephCalls } from "./stats.js";
 
-// The session process died under the operation (Ceph's C++ libraries abort the whole process on some races:
-// "terminate called after throwing an instance of 'std::system_error'", seen once in a CI run,
-// during a trash listing while the mgr purged). Same wire error as any Ceph failure.
+// The session process died under the operation (Ceph's C++ libraries abort the whole process
+// on some races: "terminate called after throwing an instance of 'std::system_error'", seen once
+// in a CI run, during a trash listing while the mgr purged). Same wire error as any Ceph failure.
 class SessionDied extends CephError {}
 
 interface Pending {
