@@ -56,9 +56,9 @@ export async function runCeph(call: Call): Promise<string> {
   cephCalls.count += 1;
   cephCalls.cli += 1;
   cephCalls.ms += ms;
-  const stderr = summarise(r.stderr ?? "");
   if (r.exitCode === 0 && !r.failed) {
-    const holes = summarise(call.partial ? (r.stderr ?? "").split("\n").filter((l) => call.partial?.test(l)).join("\n") : "");
+    const partial = call.partial;
+    const holes = partial ? summarise((r.stderr ?? "").split("\n").filter((l) => partial.test(l)).join("\n")) : "";
     if (holes) {
       call.log.warning(`${shown} left something out (${ms} ms): ${holes}`);
       throw new CephError("failed", shown, `incomplete answer: ${holes}`);
@@ -66,6 +66,7 @@ export async function runCeph(call: Call): Promise<string> {
     call.log.debug(`${shown} (${ms} ms)`);
     return r.stdout;
   }
+  const stderr = summarise(r.stderr ?? "");
   if (r.timedOut) {
     call.log.warning(`${shown} timed out after ${ms} ms`);
     throw new CephError("timeout", shown, `no answer within ${Math.round(ms / 1000)} s${stderr ? ` (${stderr})` : ""}`);
