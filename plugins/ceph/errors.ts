@@ -76,3 +76,18 @@ export function summarise(stderr: string): string {
     .join(" / ")
     .slice(0, 1000);
 }
+
+// What a Ceph tool that died of a signal said of it: the C++ runtime's last words ("terminate
+// called after throwing...", "what(): ..."), Ceph's "*** Caught signal (...) **", a failed
+// assertion. Ceph's handler then dumps its recent log events to stderr, whose tail (log
+// settings) would otherwise pass for the message, and whose words would mislead classify.
+const lastWords = /terminate called.*|what\(\):.*|\*\*\* Caught signal.*|FAILED ceph_assert.*/;
+// The handler's backtrace frames (" 3: (librbd::...) [0x...]"): for the log, to report upstream.
+const frame = /^ ?\d+: \S.*/;
+
+export function summariseDeath(stderr: string): { said: string; frames: string[] } {
+  const lines = stderr.split("\n");
+  const said = [...new Set(lines.map((l) => lastWords.exec(l)?.[0].replace(/\s+/g, " ").trim()).filter((l): l is string => l !== undefined))];
+  const frames = [...new Set(lines.filter((l) => frame.test(l)).map((l) => l.trim()))];
+  return { said: said.slice(0, 3).join(" / ").slice(0, 1000), frames: frames.slice(0, 16) };
+}

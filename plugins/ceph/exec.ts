@@ -3,7 +3,7 @@
 import { execa } from "execa";
 import type { Logger } from "../log.js";
 import { timeouts } from "./cluster.js";
-import { CephError, classify, summarise } from "./errors.js";
+import { CephError, classify, summarise, summariseDeath } from "./errors.js";
 import { cephCalls } from "./stats.js";
 
 // qemu-storage-daemon is a librbd client too: the NBD datapath's export server.
@@ -20,6 +20,10 @@ export interface Call {
   readonly env?: Readonly<Record<string, string>>;
   // A stderr line by which a tool that exits 0 says it left something out: a failure.
   readonly partial?: RegExp;
+  // The call only reads. Ceph's C++ libraries abort the whole process on some races (seen in CI:
+  // `rbd ls -l` while the mgr purged), so a read whose tool died of a signal is run once more,
+  // within the same deadline. A write is never repeated: whether it was done is unknown.
+  readonly read?: true;
 }
 
 const secretOption = /^--(key|keyfile|secret|password)(=.*)?$/;
@@ -39,23 +43,51 @@ export function scrub(args: readonly string[]): string[] {
   return out;
 }
 
-// Returns stdout; throws a classified CephError on any failure.
-export async function runCeph(call: Call): Promise<string> {
-  const shown = `${call.tool} ${scrub(call.args).join(" ")}`;
-  const started = Date.now();
-  const r = await execa(call.tool, [...call.args, ...call.connection], {
+const execute = (call: Call, timeout: number) =>
+  execa(call.tool, [...call.args, ...call.connection], {
     input: "",
     reject: false,
-    timeout: call.deadlineMs ?? timeouts().deadlineMs,
+    timeout,
     forceKillAfterDelay: 2000,
     stripFinalNewline: false,
     encoding: "utf8",
     env: { LC_ALL: "C", ...call.env },
   });
-  const ms = Date.now() - started;
+type Run = Awaited<ReturnType<typeof execute>>;
+
+// One process of the tool, counted.
+async function start(call: Call, timeout: number): Promise<Run> {
+  const started = Date.now();
+  const r = await execute(call, timeout);
   cephCalls.count += 1;
   cephCalls.cli += 1;
-  cephCalls.ms += ms;
+  cephCalls.ms += Date.now() - started;
+  return r;
+}
+
+// Killed by a signal that was not our deadline's.
+const died = (r: Run): boolean => r.signal !== undefined && !r.timedOut;
+
+// Logged with its backtrace, which an upstream report needs; returned without.
+const deathOf = (call: Call, shown: string, r: Run, ms: number, next = ""): string => {
+  const { said, frames } = summariseDeath(r.stderr ?? "");
+  const why = `died of ${r.signal}${said ? `: ${said}` : ""}`;
+  call.log.warning(`${shown} ${why} (${ms} ms)${next}${frames.length > 0 ? `; backtrace: ${frames.join(" | ")}` : ""}`);
+  return why;
+};
+
+// Returns stdout; throws a classified CephError on any failure.
+export async function runCeph(call: Call): Promise<string> {
+  const shown = `${call.tool} ${scrub(call.args).join(" ")}`;
+  const deadline = call.deadlineMs ?? timeouts().deadlineMs;
+  const started = Date.now();
+  let r = await start(call, deadline);
+  let ms = Date.now() - started;
+  if (died(r) && call.read && deadline - ms > 0) {
+    deathOf(call, shown, r, ms, "; running it again");
+    r = await start(call, deadline - ms);
+    ms = Date.now() - started;
+  }
   if (r.exitCode === 0 && !r.failed) {
     const partial = call.partial;
     const holes = partial ? summarise((r.stderr ?? "").split("\n").filter((l) => partial.test(l)).join("\n")) : "";
@@ -71,6 +103,8 @@ export async function runCeph(call: Call): Promise<string> {
     call.log.warning(`${shown} timed out after ${ms} ms`);
     throw new CephError("timeout", shown, `no answer within ${Math.round(ms / 1000)} s${stderr ? ` (${stderr})` : ""}`);
   }
+  // Its stderr is a crash dump, not an answer: nothing in it to classify.
+  if (died(r)) throw new CephError("failed", shown, deathOf(call, shown, r, ms));
   const kind = classify(r.exitCode, r.stderr ?? "");
   call.log.debug(`${shown} failed (${ms} ms, exit ${r.exitCode ?? r.signal}): ${stderr}`);
   throw new CephError(kind, shown, stderr || `exit ${r.exitCode ?? r.signal}`);

@@ -47,7 +47,7 @@ export async function featureDisable(p: Place, log: Logger, image: string, featu
 }
 
 export async function deviceList(p: Place, log: Logger): Promise<DeviceList> {
-  return parseJson(DeviceList, await runCeph({ tool: "rbd", args: ["device", "list", "--format", "json"], connection: clientArgs(p.cluster), log }), "rbd device list");
+  return parseJson(DeviceList, await runCeph({ tool: "rbd", args: ["device", "list", "--format", "json"], connection: clientArgs(p.cluster), log, read: true }), "rbd device list");
 }
 
 export async function deviceMap(p: Place, log: Logger, image: string, snap: string | undefined): Promise<string> {

@@ -12,8 +12,9 @@ import { python, takeProcess } from "./session-process.js";
 import { cephCalls } from "./stats.js";
 
 // The session process died under the operation (Ceph's C++ libraries abort the whole process
-// on some races: "terminate called after throwing an instance of 'std::system_error'", seen once
-// in a CI run, during a trash listing while the mgr purged). Same wire error as any Ceph failure.
+// on some races: "terminate called after throwing an instance of 'std::system_error'", seen in
+// CI during a trash listing while the mgr purged; exec.ts has the CLI's side). Same wire error
+// as any Ceph failure.
 class SessionDied extends CephError {}
 
 interface Pending {

@@ -4,7 +4,7 @@ import { runCeph, type Tool } from "./exec.js";
 
 export async function toolVersion(tool: Tool, log: Logger): Promise<string> {
   try {
-    return (await runCeph({ tool, args: ["--version"], connection: [], log, deadlineMs: 10_000 })).trim();
+    return (await runCeph({ tool, args: ["--version"], connection: [], log, deadlineMs: 10_000, read: true })).trim();
   } catch (e) {
     return `unavailable (${(e as Error).message})`;
   }

@@ -2,9 +2,10 @@
 // time pool-wide, resuming after a crash, and the worker's life with the SR.
 import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { inspectSr, problemsOf, trashOf } from "../helpers/inspect.js";
@@ -14,6 +15,7 @@ import { ADMIN, call, fail, runAdmin } from "../helpers/run-verb.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 
 const MiB = 1024 * 1024;
+const CRASHING_CLI = fileURLToPath(new URL("../helpers/crashing-cli", import.meta.url));
 const ceph = (...args: string[]) => execFileSync("ceph", ["--conf", inject("ceph").conf, ...args], { encoding: "utf8" });
 const rbd = (...args: string[]) => execFileSync("rbd", ["--conf", inject("ceph").conf, ...args], { encoding: "utf8" });
 const imageOf = (v: WireVolume) => /\/([^/?]+)\?/.exec(v.uri[0] ?? "")?.[1] ?? "";
@@ -172,6 +174,46 @@ describe("a listing with a hole", () => {
     expect((await gcRun(own)).done.join("\n")).toMatch(/reclaimed the head/);
     expect(keys()).toContain(`tomb:${head}`);
     expect(await checksum(snap.uri[0] ?? "")).toBe(sum);
+  });
+});
+
+describe("a listing whose `rbd` dies", () => {
+  // `rbd ls -l` aborted by Ceph's C++ libraries (seen in CI while the mgr purged), injected by a
+  // fake `rbd` first on PATH that crashes the listing and runs the real rbd for all else.
+  const real = execFileSync("sh", ["-c", "command -v rbd"], { encoding: "utf8" }).trim();
+  const crashing = (times: number) => {
+    const marker = join(mkdtempSync(join(tmpdir(), "rbd-crash-")), "crashed");
+    const env = { PATH: `${CRASHING_CLI}:${process.env.PATH}`, CRASH_ARGS: "ls --long", CRASH_TIMES: String(times), CRASH_MARKER: marker, CRASH_REAL: real, CEPH_RBD_LOG_STDERR: "warning" };
+    return { env, crashes: () => (existsSync(marker) ? readFileSync(marker, "utf8").split("\n").filter(Boolean).length : 0) };
+  };
+
+  it("is run once more: the pass plans on the second listing and reclaims, and the log says why", async () => {
+    const own = await makeSr();
+    const { v, snap, sum } = await diskWithSnapshot(own, 0x65, 0x66, 4);
+    await call("Volume.destroy", { sr: own.sr, key: v.key });
+    const crash = crashing(1);
+    const r = await runAdmin(["gc", "run", "--sr", own.sr, "--json"], crash.env);
+    expect(crash.crashes(), "the pass never listed").toBe(1);
+    expect(r.code, r.stderr).toBe(0);
+    expect((r.json as { done: string[] }).done.join("\n")).toMatch(/reclaimed the head/);
+    expect(r.stderr).toMatch(/WARNING .*rbd ls --long .* died of SIGABRT: terminate called .*; running it again; backtrace: 1: /);
+    expect(await checksum(snap.uri[0] ?? "")).toBe(sum);
+  });
+
+  it("twice: the pass fails with the tool's last words, changing nothing", async () => {
+    const own = await makeSr();
+    const { v } = await diskWithSnapshot(own, 0x67, 0x68, 4);
+    await call("Volume.destroy", { sr: own.sr, key: v.key });
+    const before = omapKeys(own.pool, own.namespace).sort();
+    const images = rbd("ls", `${own.pool}/${own.namespace}`);
+    const crash = crashing(2);
+    const r = await runAdmin(["gc", "run", "--sr", own.sr, "--json"], crash.env);
+    expect(crash.crashes()).toBe(2);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/rbd ls --long .*: died of SIGABRT: terminate called after throwing an instance of 'std::system_error' \/ what\(\): Invalid argument/);
+    expect(omapKeys(own.pool, own.namespace).sort()).toEqual(before);
+    expect(rbd("ls", `${own.pool}/${own.namespace}`)).toBe(images);
+    expect((await gcRun(own)).done.join("\n")).toMatch(/reclaimed the head/);
   });
 });
 
