@@ -1,8 +1,8 @@
 // Plugin.* verbs and the install tree, exactly as xapi-storage-script sees them.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { call, DATAPATH_DIR, fail, runExecutable, VOLUME_DIR } from "../helpers/run-verb.js";
+import { describe, expect, inject, it } from "vitest";
+import { call, DATAPATH_DIR, fail, runAdmin, runExecutable, VOLUME_DIR } from "../helpers/run-verb.js";
 
 describe("install tree", () => {
   it("has one executable per implemented volume verb and nothing else", () => {
@@ -79,5 +79,19 @@ describe("wire discipline", () => {
     const q = await runExecutable(join(VOLUME_DIR, "Plugin.Query"), "", []);
     expect(q.code).toBe(0);
     expect(q.stdout).toMatch(/^plugin: ceph-rbd$/m);
+  });
+});
+
+describe("ceph-rbd-admin's failures", () => {
+  it("a usage error shows the usage, then one line; a command's own failure one line, no usage, no stack", async () => {
+    const usage = await runAdmin(["gc", "stauts"]);
+    expect(usage.code).toBe(1);
+    expect(usage.stderr).toMatch(/Commands:/);
+    expect(usage.stderr.trim().split("\n").at(-1)).toBe("ceph-rbd-admin: Unknown argument: stauts");
+    // A pool that does not exist: the command starts, then fails against the cluster.
+    const r = await runAdmin(["gc", "status", "--pool", "no-such-pool", "--sr-uuid", "0238f102-36ea-49a5-a190-0f1fccea7d9a", "--conf", inject("ceph").conf], { CEPH_RBD_LOG_STDERR: "off" });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^ceph-rbd-admin: .*no-such-pool.*\n$/);
   });
 });

@@ -141,6 +141,14 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       .strict()
       .help()
       .version(false)
+      // yargs would print the usage text and a stack trace for a command's own failure, then
+      // exit before the log is flushed to SMlog: the usage only for a usage error, and one line
+      // (below) for either.
+      .fail((msg, err, y) => {
+        if (err) throw err;
+        y.showHelp();
+        throw new Error(msg);
+      })
       .parseAsync();
   } catch (e) {
     process.exitCode = 1;
