@@ -98,13 +98,13 @@ export async function runCeph(call: Call): Promise<string> {
     call.log.debug(`${shown} (${ms} ms)`);
     return r.stdout;
   }
+  // Its stderr is a crash dump, not an answer: nothing in it to classify.
+  if (died(r)) throw new CephError("failed", shown, deathOf(call, shown, r, ms));
   const stderr = summarise(r.stderr ?? "");
   if (r.timedOut) {
     call.log.warning(`${shown} timed out after ${ms} ms`);
     throw new CephError("timeout", shown, `no answer within ${Math.round(ms / 1000)} s${stderr ? ` (${stderr})` : ""}`);
   }
-  // Its stderr is a crash dump, not an answer: nothing in it to classify.
-  if (died(r)) throw new CephError("failed", shown, deathOf(call, shown, r, ms));
   const kind = classify(r.exitCode, r.stderr ?? "");
   call.log.debug(`${shown} failed (${ms} ms, exit ${r.exitCode ?? r.signal}): ${stderr}`);
   throw new CephError(kind, shown, stderr || `exit ${r.exitCode ?? r.signal}`);
