@@ -2,20 +2,19 @@
 // time pool-wide, resuming after a crash, and the worker's life with the SR.
 import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { inspectSr, problemsOf, trashOf } from "../helpers/inspect.js";
 import { isRunning } from "../helpers/processes.js";
+import { crashingRbd } from "../helpers/crashing-rbd.js";
 import { checksum, omapKeys, writePattern } from "../helpers/rbd-data.js";
 import { ADMIN, call, fail, runAdmin } from "../helpers/run-verb.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 
 const MiB = 1024 * 1024;
-const CRASHING_CLI = fileURLToPath(new URL("../helpers/crashing-cli", import.meta.url));
 const ceph = (...args: string[]) => execFileSync("ceph", ["--conf", inject("ceph").conf, ...args], { encoding: "utf8" });
 const rbd = (...args: string[]) => execFileSync("rbd", ["--conf", inject("ceph").conf, ...args], { encoding: "utf8" });
 const imageOf = (v: WireVolume) => /\/([^/?]+)\?/.exec(v.uri[0] ?? "")?.[1] ?? "";
@@ -180,11 +179,9 @@ describe("a listing with a hole", () => {
 describe("a listing whose `rbd` dies", () => {
   // `rbd ls -l` aborted by Ceph's C++ libraries (seen in CI while the mgr purged), injected by a
   // fake `rbd` first on PATH that crashes the listing and runs the real rbd for all else.
-  const real = execFileSync("sh", ["-c", "command -v rbd"], { encoding: "utf8" }).trim();
   const crashing = (times: number) => {
-    const marker = join(mkdtempSync(join(tmpdir(), "rbd-crash-")), "crashed");
-    const env = { PATH: `${CRASHING_CLI}:${process.env.PATH}`, CRASH_ARGS: "ls --long", CRASH_TIMES: String(times), CRASH_MARKER: marker, CRASH_REAL: real, CEPH_RBD_LOG_STDERR: "warning" };
-    return { env, crashes: () => (existsSync(marker) ? readFileSync(marker, "utf8").split("\n").filter(Boolean).length : 0) };
+    const crash = crashingRbd({ times, args: "ls --long" });
+    return { ...crash, env: { ...crash.env, CEPH_RBD_LOG_STDERR: "warning" } };
   };
 
   it("is run once more: the pass plans on the second listing and reclaims, and the log says why", async () => {

@@ -2,53 +2,28 @@
 // races): a read is run once more, a write never; the error says what the tool said as it died,
 // not what its crash dump's log lines happen to contain. The dying tool is a fake on PATH
 // (test/helpers/crashing-cli/rbd): no cluster crashes a client on cue.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CephError } from "../../plugins/ceph/errors.js";
 import { runCeph } from "../../plugins/ceph/exec.js";
 import type { Logger } from "../../plugins/log.js";
+import { crashingRbd } from "../helpers/crashing-rbd.js";
 
-const FAKE_DIR = fileURLToPath(new URL("../helpers/crashing-cli", import.meta.url));
 const LAST_WORDS = "terminate called after throwing an instance of 'std::system_error' / what(): Invalid argument / *** Caught signal (Aborted) **";
 
-let dir: string;
-let path: string | undefined;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "cli-crash-"));
-  path = process.env.PATH;
-  process.env.PATH = `${FAKE_DIR}:${path}`;
-});
-afterAll(() => {
-  process.env.PATH = path;
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const logged = () => {
+// Runs `rbd <args>` through the fake (found on the call's own PATH), which crashes `times` times
+// and then runs `real`.
+async function run(args: string[], opts: { read?: true; times: number; real?: string; deadlineMs?: number }) {
+  const crash = crashingRbd({ times: opts.times, real: opts.real ?? "/bin/echo" });
   const warnings: string[] = [];
   const log: Logger = { debug: () => undefined, info: () => undefined, warning: (m) => warnings.push(m), error: () => undefined, flush: () => undefined };
-  return { log, warnings };
-};
-
-// Runs `rbd <args>` through the fake, which crashes `times` times and then runs `real`.
-async function run(args: string[], opts: { read?: true; times: number; real?: string; deadlineMs?: number }) {
-  const marker = join(dir, `marker-${Math.random().toString(36).slice(2)}`);
-  const { log, warnings } = logged();
-  const env = { CRASH_MARKER: marker, CRASH_TIMES: String(opts.times), CRASH_REAL: opts.real ?? "/bin/echo" };
   let stdout: string | undefined;
   let error: unknown;
   try {
-    stdout = await runCeph({ tool: "rbd", args, connection: [], log, env, read: opts.read, deadlineMs: opts.deadlineMs ?? 20_000 });
+    stdout = await runCeph({ tool: "rbd", args, connection: [], log, env: crash.env, read: opts.read, deadlineMs: opts.deadlineMs ?? 20_000 });
   } catch (e) {
     error = e;
   }
-  let crashes = 0;
-  try {
-    crashes = readFileSync(marker, "utf8").split("\n").filter(Boolean).length;
-  } catch {}
-  return { stdout, error, warnings, crashes };
+  return { stdout, error, warnings, crashes: crash.crashes() };
 }
 
 describe("a Ceph tool that dies of a signal", () => {
