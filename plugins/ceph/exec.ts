@@ -43,8 +43,10 @@ export function scrub(args: readonly string[]): string[] {
   return out;
 }
 
-const execute = (call: Call, timeout: number) =>
-  execa(call.tool, [...call.args, ...call.connection], {
+// One process of the tool, counted.
+async function start(call: Call, timeout: number) {
+  const started = Date.now();
+  const r = await execa(call.tool, [...call.args, ...call.connection], {
     input: "",
     reject: false,
     timeout,
@@ -53,17 +55,12 @@ const execute = (call: Call, timeout: number) =>
     encoding: "utf8",
     env: { LC_ALL: "C", ...call.env },
   });
-type Run = Awaited<ReturnType<typeof execute>>;
-
-// One process of the tool, counted.
-async function start(call: Call, timeout: number): Promise<Run> {
-  const started = Date.now();
-  const r = await execute(call, timeout);
   cephCalls.count += 1;
   cephCalls.cli += 1;
   cephCalls.ms += Date.now() - started;
   return r;
 }
+type Run = Awaited<ReturnType<typeof start>>;
 
 // Killed by a signal that was not our deadline's.
 const died = (r: Run): boolean => r.signal !== undefined && !r.timedOut;

@@ -2,12 +2,12 @@
 // a Python program, costs 0.3-1 s a call), but for the rare admin ones kept on the CLI.
 import type { Logger } from "../log.js";
 import { monArgs, type ClusterRef } from "./cluster.js";
-import { runCeph } from "./exec.js";
+import { type Call, runCeph } from "./exec.js";
 import type { Place } from "./cluster.js";
 import { Df, Health, parseJson, TaskList } from "./outputs.js";
 import { clusterCommand } from "./session.js";
 
-const ceph = (c: ClusterRef, log: Logger, args: string[], read?: true) => runCeph({ tool: "ceph", args, connection: monArgs(c), log, read });
+const ceph = (c: ClusterRef, log: Logger, args: string[], how?: Pick<Call, "read">) => runCeph({ tool: "ceph", args, connection: monArgs(c), log, ...how });
 
 export async function clusterDf(c: ClusterRef, log: Logger) {
   return parseJson(Df, await clusterCommand(c, log, "mon", { prefix: "df", detail: "detail", format: "json" }), "ceph df");
@@ -18,7 +18,7 @@ export async function clusterHealth(c: ClusterRef, log: Logger): Promise<Health>
 }
 
 export async function clusterVersion(c: ClusterRef, log: Logger): Promise<string> {
-  return (await ceph(c, log, ["version"], true)).trim();
+  return (await ceph(c, log, ["version"], { read: true })).trim();
 }
 
 // The mgr rbd_support task queue: persistent in RADOS, retried, one task at a time cluster-wide,

@@ -3,17 +3,17 @@
 // CLI offers (rare: releasing a lock the session no longer holds).
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
-import { runCeph } from "./exec.js";
+import { type Call, runCeph } from "./exec.js";
 import { LockInfo, parseJson } from "./outputs.js";
 import { librados } from "./session.js";
 
-const rados = (p: Place, log: Logger, args: string[], read?: true) =>
+const rados = (p: Place, log: Logger, args: string[], how?: Pick<Call, "read">) =>
   runCeph({
     tool: "rados",
     args: ["--pool", p.pool, "--namespace", p.namespace, ...args],
     connection: clientArgs(p.cluster),
     log,
-    read,
+    ...how,
   });
 
 const where = (p: Place, obj: string) => `${p.pool}/${p.namespace}/${obj}`;
@@ -50,7 +50,7 @@ export async function lockRelease(p: Place, log: Logger, obj: string, lock: stri
 }
 
 export async function lockHolders(p: Place, log: Logger, obj: string, lock: string) {
-  return parseJson(LockInfo, await rados(p, log, ["lock", "info", obj, lock, "--format", "json"], true), "rados lock info").lockers;
+  return parseJson(LockInfo, await rados(p, log, ["lock", "info", obj, lock, "--format", "json"], { read: true }), "rados lock info").lockers;
 }
 
 export async function lockBreak(p: Place, log: Logger, obj: string, lock: string, locker: string, cookie: string): Promise<void> {

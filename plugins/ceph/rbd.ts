@@ -3,13 +3,11 @@
 // listings, trash purges, flatten, watchers, image locks). Sizes are exact bytes.
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
-import { runCeph } from "./exec.js";
+import { type Call, runCeph } from "./exec.js";
 import { type ImageInfo, ImageLocks, LongList, parseJson, type SnapList, type TrashList, Watchers } from "./outputs.js";
 import { librados } from "./session.js";
 
-const rbd = (p: Place, log: Logger, args: string[]) => runCeph({ tool: "rbd", args, connection: clientArgs(p.cluster), log });
-const rbdRead = (p: Place, log: Logger, args: string[], partial?: RegExp) =>
-  runCeph({ tool: "rbd", args, connection: clientArgs(p.cluster), log, read: true, partial });
+const rbd = (p: Place, log: Logger, args: string[], how?: Pick<Call, "read" | "partial">) => runCeph({ tool: "rbd", args, connection: clientArgs(p.cluster), log, ...how });
 
 export const imageSpec = (p: Place, image: string, snap?: string): string =>
   `${p.pool}/${p.namespace}/${image}${snap ? `@${snap}` : ""}`;
@@ -104,7 +102,7 @@ export const LIST_HOLE = /^rbd: error (opening .*: \((?!2\))\d+\)|processing ima
 // Every image and user snapshot of the namespace with its clone parent. Opens each image: for
 // the GC and admin checks, never for a verb.
 export async function imageLongList(p: Place, log: Logger): Promise<LongList> {
-  return parseJson(LongList, await rbdRead(p, log, ["ls", "--long", "--format", "json", nsSpec(p)], LIST_HOLE), "rbd ls -l");
+  return parseJson(LongList, await rbd(p, log, ["ls", "--long", "--format", "json", nsSpec(p)], { read: true, partial: LIST_HOLE }), "rbd ls -l");
 }
 
 // Copies the parent's data into the image (work proportional to the data): GC fallback only.
@@ -114,13 +112,13 @@ export async function imageFlatten(p: Place, log: Logger, image: string, deadlin
 
 // Addresses of the librbd clients that have the image open (for fencing records).
 export async function imageWatchers(p: Place, log: Logger, image: string): Promise<string[]> {
-  return parseJson(Watchers, await rbdRead(p, log, ["status", "--format", "json", imageSpec(p, image)]), "rbd status").watchers.map((w) => w.address);
+  return parseJson(Watchers, await rbd(p, log, ["status", "--format", "json", imageSpec(p, image)], { read: true }), "rbd status").watchers.map((w) => w.address);
 }
 
 // Breaks every lock on the image (the exclusive-lock owner included), without blocklisting:
 // fencing blocklists the recorded clients itself. Returns how many were broken.
 export async function imageLockBreakAll(p: Place, log: Logger, image: string): Promise<number> {
-  const locks = parseJson(ImageLocks, await rbdRead(p, log, ["lock", "ls", "--format", "json", imageSpec(p, image)]), "rbd lock ls");
+  const locks = parseJson(ImageLocks, await rbd(p, log, ["lock", "ls", "--format", "json", imageSpec(p, image)], { read: true }), "rbd lock ls");
   for (const l of locks) await rbd(p, log, ["lock", "rm", "--rbd-blocklist-on-break-lock=false", imageSpec(p, image), l.id, l.locker]);
   return locks.length;
 }
