@@ -1,7 +1,10 @@
-// Fault injection for the crash tests:
+// Fault injection for the crash and lease tests (test mode only, see test-mode.ts):
 // CEPH_RBD_CRASH_AT=<op>:<step> kills this process with SIGKILL at that step boundary, as a host
-// crash would. Unset in production: then a no-op.
+// crash would; CEPH_RBD_PAUSE_AT=<op>:<step> stops it there (SIGSTOP) until a test resumes it
+// (SIGCONT), as a host frozen past its lease would be. Elsewhere a no-op.
+import { testSetting } from "./test-mode.js";
+
 export function crashPoint(name: string): void {
-  const at = process.env.CEPH_RBD_CRASH_AT;
-  if (at !== undefined && at === name) process.kill(process.pid, "SIGKILL");
+  if (testSetting("CEPH_RBD_CRASH_AT") === name) process.kill(process.pid, "SIGKILL");
+  if (testSetting("CEPH_RBD_PAUSE_AT") === name) process.kill(process.pid, "SIGSTOP");
 }

@@ -1,3 +1,35 @@
 // This host's run directory (tmpfs under systemd, so emptied at boot): GC pid files, datapath
 // state, the bundles' code cache. CEPH_RBD_RUN_DIR moves it (tests and benchmarks use their own).
+// Everything in it is root's: pid files name processes to signal, the code cache is code to run.
+import { lstatSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+
 export const runDir = (): string => process.env.CEPH_RBD_RUN_DIR ?? "/run/ceph-rbd";
+
+// Why `dir` cannot hold files only this user may have written, or undefined when it can: it must
+// be a real directory (not a link), ours, closed to others, in a parent others cannot write.
+export function privateDirProblem(dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    const parent = lstatSync(dirname(dir));
+    if (!st.isDirectory()) return `${dir} is not a directory`;
+    if (st.uid !== process.geteuid?.()) return `${dir} belongs to uid ${st.uid}, not to this user`;
+    if ((st.mode & 0o077) !== 0) return `${dir} is open to other users (mode ${(st.mode & 0o777).toString(8)})`;
+    if ((parent.mode & 0o022) !== 0 && (parent.mode & 0o1000) === 0) return `${dirname(dir)} is writable by other users`;
+    return undefined;
+  } catch (e) {
+    return `${dir}: ${(e as Error).message}`;
+  }
+}
+
+// A private directory under the run directory (the run directory itself when `sub` is empty),
+// created 0700 and checked; throws with the reason when it is not private.
+export function privateRunDir(...sub: string[]): string {
+  const top = runDir();
+  for (const dir of [top, ...(sub.length > 0 ? [join(top, ...sub)] : [])]) {
+    const problem = privateDirProblem(dir);
+    if (problem !== undefined) throw new Error(`unsafe run directory: ${problem}`);
+  }
+  return sub.length > 0 ? join(top, ...sub) : top;
+}

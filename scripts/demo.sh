@@ -71,7 +71,8 @@ say "new disk $(field .key <<<"$clone") holds the snapshot's content $at_s2"
 
 say "the VM starts on this host: Datapath.attach + activate through rbd+nbd, data through the NBD export"
 dp=$root/plugins/datapath/rbd+nbd
-export CEPH_RBD_RUN_DIR=$dir/run CEPH_RBD_HOST_UUID=$(cat /proc/sys/kernel/random/uuid)
+# One simulated host: its identity is a test-mode setting (plugins/test-mode.ts).
+export CEPH_RBD_RUN_DIR=$dir/run CEPH_RBD_TEST_MODE=1 CEPH_RBD_HOST_UUID=$(cat /proc/sys/kernel/random/uuid)
 # dpverb NAME URI: one datapath verb, for domain 1.
 dpverb() { run "$dp" "$1" "$(printf '{"dbg":"demo","uri":"%s","domain":"1"}' "$2")"; }
 vuri=$(field '.uri.find(u=>u.startsWith("rbd+nbd://"))' <<<"$clone")

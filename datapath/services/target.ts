@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { Place } from "../../plugins/ceph/cluster.js";
 import type { Logger } from "../../plugins/log.js";
+import { testSetting } from "../../plugins/test-mode.js";
 import { Invalid_parameters } from "../../plugins/wire/errors.js";
 import { parseVolumeUri, type Scheme } from "../../plugins/wire/volume-uri.js";
 
@@ -25,9 +26,9 @@ export function targetOf(uri: string, log: Logger): Target {
 }
 
 // This host's identity in the pool: XCP-ng's INSTALLATION_UUID (CEPH_RBD_HOST_UUID overrides
-// it, so that tests can play several hosts on one machine).
+// it in test mode, so that tests can play several hosts on one machine).
 export function hostId(inventory = "/etc/xensource-inventory"): string {
-  const forced = process.env.CEPH_RBD_HOST_UUID;
+  const forced = testSetting("CEPH_RBD_HOST_UUID");
   if (forced) return forced;
   try {
     const m = /^INSTALLATION_UUID=['"]?([0-9a-f-]{36})['"]?$/m.exec(readFileSync(inventory, "utf8"));

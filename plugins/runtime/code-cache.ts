@@ -12,28 +12,15 @@
 // only when its first line names exactly this bundle file (device, inode, size, mtime) and this
 // Node with these flags. V8 rejects on its own a cache of another V8 or of a source of another
 // length. CEPH_RBD_CODE_CACHE=off compiles without it.
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { Script } from "node:vm";
-import { runDir } from "../run-dir.js";
+import { privateDirProblem, runDir } from "../run-dir.js";
 import { setCodeCacheState, type CodeCacheState } from "./code-cache-state.js";
 
 interface Bundle {
   main(...args: unknown[]): unknown;
-}
-
-// A directory where a file can only come from this user (or root): owned by us, closed to others,
-// in a parent others cannot write either.
-function privateDir(dir: string): boolean {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(dir);
-    const parent = lstatSync(dirname(dir));
-    return st.isDirectory() && st.uid === process.geteuid?.() && (st.mode & 0o077) === 0 && (parent.mode & 0o022) === 0;
-  } catch {
-    return false;
-  }
 }
 
 // The bundle's text and the name of the exact file it came from, read through one descriptor.
@@ -97,7 +84,7 @@ export function load(path: string, verb: string): Bundle {
   const dir = join(runDir(), "code-cache");
   const file = join(dir, `${basename(path, ".cjs")}-${fnv1a(path)}.${fnv1a(identity)}.v8`);
   let state: CodeCacheState = "off";
-  if (process.env.CEPH_RBD_CODE_CACHE !== "off") state = privateDir(dir) ? "miss" : "unusable";
+  if (process.env.CEPH_RBD_CODE_CACHE !== "off") state = privateDirProblem(runDir()) === undefined && privateDirProblem(dir) === undefined ? "miss" : "unusable";
   const cached = state === "miss" ? readCache(file, identity) : undefined;
   // The same wrapper as Node's own CommonJS loader, so the bundle sees what require() gives it.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, { filename: path, cachedData: cached?.data });

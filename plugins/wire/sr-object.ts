@@ -28,4 +28,11 @@ export function readRecord<T>(schema: z.ZodMiniType<T>, text: string | undefined
   }
 }
 
-export const parseActivation = (text: string | undefined): Activation | undefined => readRecord(Activation, text);
+// An activation record that cannot be read still says that some host may be using the volume:
+// it counts as active, on a host nobody can name, until an admin fences it (`fence --force`).
+export const UNREADABLE_HOST = "unknown (unreadable activation record)";
+
+export function parseActivation(text: string | undefined): Activation | undefined {
+  if (text === undefined) return undefined;
+  return readRecord(Activation, text) ?? { host: UNREADABLE_HOST, domain: "", scheme: "", since: "", clients: [] };
+}

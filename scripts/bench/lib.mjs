@@ -174,6 +174,7 @@ export function childEnv(extra = {}) {
     CEPH_RBD_LOG_SYSLOG: "off",
     CEPH_RBD_LOG_STDERR: "info",
     ...(tree.runDir ? { CEPH_RBD_RUN_DIR: tree.runDir } : {}),
+    CEPH_RBD_TEST_MODE: "1",
     CEPH_RBD_HOST_UUID: HOST_UUID,
     ...extra,
   };
