@@ -84,6 +84,7 @@ tree=$work/src/xcp-ceph-rbd-$version
 node scripts/build.mjs "--out=$tree" --node=/usr/libexec/xcp-ceph-rbd/node/bin/node ${launcher:+"--launcher=$launcher"}
 install -d "$tree/systemd"
 install -m 0644 "scripts/rpm/ceph-rbd-gc@.service" "$tree/systemd/"
+install -m 0644 "scripts/rpm/xcp-ceph-rbd.tmpfiles" "$tree/systemd/"
 install -m 0644 scripts/rpm/ceph-rbd-gc.conf.example README.md "$tree/"
 tar -C "$work/src" --owner=0 --group=0 --sort=name -czf "$top/SOURCES/xcp-ceph-rbd-$version.tar.gz" "xcp-ceph-rbd-$version"
 [[ -z $tarball ]] || cp "$tarball" "$top/SOURCES/"

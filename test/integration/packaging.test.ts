@@ -75,7 +75,8 @@ function inRoot(argv: string[], input = "", env: Record<string, string> = {}): R
     `mkdir -p "$R/.work/libexec" "$R/.work/sbin"`,
     `mount -t overlay overlay -o "lowerdir=/usr/libexec,upperdir=$R/usr/libexec,workdir=$R/.work/libexec" /usr/libexec`,
     `mount -t overlay overlay -o "lowerdir=/usr/sbin,upperdir=$R/usr/sbin,workdir=$R/.work/sbin" /usr/sbin`,
-    `mkdir -p /run/ceph-rbd && mount -t tmpfs tmpfs /run/ceph-rbd`,
+    // As tmpfiles.d makes it at boot: root's alone.
+    `mkdir -p /run/ceph-rbd && mount -t tmpfs -o mode=0700 tmpfs /run/ceph-rbd`,
     'exec "$@"',
   ].join("\n");
   return sh("unshare", ["-m", "bash", "-c", setup, "in-root", ...argv], {
@@ -153,6 +154,11 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
     for (const b of ["volume.cjs", "datapath.cjs", "admin.cjs", "early.cjs", "ceph-session.py"]) expect(entry(`${PKG}/lib/${b}`)).toMatch(/^-rw-r--r-- /);
     expect(entry("/usr/sbin/ceph-rbd-admin")).toMatch(/^lrwxrwxrwx .* -> \.\.\/libexec\/xcp-ceph-rbd\/bin\/ceph-rbd-admin$/);
     expect(entry("/usr/lib/systemd/system/ceph-rbd-gc@.service")).toMatch(/^-rw-r--r-- /);
+    expect(entry("/usr/lib/tmpfiles.d/xcp-ceph-rbd.conf")).toMatch(/^-rw-r--r-- /);
+    expect(entry("/run/ceph-rbd")).toMatch(/^drwx------ /);
+    // Owned by root whatever the build machine's owners were.
+    const owners = rpmq("-qp", "--qf", "[%{FILEUSERNAME}:%{FILEGROUPNAME}\n]", rpms.main).trim().split("\n");
+    expect(new Set(owners)).toEqual(new Set(["root:root"]));
     // The published plugin directories: links owned as %ghost, made by %posttrans.
     expect(entry(VOLUME)).toBe(`lrwxrwxrwx g ${VOLUME} -> ${PKG}/volume/org.xen.xapi.storage.ceph-rbd`);
     for (const scheme of Object.keys(datapath)) expect(entry(`${XSS}/datapath/${scheme}`)).toBe(`lrwxrwxrwx g ${XSS}/datapath/${scheme} -> ${PKG}/datapath/${scheme}`);
@@ -224,6 +230,18 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
       expect(existsSync(join(rootDir, XSS, "datapath/tapdisk"))).toBe(true);
       // Made aside and renamed: no temporary name is left in the watched directories.
       expect(sh("ls", ["-A", join(rootDir, XSS, "datapath")]).stdout.split("\n").filter(Boolean).sort()).toEqual(["rbd", "rbd+nbd", "tapdisk"]);
+    });
+
+    it("the run directory is made root's alone at boot, and the GC unit is sandboxed and valid", () => {
+      const tmpfiles = readFileSync(join(rootDir, "usr/lib/tmpfiles.d/xcp-ceph-rbd.conf"), "utf8");
+      expect(tmpfiles.split("\n").filter((l) => l && !l.startsWith("#"))).toEqual(["d /run/ceph-rbd 0700 root root -"]);
+      const unit = join(rootDir, "usr/lib/systemd/system/ceph-rbd-gc@.service");
+      const text = readFileSync(unit, "utf8");
+      for (const d of ["NoNewPrivileges=yes", "ProtectSystem=strict", "ReadOnlyDirectories=/", "PrivateTmp=yes", "ProtectHome=yes"]) expect(text).toContain(`\n${d}\n`);
+      expect(text).toMatch(/\nReadWriteDirectories=\/run\/ceph-rbd( |\n)/);
+      // systemd's own reading of the unit, against the installed tree (its ExecStart included).
+      const v = sh("systemd-analyze", ["verify", `--root=${rootDir}`, "/usr/lib/systemd/system/ceph-rbd-gc@x.service"]);
+      expect(v.stderr).not.toMatch(/Unknown (key|section)|Failed to parse|not executable/);
     });
 
     it("each published plugin answers Plugin.Query as xapi-storage-script runs it", () => {
