@@ -2,7 +2,7 @@
 // after fitting the image's features to what this kernel can map, as Proxmox and ceph-csi do;
 // detach unmaps. A host without kernel RBD gets a clear error at once.
 import { isEntityAddr } from "../../plugins/ceph/entity-addr.js";
-import { deviceList, deviceMap, deviceUnmap, featureDisable, featuresToDisable, kernelFeatures, mappingClient } from "../../plugins/ceph/krbd.js";
+import { clientAddress, deviceList, deviceMap, deviceUnmap, featureDisable, featuresToDisable, kernelFeatures, mappingClient } from "../../plugins/ceph/krbd.js";
 import { imageInfo } from "../../plugins/ceph/rbd.js";
 import { watchersOf } from "../../plugins/ceph/watchers.js";
 import { Invalid_request } from "../../plugins/wire/errors.js";
@@ -38,10 +38,9 @@ export async function krbdClients(t: Target): Promise<string[]> {
   const device = await mapped(t);
   if (device === undefined) throw new Invalid_request(t.image, `${t.image} is not mapped on this host: attach it first`);
   const client = mappingClient(device);
-  if (client.address !== undefined && isEntityAddr(client.address)) return [client.address];
-  const watcher = (await watchersOf(t.place, t.log, t.image)).find((w) => w.client === client.id);
-  if (watcher === undefined) throw new Invalid_request(t.image, `the kernel client client.${client.id} of ${device} does not watch ${t.image}`);
-  return [watcher.address];
+  const address = clientAddress(client, client.address !== undefined && isEntityAddr(client.address) ? [] : await watchersOf(t.place, t.log, t.image));
+  if (address === undefined) throw new Invalid_request(t.image, `the kernel client client.${client.id} of ${device} does not watch ${t.image}`);
+  return [address];
 }
 
 export async function detachKrbd(t: Target): Promise<void> {

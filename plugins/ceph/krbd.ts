@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
+import { isEntityAddr } from "./entity-addr.js";
 import { runCeph } from "./exec.js";
 import { DeviceList, parseJson } from "./outputs.js";
 import { imageSpec } from "./rbd.js";
@@ -85,4 +86,10 @@ export function mappingClient(device: string, sysfs = sysfsRbd()): MappingClient
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
   return { address, id: Number(id[1]) };
+}
+
+// The mapping client's address: the kernel's own word, else the watcher with its global id.
+export function clientAddress(client: MappingClient, watchers: readonly { address: string; client: number }[]): string | undefined {
+  if (client.address !== undefined && isEntityAddr(client.address)) return client.address;
+  return watchers.find((w) => w.client === client.id)?.address;
 }
