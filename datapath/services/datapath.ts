@@ -16,7 +16,9 @@ export const attachVerb = async (ctx: Context, p: { uri: string }): Promise<Back
 
 export const activateVerb = async (ctx: Context, p: { uri: string; domain: string }): Promise<null> => {
   const t = targetOf(p.uri, ctx.log);
-  await activate(t, p.domain, () => (t.scheme === "rbd" ? krbdClients(t) : startNbd(t)));
+  // A kernel mapping belongs to attach and detach: a failed activate leaves it.
+  const dp = t.scheme === "rbd" ? { start: () => krbdClients(t), stop: async () => undefined } : { start: (recorded: readonly string[]) => startNbd(t, recorded), stop: () => stopNbd(t) };
+  await activate(t, p.domain, dp);
   return null;
 };
 

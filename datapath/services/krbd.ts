@@ -1,8 +1,10 @@
 // The rbd datapath: kernel RBD. Attach maps the image (or finds this host's existing mapping),
 // after fitting the image's features to what this kernel can map, as Proxmox and ceph-csi do;
 // detach unmaps. A host without kernel RBD gets a clear error at once.
-import { deviceList, deviceMap, deviceUnmap, featureDisable, featuresToDisable, kernelFeatures } from "../../plugins/ceph/krbd.js";
-import { imageInfo, imageWatchers } from "../../plugins/ceph/rbd.js";
+import { isEntityAddr } from "../../plugins/ceph/entity-addr.js";
+import { clientAddress, deviceList, deviceMap, deviceUnmap, featureDisable, featuresToDisable, kernelFeatures, mappingClient } from "../../plugins/ceph/krbd.js";
+import { imageInfo } from "../../plugins/ceph/rbd.js";
+import { watchersOf } from "../../plugins/ceph/watchers.js";
 import { Invalid_request } from "../../plugins/wire/errors.js";
 import type { Backend } from "../../plugins/wire/records.js";
 import type { Target } from "./target.js";
@@ -30,7 +32,16 @@ export async function attachKrbd(t: Target): Promise<Backend> {
   return { implementations: [["XenDisk", { params: device, extra: {}, backend_type: "vbd" }], ["BlockDevice", { path: device }]] };
 }
 
-export const krbdClients = (t: Target): Promise<string[]> => imageWatchers(t.place, t.log, t.image).catch(() => []);
+// This host's own client of the image: its mapping's, never the image's other watchers (after a
+// live migration the source host's mapping may still watch it; deactivate does not unmap).
+export async function krbdClients(t: Target): Promise<string[]> {
+  const device = await mapped(t);
+  if (device === undefined) throw new Invalid_request(t.image, `${t.image} is not mapped on this host: attach it first`);
+  const client = mappingClient(device);
+  const address = clientAddress(client, client.address !== undefined && isEntityAddr(client.address) ? [] : await watchersOf(t.place, t.log, t.image));
+  if (address === undefined) throw new Invalid_request(t.image, `the kernel client client.${client.id} of ${device} does not watch ${t.image}`);
+  return [address];
+}
 
 export async function detachKrbd(t: Target): Promise<void> {
   const device = await mapped(t);

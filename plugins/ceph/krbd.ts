@@ -1,8 +1,10 @@
 // Kernel RBD: mapping images to /dev/rbdN on this host (`rbd device ...`), and what the
 // kernel's rbd module can do. Only the rbd datapath uses it.
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
+import { isEntityAddr } from "./entity-addr.js";
 import { runCeph } from "./exec.js";
 import { DeviceList, parseJson } from "./outputs.js";
 import { imageSpec } from "./rbd.js";
@@ -20,8 +22,10 @@ export const FEATURE_BITS: Readonly<Record<string, number>> = {
   operations: 1 << 8,
 };
 
+const sysfsRbd = (): string => process.env.CEPH_RBD_SYSFS_RBD ?? "/sys/bus/rbd";
+
 // The features this kernel can map (its rbd module's own list), or undefined without one.
-export function kernelFeatures(sysfs = process.env.CEPH_RBD_SYSFS_RBD ?? "/sys/bus/rbd"): number | undefined {
+export function kernelFeatures(sysfs = sysfsRbd()): number | undefined {
   try {
     return parseInt(readFileSync(`${sysfs}/supported_features`, "utf8").trim(), 16);
   } catch {
@@ -57,4 +61,35 @@ export async function deviceMap(p: Place, log: Logger, image: string, snap: stri
 
 export async function deviceUnmap(p: Place, log: Logger, device: string): Promise<void> {
   await runCeph({ tool: "rbd", args: ["device", "unmap", device], connection: clientArgs(p.cluster), log });
+}
+
+// Who a mapping (/dev/rbd<N>) is to the cluster: its libceph client's address where the kernel
+// shows it (`client_addr`, "1.2.3.4:0/3040127" or "[::1]:0/42", since 4.17), and its global id
+// (`client_id`, "client4135"), which the image's watchers resolve to an address on any kernel.
+// Several mappings share one libceph client, so this is the host's client, not the image's.
+export interface MappingClient {
+  readonly address?: string | undefined;
+  readonly id: number;
+}
+
+export function mappingClient(device: string, sysfs = sysfsRbd()): MappingClient {
+  const m = /^\/dev\/rbd(\d+)$/.exec(device);
+  if (!m) throw new Error(`not a kernel RBD device: ${device}`);
+  const dir = join(sysfs, "devices", m[1] ?? "");
+  const idText = readFileSync(join(dir, "client_id"), "utf8").trim();
+  const id = /^client(\d+)$/.exec(idText);
+  if (!id) throw new Error(`${dir}/client_id holds ${JSON.stringify(idText)}, not client<id>`);
+  let address: string | undefined;
+  try {
+    address = readFileSync(join(dir, "client_addr"), "utf8").trim();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  return { address, id: Number(id[1]) };
+}
+
+// The mapping client's address: the kernel's own word, else the watcher with its global id.
+export function clientAddress(client: MappingClient, watchers: readonly { address: string; client: number }[]): string | undefined {
+  if (client.address !== undefined && isEntityAddr(client.address)) return client.address;
+  return watchers.find((w) => w.client === client.id)?.address;
 }

@@ -1,6 +1,7 @@
 // Monitor and mgr commands: through the librados session (a few ms each, where the `ceph` CLI,
 // a Python program, costs 0.3-1 s a call), but for the rare admin ones kept on the CLI.
 import type { Logger } from "../log.js";
+import { isEntityAddr } from "./entity-addr.js";
 import { monArgs, type ClusterRef } from "./cluster.js";
 import { type Call, runCeph } from "./exec.js";
 import type { Place } from "./cluster.js";
@@ -37,6 +38,9 @@ export async function taskList(c: ClusterRef, log: Logger): Promise<TaskList> {
 
 // Fencing: a blocklisted client can no longer write to the cluster (for a very long time:
 // undone only by an admin, as a host declared dead must not come back unnoticed).
+// Only a single client's address: the command also takes ranges, and what reaches it comes from
+// records in the SR.
 export async function blocklistAdd(c: ClusterRef, log: Logger, address: string): Promise<void> {
+  if (!isEntityAddr(address)) throw new Error(`refusing to blocklist ${JSON.stringify(address)}: not a Ceph client address`);
   await ceph(c, log, ["osd", "blocklist", "add", address, "157784760"]);
 }

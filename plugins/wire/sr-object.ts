@@ -12,8 +12,12 @@ export const Activation = z.object({
   domain: z.string(),
   scheme: z.string(),
   since: z.string(),
-  // librbd client addresses of the host's datapath, for fencing a dead host.
+  // The Ceph client addresses of this host's own datapath for the volume (its kernel mapping's
+  // client, or its qemu-storage-daemon's librbd client): what fencing the host blocklists.
   clients: z.array(z.string()),
+  // Written before the datapath starts: the host has claimed the volume, and its clients are
+  // not known yet (a crash leaves it so until the host activates again or an admin fences it).
+  starting: z.optional(z.boolean()),
 });
 export type Activation = z.infer<typeof Activation>;
 

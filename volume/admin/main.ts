@@ -123,10 +123,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
           withSr(y)
             .option("key", { type: "string", demandOption: true, describe: "the volume's key (VDI location)" })
             .option("host", { type: "string", demandOption: true, describe: "the dead host's uuid, as the activation records it" })
-            .option("yes", { type: "boolean", default: false, describe: "confirm that the host is dead (required)" }),
+            .option("yes", { type: "boolean", default: false, describe: "confirm that the host is dead (required)" })
+            .option("force", { type: "boolean", default: false, describe: "fence even when the host's clients are unknown (unfinished or unreadable activation): nothing is blocklisted" }),
         async (a) => {
           if (!a.yes) throw new Error("fencing cuts the host off the cluster for good: confirm with --yes that it is dead");
-          const r = await fence(srOf(a, log), a.key, a.host);
+          const r = await fence(srOf(a, log), a.key, a.host, a.force);
           print(a.json, r, () => `fenced ${r.host} off ${r.key}: ${r.blocklisted.length} client(s) blocklisted (${r.blocklisted.join(", ")}), ${r.locksBroken} lock(s) broken`);
         },
       )
