@@ -92,4 +92,4 @@ export const isSmapiError = (e: unknown): e is SmapiError => e instanceof SmapiE
 // SMAPIv1 and SMAPIv3 drivers raise and XenCenter names): the second param, shown to the admin
 // verbatim, says where it is active and what to do.
 export const volumeInUse = (key: string, host: string, what: string): XenApiError =>
-  new XenApiError("SR_BACKEND_FAILURE_24", ["VDIInUse", `volume ${key} is active on host ${host}; deactivate it before ${what}`], `volume ${key} is active on host ${host}`);
+  new XenApiError("SR_BACKEND_FAILURE_24", ["VDIInUse", `volume ${key} is active on host ${host}; deactivate it before ${what} (a dead host: ceph-rbd-admin fence)`], `volume ${key} is active on host ${host}`);

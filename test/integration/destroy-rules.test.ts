@@ -76,7 +76,7 @@ async function refusedAsActive(key: string, host: string): Promise<void> {
   expect(r.code, r.stdout).not.toBe(0);
   const e = r.json as WireError;
   expect(e.code).toBe("SR_BACKEND_FAILURE_24");
-  expect(e.params).toEqual(["VDIInUse", `volume ${key} is active on host ${host}; deactivate it before destroying it`]);
+  expect(e.params).toEqual(["VDIInUse", `volume ${key} is active on host ${host}; deactivate it before destroying it (a dead host: ceph-rbd-admin fence)`]);
 }
 
 async function succeeds(key: string): Promise<string> {
