@@ -87,3 +87,9 @@ export const srNotEmpty = (count: number): XenApiError =>
   new XenApiError("SR_NOT_EMPTY", [], `the SR still holds ${count} volume(s); destroy them first`);
 
 export const isSmapiError = (e: unknown): e is SmapiError => e instanceof SmapiError;
+
+// A volume that a datapath has active (XCP-ng's "VDIInUse", SR_BACKEND_FAILURE_24, which its
+// SMAPIv1 and SMAPIv3 drivers raise and XenCenter names): the second param, shown to the admin
+// verbatim, says where it is active and what to do.
+export const volumeInUse = (key: string, host: string, what: string): XenApiError =>
+  new XenApiError("SR_BACKEND_FAILURE_24", ["VDIInUse", `volume ${key} is active on host ${host}; deactivate it before ${what} (a dead host: ceph-rbd-admin fence)`], `volume ${key} is active on host ${host}`);

@@ -6,6 +6,7 @@ import type { LongList } from "../../plugins/ceph/outputs.js";
 import type { Limits } from "../../volume/gc/limits.js";
 import { HEAVY, imageFacts, makePlan, type Action, type Plan, type TrashEntry } from "../../volume/gc/plan.js";
 import { parseEntry, type Op } from "../../volume/journal/journal.js";
+import { UNREADABLE_HOST } from "../../plugins/wire/sr-object.js";
 import { K, parseSrState, type Tombstone, type VolumeRecord } from "../../volume/meta/layout.js";
 
 // ---- fixtures -------------------------------------------------------------------------------
@@ -208,6 +209,61 @@ describe("tombstones", () => {
       rows: [],
     });
     expect(dropped(p)).toEqual([]);
+  });
+});
+
+// ---- tombstones that must not be collected -------------------------------------------------
+
+describe("a tombstone on an image still in use is held, never reclaimed or trashed", () => {
+  const T = img(150);
+  const KEY = u(151);
+  const HOST = u(152);
+  // `act:<key>`, as Datapath.activate stores it.
+  const act = (key: string, text = JSON.stringify({ host: HOST, domain: "7", scheme: "rbd+nbd", since: CREATED, clients: [] })): Entry => [`act:${key}`, text];
+  const collecting = (p: Plan, image: string) => on(p, image).filter((a) => a.kind === "reclaim" || a.kind === "trash-move");
+
+  it.each([
+    { what: "no snapshots", snaps: [] as string[] },
+    { what: "an unreferenced snapshot", snaps: [u(153)] },
+  ])("whose image is a live volume's head ($what): held, with the volume named", ({ snaps }) => {
+    const p = planOf({ entries: [head(KEY, T), tomb(T, u(154))], rows: [headRow(T, 2 * GiB), ...snaps.map((s) => snapRow(T, s))] });
+    expect(collecting(p, T)).toEqual([]);
+    expect(waitingFor(p, T).map((w) => w.why)).toEqual([expect.stringMatching(new RegExp(`held.*live volume ${KEY}`))]);
+    // The image is then an ordinary live head: its unreferenced snapshots still go, its entry stays.
+    expect(on(p, T)).toEqual(snaps.map((snap) => ({ kind: "snap-remove", image: T, snap })));
+    expect(dropped(p)).toEqual([]);
+  });
+
+  it.each([
+    { what: "active on a host", record: undefined, host: HOST },
+    { what: "active, its activation record unreadable", record: "{not json", host: UNREADABLE_HOST },
+  ])("whose destroyed volume is $what: held, with the host named", ({ record, host }) => {
+    const p = planOf({ entries: [tomb(T, KEY), record === undefined ? act(KEY) : act(KEY, record)], rows: [headRow(T, 2 * GiB)] });
+    expect(collecting(p, T)).toEqual([]);
+    expect(waitingFor(p, T).map((w) => w.why)).toEqual([expect.stringMatching(new RegExp(`held.*${KEY}.*active on host ${host.replace(/[()]/g, "\\$&")}`))]);
+  });
+
+  it("control: the old head of a revert, its volume active on its new image, is reclaimed and trashed", () => {
+    const p = planOf({ entries: [head(KEY, img(155)), tomb(T, KEY), act(KEY)], rows: [headRow(T, 2 * GiB), headRow(img(155), GiB)] });
+    expect(on(p, T)).toEqual([
+      { kind: "reclaim", image: T, bytes: 2 * GiB },
+      { kind: "trash-move", image: T },
+    ]);
+  });
+
+  it("control: an active snapshot of a tombstone does not hold the head's reclaim (the snapshot keeps its data)", () => {
+    const s = u(156);
+    const p = planOf({ entries: [tomb(T, KEY), snapVol(s, T), act(s)], rows: [headRow(T, 2 * GiB), snapRow(T, s)] });
+    expect(on(p, T)).toEqual([{ kind: "reclaim", image: T, bytes: 2 * GiB }]);
+  });
+
+  it("a held tombstone is no dead parent: its clone is not flattened as an orphan", () => {
+    const c = img(157);
+    const p = planOf({
+      entries: [head(KEY, T), tomb(T, u(158)), head(u(159), c)],
+      rows: [headRow(T, GiB), snapRow(T, `clone-${u(159)}`), headRow(c, GiB, { image: T, snapshot: `clone-${u(159)}` })],
+    });
+    expect(flattened(p)).toEqual([]);
   });
 });
 

@@ -7,8 +7,8 @@ import { imageFlatten, imageResize, snapRemove, trashMove, trashRemove, trashSna
 import { ignoreMissing } from "../journal/recover.js";
 import { crashPoint } from "../../plugins/crash.js";
 import { K } from "../meta/layout.js";
-import { drop, type Sr } from "../meta/store.js";
-import type { Action } from "./plan.js";
+import { drop, readSr, type Sr } from "../meta/store.js";
+import { type Action, heldTombstone } from "./plan.js";
 
 export interface ApplyOptions {
   // Set once the mgr answered that it has no rbd_support module: fall back for this process.
@@ -30,10 +30,20 @@ const handOff = async (opts: ApplyOptions, viaMgr: () => Promise<void>, locally:
   return "local";
 };
 
+// The plan may be older than the metadata: just before a tombstone's image is shrunk or trashed,
+// the metadata is read again, and an image that is no tombstone any more, or is held (plan.ts),
+// is left alone. The action fails with the reason; the next pass plans it afresh.
+async function ensureStillGarbage(sr: Sr, image: string): Promise<void> {
+  const state = await readSr(sr);
+  const why = state.tombstones.has(image) ? heldTombstone(state, image) : `no tombstone names ${image} any more`;
+  if (why) throw new Error(`left alone: ${why}`);
+}
+
 export async function applyAction(sr: Sr, a: Action, opts: ApplyOptions): Promise<string> {
   crashPoint(`gc:${a.kind}`);
   switch (a.kind) {
     case "reclaim":
+      await ensureStillGarbage(sr, a.image);
       // The tombstone's head shrinks to nothing; its snapshots keep their data. Nothing is copied.
       await imageResize(sr.ref, sr.log, a.image, 0, true);
       return `reclaimed the head of ${a.image}`;
@@ -41,6 +51,7 @@ export async function applyAction(sr: Sr, a: Action, opts: ApplyOptions): Promis
       await ignoreMissing(snapRemove(sr.ref, sr.log, a.image, a.snap));
       return `removed snapshot ${a.image}@${a.snap}`;
     case "trash-move":
+      await ensureStillGarbage(sr, a.image);
       await ignoreMissing(trashMove(sr.ref, sr.log, a.image));
       crashPoint("gc:trash-moved");
       await drop(sr, K.tomb(a.image));

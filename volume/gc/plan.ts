@@ -14,6 +14,9 @@
 //  - clone chains deeper than the soft limit: flattened too (krbd cannot map beyond 16 levels).
 //  - the namespace's RBD trash: purged once no clone reads an entry.
 //  - housekeeping: dangling omap entries, old `gone:` marks, journal entries left by dead processes.
+//
+// What it never touches: a tombstone whose image is still in use (see `heldTombstone`) is held,
+// reported as waiting, and treated as a live image; apply.ts asks again just before it acts.
 import type { LongList } from "../../plugins/ceph/outputs.js";
 import { K, type SrState } from "../meta/layout.js";
 import type { Limits } from "./limits.js";
@@ -76,12 +79,31 @@ export function imageFacts(list: LongList): Map<string, ImageFacts> {
   return out;
 }
 
+// The image of each live (writable) volume, with its key.
+const liveHeads = (state: SrState): ReadonlyMap<string, string> =>
+  new Map([...state.volumes.values()].filter((v) => v.record.snap === undefined).map((v) => [v.record.image, v.key]));
+
+// Why a tombstone's image must not be reclaimed or trashed, if it must not: it is the image of a
+// live volume, or the volume destroyed into it is still active (its datapath may be writing).
+// Destroy refuses an active volume and image names are never reused, so neither should happen;
+// damaged metadata or a race must still cost a reclaim, never a running disk. A volume that a
+// revert moved to a new image is active on that one: the old head is not held for it.
+export function heldTombstone(state: SrState, image: string, heads = liveHeads(state)): string | undefined {
+  const t = state.tombstones.get(image);
+  if (!t) return undefined;
+  const live = heads.get(image);
+  if (live) return `tombstone held: ${image} is the image of live volume ${live} (see fsck)`;
+  const a = state.active.get(t.key);
+  if (a && !state.volumes.has(t.key)) return `tombstone held: its volume ${t.key} is active on host ${a.host}; deactivate it (or fence the host)`;
+  return undefined;
+}
+
 export function makePlan(state: SrState, images: ReadonlyMap<string, ImageFacts>, trash: readonly TrashEntry[], limits: Limits, now = Date.now()): Plan {
   const actions: Action[] = [];
   const waiting: Waiting[] = [];
   const records = [...state.volumes.values()].map((v) => v.record);
   const referenced = new Set(records.filter((r) => r.snap !== undefined).map((r) => `${r.image}@${r.snap}`));
-  const heads = new Set(records.filter((r) => r.snap === undefined).map((r) => r.image));
+  const heads = liveHeads(state);
   // Names an unfinished operation may still be working on: hands off.
   const busy = new Set<string>();
   const UUID = /(?:vol-|clone-)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/g;
@@ -91,8 +113,14 @@ export function makePlan(state: SrState, images: ReadonlyMap<string, ImageFacts>
       if (m[1]) busy.add(m[1]);
     }
   }
+  const held = new Map<string, string>();
+  for (const image of state.tombstones.keys()) {
+    const why = heldTombstone(state, image, heads);
+    if (why) held.set(image, why);
+  }
+  const tombstoned = (image: string) => state.tombstones.has(image) && !held.has(image);
   const trashed = new Set(trash.map((t) => t.name));
-  const dead = (image: string) => state.tombstones.has(image) || trashed.has(image) || (!images.has(image) && !heads.has(image));
+  const dead = (image: string) => tombstoned(image) || trashed.has(image) || (!images.has(image) && !heads.has(image));
 
   const depth = new Map<string, number>();
   const depthOf = (image: string, seen = new Set<string>()): number => {
@@ -110,7 +138,9 @@ export function makePlan(state: SrState, images: ReadonlyMap<string, ImageFacts>
       waiting.push({ item: image, why: "an operation on it is under way" });
       continue;
     }
-    const tomb = state.tombstones.has(image);
+    const hold = held.get(image);
+    if (hold) waiting.push({ item: image, why: hold });
+    const tomb = tombstoned(image);
     if (tomb && f.size > 0) actions.push({ kind: "reclaim", image, bytes: f.size });
     for (const snap of f.snaps) {
       if (!referenced.has(`${image}@${snap}`) && !busy.has(snap) && !busy.has(snap.replace(/^clone-/, ""))) actions.push({ kind: "snap-remove", image, snap });
@@ -121,7 +151,7 @@ export function makePlan(state: SrState, images: ReadonlyMap<string, ImageFacts>
       actions.push({ kind: "trash-move", image });
       continue;
     }
-    if (!tomb && !heads.has(image) && !f.snaps.some((s) => referenced.has(`${image}@${s}`))) {
+    if (!tomb && !hold && !heads.has(image) && !f.snaps.some((s) => referenced.has(`${image}@${s}`))) {
       waiting.push({ item: image, why: "image not referenced by the SR's metadata (see fsck)" });
     }
     // A tombstone's head is garbage, reclaimed rather than flattened (a reclaim to size 0 also

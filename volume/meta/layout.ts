@@ -9,7 +9,7 @@
 //   key:<key>:<k>        one xapi key (spec section 10), value verbatim; <k> percent-encoded so
 //                        that any text (newlines included) survives the omap listing
 //   use:<key>            bytes the volume's image holds, as last measured (see services/usage.ts)
-//   gone:<key>           a destroyed key (so a repeated destroy succeeds, an unknown key fails)
+//   gone:<key>           a destroyed key (a repeated destroy is known as such: no warning)
 //   tomb:<image>         JSON Tombstone: a destroyed head kept for its snapshots, owned by the GC
 //   op:<id>              JSON journal entry of a multi-step operation under way (journal/)
 //   act:<key>            JSON Activation: the host a datapath activated the volume on
