@@ -87,3 +87,10 @@ export const srNotEmpty = (count: number): XenApiError =>
   new XenApiError("SR_NOT_EMPTY", [], `the SR still holds ${count} volume(s); destroy them first`);
 
 export const isSmapiError = (e: unknown): e is SmapiError => e instanceof SmapiError;
+
+// A lock this operation held was lost before its work was done (its lease ran out while the
+// process was stalled, or another host broke it): the operation stops before its next write, and
+// whoever holds the lock now finishes or rolls back what it left.
+export class Lock_lost extends NamedError {
+  override name = "Lock_lost";
+}
