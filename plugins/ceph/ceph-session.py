@@ -26,6 +26,22 @@ import sys
 import threading
 import time
 
+
+# The answers' pipe: fd 3 when Node opened it. Whatever else writes on stdout (a library's
+# message, from its import on) goes to stderr, where Node keeps the tail for its errors.
+def answer_channel():
+    try:
+        os.fstat(3)
+        fd = 3
+    except OSError:
+        fd = os.dup(1)
+    os.dup2(2, 1)
+    return fd
+
+
+ANSWERS = answer_channel()
+
+
 # Node starts this with -S: site's processing costs about 7 ms of every verb. The system's own
 # package directories, where ceph-common puts the bindings, are searched instead; where they are
 # elsewhere, site's processing is the fallback.
@@ -384,18 +400,6 @@ OPS = {
 MAX_RUNNING = 32
 
 
-# The answers' pipe: fd 3 when Node opened it. Whatever else writes on stdout (a library's
-# message) goes to stderr, where Node keeps the tail for its errors.
-def answer_channel():
-    try:
-        os.fstat(3)
-        fd = 3
-    except OSError:
-        fd = os.dup(1)
-    os.dup2(2, 1)
-    return fd
-
-
 def write_all(fd, data):
     while data:
         data = data[os.write(fd, data):]
@@ -411,7 +415,7 @@ def parse(raw):
 def main():
     threading.Thread(target=load_rbd, daemon=True).start()
     stdin = sys.stdin.buffer
-    out = answer_channel()
+    out = ANSWERS
     first = stdin.readline()
     if not first:
         os._exit(0)
@@ -492,7 +496,7 @@ def main():
 
 def join_seconds(cfg):
     try:
-        return float(cfg["op_timeout"]) + 10
+        return 2 * float(cfg["op_timeout"]) + 5
     except (KeyError, TypeError, ValueError):
         return 60.0
 
