@@ -5,18 +5,42 @@
 # few milliseconds. Python's rados and rbd bindings are used because the `ceph` CLI itself
 # runs on them: wherever ceph-common is installed, they are.
 #
-# Protocol, JSON lines: the first line from Node is the connection ({conf, user, keyring,
-# mon_host, connect_timeout, op_timeout}); each next line a request {id, op, pool, ns, ...};
-# each answer {id, ok: result} or {id, errno, msg}, in completion order (each request runs on a
-# thread of its own: librados releases the GIL while it waits). End of input ends the process.
+# Protocol, JSON lines in UTF-8: the first line from Node, on stdin, is the connection ({conf,
+# user, keyring, mon_host, connect_timeout, op_timeout}); each next line a request {id, op, pool,
+# ns, ...}; each answer, on fd 3, {id, ok: result} or {id, errno, msg}, in completion order (each
+# request runs on a thread of its own, at most MAX_RUNNING at once: librados releases the GIL
+# while it waits). Answers have a pipe of their own because a library may print on stdout, which
+# goes to stderr instead. A line that is no request gets an error answer (id null when it has
+# none), never the end of the session. End of input ends the process.
 # Node may start this before it knows the cluster: the imports, most of the start-up, overlap
 # with Node's own.
+#
+# The protocol is read and written as bytes, decoded and encoded as UTF-8 here: XCP-ng's Python
+# 3.6 has no UTF-8 mode, and under LC_ALL=C its text streams are ASCII, which no name in another
+# language survives.
 import json
 import os
 import re
 import struct
 import sys
 import threading
+import time
+
+
+# The answers' pipe: fd 3 when Node opened it. Whatever else writes on stdout (a library's
+# message, from its import on) goes to stderr, where Node keeps the tail for its errors.
+def answer_channel():
+    try:
+        os.fstat(3)
+        fd = 3
+    except OSError:
+        fd = os.dup(1)
+    os.dup2(2, 1)
+    return fd
+
+
+ANSWERS = answer_channel()
+
 
 # Node starts this with -S: site's processing costs about 7 ms of every verb. The system's own
 # package directories, where ceph-common puts the bindings, are searched instead; where they are
@@ -161,14 +185,35 @@ def omap_list(io, r):
         after = page[-1][0]
 
 
+# A write made under advisory locks ("guards": [{name, cookie}]) happens only while each is still
+# ours: cls_lock's assert_locked runs in the same write op, before the omap changes, as librbd's
+# ManagedLock guards its writes. Bindings without WriteOp.execute (Nautilus) assert in an exec of
+# its own just before the write: not atomic (a lock lost between the two goes unseen), but it
+# still stops a writer whose lock was lost before. The answer says which was done.
+ATOMIC_GUARDS = hasattr(rados.WriteOp, "execute")
+
+
 def omap_update(io, r):
-    with rados.WriteOpCtx() as op:
-        keys = list(r.get("set", {}).keys())
-        if keys:
-            io.set_omap(op, tuple(keys), tuple(r["set"][k].encode("utf-8") for k in keys))
-        if r.get("rm"):
-            io.remove_omap_keys(op, tuple(r["rm"]))
-        io.operate_write_op(op, r["obj"])
+    guards = r.get("guards") or []
+    try:
+        with rados.WriteOpCtx() as op:
+            for g in guards:
+                if ATOMIC_GUARDS:
+                    op.execute("lock", "assert_locked", assert_op(g))
+                else:
+                    io.execute(r["obj"], "lock", "assert_locked", assert_op(g))
+            keys = list(r.get("set", {}).keys())
+            if keys:
+                io.set_omap(op, tuple(keys), tuple(r["set"][k].encode("utf-8") for k in keys))
+            if r.get("rm"):
+                io.remove_omap_keys(op, tuple(r["rm"]))
+            io.operate_write_op(op, r["obj"])
+    except rados.Error as e:
+        # assert_locked fails with EBUSY (another holder, or none); the object's absence is ENOENT.
+        if guards and getattr(e, "errno", None) in (2, 16):
+            raise Failure(e.errno, "lock %s is no longer held by this process" % ", ".join(g["name"] for g in guards))
+        raise
+    return {"guarded": "atomic" if ATOMIC_GUARDS else "separate"} if guards else None
 
 
 def obj_create(io, r):
@@ -281,13 +326,32 @@ def encoded(text):
     return struct.pack("<I", len(b)) + b
 
 
+# An encoded cls_lock operation: ENCODE_START(1, 1) (version, compat, length), then the body.
+def cls_op(body):
+    return struct.pack("<BBI", 1, 1, len(body)) + body
+
+
+# Renewing (LOCK_FLAG_MUST_RENEW): only a lock this client still holds is extended; one that
+# expired or was broken fails with ENOENT, and another's with EBUSY. LOCK_FLAG_MAY_RENEW would
+# instead take the lock afresh once it is free again, after another host may have finished (or
+# rolled back) the work it guarded.
+MUST_RENEW = 2
+
+
 # cls_lock's "lock" method called directly: the binding's lock_exclusive leaves the duration's
 # microseconds uninitialised (Pacific), which can stretch a lease by an arbitrary amount.
 # cls_lock_lock_op, version 1: name, type (1: exclusive), cookie, tag, description, duration
 # (utime_t: seconds, nanoseconds), flags.
 def lock(io, r):
-    body = encoded(r["name"]) + struct.pack("<B", 1) + encoded(r["cookie"]) + encoded("") + encoded("") + struct.pack("<IIB", int(r["seconds"]), 0, 0)
-    io.execute(r["obj"], "lock", "lock", struct.pack("<BBI", 1, 1, len(body)) + body)
+    seconds = float(r["seconds"])
+    flags = MUST_RENEW if r.get("renew") else 0
+    body = encoded(r["name"]) + struct.pack("<B", 1) + encoded(r["cookie"]) + encoded("") + encoded("") + struct.pack("<IIB", int(seconds), int(seconds % 1 * 1e9), flags)
+    io.execute(r["obj"], "lock", "lock", cls_op(body))
+
+
+# cls_lock_assert_op, version 1: name, type (1: exclusive), cookie, tag.
+def assert_op(g):
+    return cls_op(encoded(g["name"]) + struct.pack("<B", 1) + encoded(g["cookie"]) + encoded(""))
 
 
 # A monitor or mgr command (what the `ceph` CLI sends), answered with its output text.
@@ -330,23 +394,51 @@ OPS = {
 }
 
 
+# Requests served at once; the others wait in the pipe. Each holds a thread and, in librados,
+# its share of the messenger's throttles: a burst (the GC's Promise.all over every image) must
+# not start hundreds.
+MAX_RUNNING = 32
+
+
+def write_all(fd, data):
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def parse(raw):
+    try:
+        return json.loads(raw.decode("utf-8")), None
+    except (ValueError, UnicodeDecodeError) as e:
+        return None, "malformed request line: %s" % e
+
+
 def main():
     threading.Thread(target=load_rbd, daemon=True).start()
-    first = sys.stdin.readline()
+    stdin = sys.stdin.buffer
+    out = ANSWERS
+    first = stdin.readline()
     if not first:
         os._exit(0)
-    session = Session(json.loads(first))
-    out = sys.stdout
+    cfg, bad = parse(first)
+    session = Session(cfg if isinstance(cfg, dict) else {})
     out_lock = threading.Lock()
 
     def answer(msg):
-        line = json.dumps(msg) + "\n"
+        line = (json.dumps(msg) + "\n").encode("utf-8")
         with out_lock:
-            out.write(line)
-            out.flush()
+            try:
+                write_all(out, line)
+            except OSError:
+                pass  # Node is gone: nobody to answer
+
+    def fail(rid, errno, msg):
+        answer({"id": rid, "errno": errno, "msg": msg})
 
     def serve(req):
+        rid = req.get("id")
         try:
+            if bad is not None or not isinstance(cfg, dict):
+                raise Failure(22, "malformed session configuration: %s" % (bad or "not an object"))
             op = req.get("op")
             if op in CLUSTER_OPS:
                 result = CLUSTER_OPS[op](session.connected(), req)
@@ -356,10 +448,18 @@ def main():
                 result = OPS[op](session.ioctx(req["pool"], req.get("ns", "")), req)
             else:
                 raise Failure(22, "unknown operation %r" % op)
-            answer({"id": req["id"], "ok": result})
+            answer({"id": rid, "ok": result})
         except Exception as e:  # every failure is an answer: Node maps errno to its error kinds
             errno = getattr(e, "errno", None)
-            answer({"id": req["id"], "errno": errno if isinstance(errno, int) else 0, "msg": "%s: %s" % (type(e).__name__, e)})
+            fail(rid, errno if isinstance(errno, int) else 0, "%s: %s" % (type(e).__name__, e))
+
+    slots = threading.BoundedSemaphore(MAX_RUNNING)
+
+    def run(req):
+        try:
+            serve(req)
+        finally:
+            slots.release()
 
     def connect_early():
         try:
@@ -367,19 +467,38 @@ def main():
         except Exception:
             pass  # the first request reports it
 
-    threading.Thread(target=connect_early, daemon=True).start()
+    if isinstance(cfg, dict):
+        threading.Thread(target=connect_early, daemon=True).start()
     running = []
-    for line in sys.stdin:
-        if line.strip():
-            t = threading.Thread(target=serve, args=(json.loads(line),))
-            t.start()
-            running = [r for r in running if r.is_alive()] + [t]
+    for raw in stdin:
+        if not raw.strip():
+            continue
+        req, why = parse(raw)
+        if req is None or not isinstance(req, dict):
+            fail(None, 22, why or "a request is a JSON object")
+            continue
+        if not isinstance(req.get("id"), int) or isinstance(req.get("id"), bool):
+            fail(req.get("id"), 22, "a request needs an integer id")
+            continue
+        slots.acquire()
+        t = threading.Thread(target=run, args=(req,))
+        t.start()
+        running = [r for r in running if r.is_alive()] + [t]
     # Node is gone. Operations under way finish first (each is bounded by the op timeouts): one
     # abandoned halfway would leave its image's exclusive lock to a dead client, which the next
-    # operation on that image would wait out (the OSDs' 30 s watch timeout).
+    # operation on that image would wait out (the OSDs' 30 s watch timeout). A join that outlasts
+    # every bound (a librados call that never returns) does not keep the process: it exits.
+    deadline = time.time() + join_seconds(cfg)
     for t in running:
-        t.join()
+        t.join(max(0.0, deadline - time.time()))
     os._exit(0)
+
+
+def join_seconds(cfg):
+    try:
+        return 2 * float(cfg["op_timeout"]) + 5
+    except (KeyError, TypeError, ValueError):
+        return 60.0
 
 
 if __name__ == "__main__":

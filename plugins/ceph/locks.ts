@@ -1,12 +1,16 @@
 // Cross-process, cross-host mutual exclusion: RADOS advisory locks on the SR's metadata object,
 // one lock name per volume key (or "sr" for the whole SR). Each lock has a lease, so a process
-// that dies holding one blocks the others for at most the lease, never forever.
+// that dies holding one blocks the others for at most the lease, never forever. A live holder
+// renews it every third of the lease, however long its work runs; a holder that stalls past its
+// lease (a frozen host) may find the lock taken and its work rolled back by another: its lock is
+// then lost, and its every later omap write fails instead of committing (holds.ts, rados.ts).
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../log.js";
 import { Busy } from "../wire/errors.js";
 import { META_OBJECT } from "../wire/sr-object.js";
 import type { Place } from "./cluster.js";
 import { CephError } from "./errors.js";
+import { Hold, monotonicMs, under } from "./holds.js";
 import { lockBreak, lockGet, lockHolders, lockRelease } from "./rados.js";
 
 // Where a lock lives: the SR's metadata object in the SR's namespace.
@@ -20,7 +24,8 @@ const envSeconds = (name: string, fallback: number) => {
   return Number.isFinite(v) && v > 0 ? v : fallback;
 };
 
-// A verb's work under a lock is a handful of bounded Ceph calls; the lease is well above that.
+// A verb's work under a lock is a handful of bounded Ceph calls; the lease is well above that,
+// and renewed while the work runs.
 export const leaseSeconds = () => envSeconds("CEPH_RBD_LOCK_LEASE", 60);
 const patience = () => envSeconds("CEPH_RBD_LOCK_WAIT", 45);
 
@@ -35,10 +40,13 @@ export interface LockOptions {
 
 export async function withLock<T>(sr: Holder, name: string, work: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const cookie = randomUUID();
+  const lease = opts.lease ?? leaseSeconds();
   const giveUp = Date.now() + (opts.wait === false ? 0 : patience() * 1000);
+  let sent: number;
   for (let delay = 100; ; delay = Math.min(delay * 1.5, 2000)) {
     try {
-      await lockGet(sr.ref, sr.log, META_OBJECT, name, cookie, opts.lease ?? leaseSeconds());
+      sent = monotonicMs();
+      await lockGet(sr.ref, sr.log, META_OBJECT, name, cookie, lease);
       break;
     } catch (e) {
       if (!(e instanceof CephError && e.kind === "busy")) throw e;
@@ -46,11 +54,36 @@ export async function withLock<T>(sr: Holder, name: string, work: () => Promise<
       await sleep(delay * (0.5 + Math.random()));
     }
   }
+  const hold = new Hold(sr.ref, META_OBJECT, name, cookie, lease * 1000, sent);
+  const stop = keepRenewed(sr, hold, lease);
   try {
-    return await work();
+    return await under(hold, work);
   } finally {
+    stop();
     await release(sr, name, cookie);
   }
+}
+
+// Renews the lease every third of it while the work runs. A renewal refused (the lock expired,
+// was broken, or is another's) loses the hold; one that fails otherwise (a slow cluster) is tried
+// again, and the lease's own end, measured here, loses it should none succeed in time.
+function keepRenewed(sr: Holder, hold: Hold, lease: number): () => void {
+  let pending = false;
+  const timer = setInterval(() => {
+    if (pending || hold.lost() !== undefined) return;
+    pending = true;
+    const sent = monotonicMs();
+    lockGet(sr.ref, sr.log, META_OBJECT, hold.name, hold.cookie, lease, true)
+      .then(
+        () => hold.renewed(sent),
+        (e: Error) => {
+          if (e instanceof CephError && (e.kind === "busy" || e.kind === "not_found" || e.kind === "exists")) hold.lose(`its renewal was refused: ${e.stderr}`);
+          else sr.log.warning(`could not renew lock ${hold.name}: ${e.message}; trying again`);
+        },
+      )
+      .finally(() => (pending = false));
+  }, (lease * 1000) / 3);
+  return () => clearInterval(timer);
 }
 
 // Our session releases its own lock by cookie. Should the session have been replaced meanwhile

@@ -3,7 +3,9 @@
 // CLI offers (rare: releasing a lock the session no longer holds).
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
+import { CephError } from "./errors.js";
 import { type Call, runCeph } from "./exec.js";
+import { guardsFor } from "./holds.js";
 import { LockInfo, parseJson } from "./outputs.js";
 import { librados } from "./session.js";
 
@@ -22,10 +24,26 @@ export async function omapList(p: Place, log: Logger, obj: string): Promise<Map<
   return new Map(await librados<Array<[string, string]>>(p, log, `listomapvals ${where(p, obj)}`, "omap_list", { obj }));
 }
 
-// One atomic write: every key set and every key removed, or none.
+let toldSeparate = false;
+
+// One atomic write: every key set and every key removed, or none. Under a lock on the object
+// (holds.ts), only while that lock is still held: otherwise nothing is written, Lock_lost.
 export async function omapUpdate(p: Place, log: Logger, obj: string, set: Readonly<Record<string, string>>, remove: readonly string[] = []): Promise<void> {
   const keys = [...Object.keys(set), ...remove];
-  await librados(p, log, `omap update ${where(p, obj)} ${keys.join(" ")}`, "omap_update", { obj, set, rm: remove });
+  const holds = guardsFor(p, obj);
+  const guards = holds.map((h) => ({ name: h.name, cookie: h.cookie }));
+  try {
+    const r = await librados<{ guarded?: string } | null>(p, log, `omap update ${where(p, obj)} ${keys.join(" ")}`, "omap_update", { obj, set, rm: remove, guards });
+    if (r?.guarded === "separate" && !toldSeparate) {
+      toldSeparate = true;
+      log.debug("this rados binding has no WriteOp.execute: locks are asserted just before each write, not within it");
+    }
+  } catch (e) {
+    // The lock check failed (EBUSY: not ours any more; ENOENT: no lock at all): nothing written.
+    if (holds.length === 0 || !(e instanceof CephError && (e.kind === "busy" || e.kind === "not_found"))) throw e;
+    for (const h of holds) h.lose(`a write found it held by nobody or another: ${e.stderr}`);
+    throw holds[0]!.error();
+  }
 }
 
 export const omapSet = (p: Place, log: Logger, obj: string, key: string, value: string): Promise<void> => omapUpdate(p, log, obj, { [key]: value });
@@ -40,8 +58,9 @@ export async function objectRemove(p: Place, log: Logger, obj: string): Promise<
   await librados(p, log, `rm ${where(p, obj)}`, "obj_remove", { obj });
 }
 
-export async function lockGet(p: Place, log: Logger, obj: string, lock: string, cookie: string, seconds: number): Promise<void> {
-  await librados(p, log, `lock get ${where(p, obj)} ${lock}`, "lock", { obj, name: lock, cookie, seconds });
+// renew: extend a lock this client still holds, and only that (busy or not_found otherwise).
+export async function lockGet(p: Place, log: Logger, obj: string, lock: string, cookie: string, seconds: number, renew = false): Promise<void> {
+  await librados(p, log, `lock ${renew ? "renew" : "get"} ${where(p, obj)} ${lock}`, "lock", { obj, name: lock, cookie, seconds, renew });
 }
 
 // Only this session can release its lock by cookie; another process breaks it (lockBreak).

@@ -3,12 +3,12 @@
 // of milliseconds before its first operation. Same rules as the CLI gateway (exec.ts): names
 // travel as JSON values, never through a shell; every operation has a deadline; what is logged
 // holds no secret (the keyring is a path, read by librados itself).
-import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import type { Socket } from "node:net";
 import type { Logger } from "../log.js";
 import { timeouts, type ClusterRef, type Place } from "./cluster.js";
 import { CephError, classifyErrno, summarise } from "./errors.js";
-import { python, takeProcess } from "./session-process.js";
+import { assertHeld, clientKey } from "./holds.js";
+import { python, takeProcess, type SessionProcess } from "./session-process.js";
 import { cephCalls } from "./stats.js";
 
 // The session process died under the operation (Ceph's C++ libraries abort the whole process
@@ -31,8 +31,22 @@ interface Answer {
   readonly msg?: string;
 }
 
+// An answer line, or undefined for anything else (the helper answers a line it could not read
+// with id null; a stray line is no answer at all): nothing Python prints may throw here.
+function answerOf(line: string): Answer | undefined {
+  let a: unknown;
+  try {
+    a = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof a !== "object" || a === null || typeof (a as Answer).id !== "number") return undefined;
+  const { errno } = a as Answer;
+  return errno === undefined || typeof errno === "number" ? (a as Answer) : undefined;
+}
+
 class Session {
-  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly proc: SessionProcess;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private stderr = "";
@@ -43,24 +57,27 @@ class Session {
     private readonly onClose: () => void,
   ) {
     const t = timeouts();
-    this.child = takeProcess();
-    this.child.stdin.write(`${JSON.stringify({ conf: ref.conf, user: ref.user, keyring: ref.keyring ?? "", mon_host: ref.monHost ?? "", connect_timeout: t.connect, op_timeout: t.op })}\n`);
+    this.proc = takeProcess();
+    const { child, requests, answers, stderr } = this.proc;
+    requests.write(`${JSON.stringify({ conf: ref.conf, user: ref.user, keyring: ref.keyring ?? "", mon_host: ref.monHost ?? "", connect_timeout: t.connect, op_timeout: t.op })}\n`);
     // Answers are lines; a large one (an SR's whole omap) arrives in many chunks, each searched
     // once for the line's end.
     let buffered = "";
-    this.child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    answers.setEncoding("utf8").on("data", (chunk: string) => {
       let from = buffered.length;
       buffered += chunk;
       for (let nl = buffered.indexOf("\n", from); nl >= 0; nl = buffered.indexOf("\n", from)) {
-        this.settle(JSON.parse(buffered.slice(0, nl)) as Answer);
+        const a = answerOf(buffered.slice(0, nl));
+        if (a) this.settle(a);
         buffered = buffered.slice(nl + 1);
         from = 0;
       }
     });
-    this.child.stderr.setEncoding("utf8").on("data", (chunk: string) => (this.stderr = (this.stderr + chunk).slice(-4000)));
-    this.child.on("error", (e) => this.close(`cannot start ${python()}: ${e.message}`));
-    this.child.on("close", (code, signal) => this.close(summarise(this.stderr) || `exited (${code ?? signal})`, true));
-    this.child.stdin.on("error", () => undefined);
+    answers.on("error", () => undefined);
+    stderr.setEncoding("utf8").on("data", (chunk: string) => (this.stderr = (this.stderr + chunk).slice(-4000)));
+    child.on("error", (e) => this.close(`cannot start ${python()}: ${e.message}`));
+    child.on("close", (code, signal) => this.close(summarise(this.stderr) || `exited (${code ?? signal})`, true));
+    requests.on("error", () => undefined);
     this.idle();
   }
 
@@ -73,18 +90,18 @@ class Session {
         this.pending.delete(id);
         reject(new CephError("timeout", shown, `no answer within ${Math.round(deadlineMs / 1000)} s`));
         this.close(`${shown} got no answer`);
-        this.child.kill("SIGKILL");
+        this.proc.child.kill("SIGKILL");
       }, deadlineMs);
       this.pending.set(id, { resolve, reject, shown, timer });
       this.busy();
-      this.child.stdin.write(`${JSON.stringify({ ...request, id })}\n`);
+      this.proc.requests.write(`${JSON.stringify({ ...request, id })}\n`);
     });
   }
 
   // No more requests: Python exits at the end of its input.
   end(): void {
     this.close("ended");
-    this.child.stdin.end();
+    this.proc.requests.end();
   }
 
   private settle(a: Answer): void {
@@ -111,19 +128,19 @@ class Session {
   // The session must not keep this process alive on its own, only while an answer is awaited.
   // (Pipes to a child are sockets, which can be unreferenced.)
   private busy(): void {
-    this.child.ref();
-    (this.child.stdout as unknown as Socket).ref();
+    this.proc.child.ref();
+    (this.proc.answers as unknown as Socket).ref();
   }
   private idle(): void {
-    this.child.unref();
-    for (const s of [this.child.stdout, this.child.stderr, this.child.stdin]) (s as unknown as Socket).unref();
+    this.proc.child.unref();
+    for (const s of [this.proc.answers, this.proc.stderr, this.proc.requests]) (s as unknown as Socket).unref();
   }
 }
 
 const sessions = new Map<string, Session>();
 
 const sessionFor = (ref: ClusterRef): Session => {
-  const key = JSON.stringify([ref.conf, ref.user, ref.keyring ?? "", ref.monHost ?? ""]);
+  const key = clientKey(ref);
   let s = sessions.get(key);
   if (!s) {
     s = new Session(ref, () => sessions.delete(key));
@@ -173,8 +190,14 @@ async function run<T>(c: ClusterRef, log: Logger, shown: string, request: Record
 
 // Runs one operation of ceph-session.py in the place's pool and namespace. `shown` names it in
 // logs and errors the way its CLI equivalent would.
-export const librados = <T>(p: Place, log: Logger, shown: string, op: string, args: Record<string, unknown> = {}): Promise<T> =>
-  run(p.cluster, log, shown, { op, pool: p.pool, ns: p.namespace, ...args });
+// A write under a lock known to be lost does not start (holds.ts); the lock's own operations are
+// how it is found lost, and released.
+const LOCK_OPS = new Set(["lock", "unlock"]);
+
+export async function librados<T>(p: Place, log: Logger, shown: string, op: string, args: Record<string, unknown> = {}): Promise<T> {
+  if (!READS.has(op) && !LOCK_OPS.has(op)) assertHeld();
+  return run(p.cluster, log, shown, { op, pool: p.pool, ns: p.namespace, ...args });
+}
 
 // A monitor or mgr command, as `ceph <prefix> ...` sends it (JSON), with the op timeout; returns
 // its output text.

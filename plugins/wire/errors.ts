@@ -93,3 +93,10 @@ export const isSmapiError = (e: unknown): e is SmapiError => e instanceof SmapiE
 // verbatim, says where it is active and what to do.
 export const volumeInUse = (key: string, host: string, what: string): XenApiError =>
   new XenApiError("SR_BACKEND_FAILURE_24", ["VDIInUse", `volume ${key} is active on host ${host}; deactivate it before ${what} (a dead host: ceph-rbd-admin fence)`], `volume ${key} is active on host ${host}`);
+
+// A lock this operation held was lost before its work was done (its lease ran out while the
+// process was stalled, or another host broke it): the operation stops before its next write, and
+// whoever holds the lock now finishes or rolls back what it left.
+export class Lock_lost extends NamedError {
+  override name = "Lock_lost";
+}

@@ -19,13 +19,17 @@ export interface VerbRun {
   json: unknown;
 }
 
-export function runExecutable(path: string, stdin: string, args: string[] = ["--json"], env: Record<string, string> = {}): Promise<VerbRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path, args, {
-      // The GC worker is started by its own tests only: elsewhere it would race the assertions.
-      env: { ...process.env, CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_LOG_STDERR: "debug", CEPH_RBD_GC: "off", ...env },
-      cwd: "/",
-    });
+export const runExecutable = (path: string, stdin: string, args: string[] = ["--json"], env: Record<string, string> = {}): Promise<VerbRun> =>
+  startExecutable(path, stdin, args, env).done;
+
+// The same, started: its pid (for a test that stops and resumes it) and its end.
+export function startExecutable(path: string, stdin: string, args: string[] = ["--json"], env: Record<string, string> = {}): { pid: number; done: Promise<VerbRun> } {
+  const child = spawn(path, args, {
+    // The GC worker is started by its own tests only: elsewhere it would race the assertions.
+    env: { ...process.env, CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_LOG_STDERR: "debug", CEPH_RBD_GC: "off", ...env },
+    cwd: "/",
+  });
+  const done = new Promise<VerbRun>((resolve, reject) => {
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -40,9 +44,10 @@ export function runExecutable(path: string, stdin: string, args: string[] = ["--
       }
       resolve({ code, stdout, stderr, json });
     });
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(stdin);
   });
+  child.stdin.on("error", () => undefined);
+  child.stdin.end(stdin);
+  return { pid: child.pid ?? 0, done };
 }
 
 export const runVerb = (verb: string, params: unknown, env?: Record<string, string>): Promise<VerbRun> =>

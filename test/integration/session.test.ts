@@ -13,6 +13,8 @@ import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 
 const MiB = 2 ** 20;
 const CRASHING = fileURLToPath(new URL("../helpers/crashing-session.sh", import.meta.url));
+const NO_UTF8_MODE = fileURLToPath(new URL("../helpers/python-no-utf8-mode.sh", import.meta.url));
+const STRAY = fileURLToPath(new URL("../helpers/stray-answers-session.sh", import.meta.url));
 // The environment of a verb whose first session aborts on `op`; the marker says it did.
 const crashingOn = (op: string) => {
   const marker = join(mkdtempSync(join(tmpdir(), "crash-")), "crashed");
@@ -86,6 +88,24 @@ describe("the librados session", () => {
     expect(await call<WireVolume[]>("SR.ls", { sr: s.sr })).toEqual(before);
     await call("Volume.set_name", { sr: s.sr, key: mine.key, new_name: "renamed" });
     expect((await call<WireVolume>("Volume.stat", { sr: s.sr, key: mine.key })).name).toBe("renamed");
+  });
+
+  it("carries names in any language on a Python without UTF-8 mode (XCP-ng 8.3's 3.6), under LC_ALL=C", async () => {
+    const env = { CEPH_RBD_PYTHON: NO_UTF8_MODE };
+    const made = await call<WireVolume>("Volume.create", { sr: s.sr, name: "disque-é", description: "磁盘 — описание", size: 4 * MiB, sharable: false }, env);
+    expect([made.name, made.description]).toEqual(["disque-é", "磁盘 — описание"]);
+    const stat = await call<WireVolume>("Volume.stat", { sr: s.sr, key: made.key }, env);
+    expect([stat.name, stat.description]).toEqual(["disque-é", "磁盘 — описание"]);
+    await call("Volume.set_name", { sr: s.sr, key: made.key, new_name: "磁盘" }, env);
+    const listed = (await call<WireVolume[]>("SR.ls", { sr: s.sr }, env)).find((v) => v.key === made.key);
+    expect([listed?.name, listed?.description]).toEqual(["磁盘", "磁盘 — описание"]);
+  });
+
+  it("whose answer pipe carries lines that are no answers still answers the verb", async () => {
+    const stat = await call<WireVolume>("Volume.stat", { sr: s.sr, key: vol.key }, { CEPH_RBD_PYTHON: STRAY });
+    expect(stat.key).toBe(vol.key);
+    await call("Volume.set_name", { sr: s.sr, key: vol.key, new_name: "still" }, { CEPH_RBD_PYTHON: STRAY });
+    expect((await call<WireVolume>("Volume.stat", { sr: s.sr, key: vol.key })).name).toBe("still");
   });
 
   it("is not kept by an idle GC worker: one during its pass, none until the next", async () => {
