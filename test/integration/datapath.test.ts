@@ -74,8 +74,8 @@ describe("rbd+nbd", () => {
     io(nbd, "write -P 0x99 0 8M");
     // Revert refuses while the disk is active, and changes nothing.
     const r = await runExecutable(join(DATAPATH_DIR("rbd+nbd"), "..", "..", "volume/org.xen.xapi.storage.ceph-rbd/Volume.revert"), JSON.stringify({ dbg: "t", sr: s.sr, key: v.key, snapshot: snap.key }));
-    expect((r.json as WireError).params[0]).toBe("Invalid_request");
-    expect((r.json as WireError).backtrace.error).toMatch(/active on host/);
+    expect((r.json as WireError).code).toBe("SR_BACKEND_FAILURE_24");
+    expect((r.json as WireError).params).toEqual(["VDIInUse", `volume ${v.key} is active on host ${HOST_A}; deactivate it before reverting it (a dead host: ceph-rbd-admin fence)`]);
     await stop(v.key, host(HOST_A));
     await call("Volume.revert", { sr: s.sr, key: v.key, snapshot: snap.key });
     const again = await start(v.key, host(HOST_A));

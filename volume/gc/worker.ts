@@ -28,8 +28,9 @@ const envSeconds = (name: string, fallback: number) => {
 
 export const gcTimes = () => {
   const flattenDeadline = envSeconds("CEPH_RBD_GC_FLATTEN_DEADLINE", 600);
-  // A pass may hold the SR's gc lock through one local flatten, and a little more.
-  const lease = envSeconds("CEPH_RBD_GC_LEASE", flattenDeadline + 60);
+  // The lease is renewed while a pass runs (locks.ts), however long its flatten: it bounds only
+  // how long a host that dies mid-pass keeps the others waiting.
+  const lease = envSeconds("CEPH_RBD_GC_LEASE", 60);
   return { interval: envSeconds("CEPH_RBD_GC_INTERVAL", 30), flattenDeadlineMs: flattenDeadline * 1000, lease };
 };
 

@@ -8,14 +8,13 @@
 //  - a head that snapshots still need: a hidden tombstone, owned by the GC;
 //  - any other head: moved to the RBD trash (O(1) whatever its size), purged in the background.
 import type { Context } from "../../plugins/runtime/verb.js";
-import { volumeInUse } from "../../plugins/wire/errors.js";
 import { begin, finish, parseEntry, step, type Op } from "../journal/journal.js";
 import { finishDestroy } from "../journal/recover.js";
 import { K, type SrState, type VolumeState } from "../meta/layout.js";
 import { drop, put, readSr } from "../meta/store.js";
 import { withLock } from "../../plugins/ceph/locks.js";
 import { recoverOwn } from "./recovery.js";
-import { openSr } from "./volumes.js";
+import { ensureInactive, openSr } from "./volumes.js";
 
 const entriesOf = (v: VolumeState): string[] => [K.nam(v.key), K.dsc(v.key), K.use(v.key), ...Object.keys(v.keys).map((k) => K.xkey(v.key, k))];
 
@@ -43,8 +42,7 @@ export async function destroyVolume(ctx: Context, p: { sr: string; key: string }
     if (!v) return null;
     // Under the lock that activation takes to write `act:`, so no activate slips in between. A
     // snapshot exported read-only counts too; an unreadable record counts as active.
-    const active = state.active.get(p.key);
-    if (active) throw volumeInUse(p.key, active.host, "destroying it");
+    ensureInactive(state, p.key, "destroying it");
     const op = planDestroy(state, v);
     const entry = await begin(sr, op);
     if (op.mode === "tombstone") await put(sr, K.tomb(op.image), JSON.stringify({ image: op.image, key: op.key, since: new Date().toISOString() }));

@@ -2,7 +2,8 @@
 //  - On touch: a verb that holds a volume's lock first finishes the entries left under that
 //    same lock (holding it proves their owner is gone), then works on a fresh view.
 //  - On sight: SR.attach, SR.stat (and the GC) finish any entry older than the lock lease whose
-//    lock they can take; a live operation is always younger than the lease.
+//    lock they can take at once: a live operation renews its lock's lease, so its lock stays
+//    busy however long it runs.
 import { CephError } from "../../plugins/ceph/errors.js";
 import { Busy } from "../../plugins/wire/errors.js";
 import { lockOf, parseEntry, type Entry } from "../journal/journal.js";

@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { imageCreate, imageResize } from "../../plugins/ceph/rbd.js";
 import type { Context } from "../../plugins/runtime/verb.js";
-import { Invalid_request, shrinkRefused, Volume_does_not_exist } from "../../plugins/wire/errors.js";
+import { Invalid_request, shrinkRefused, volumeInUse, Volume_does_not_exist } from "../../plugins/wire/errors.js";
 import type { Volume } from "../../plugins/wire/records.js";
 import { begin, finish, step } from "../journal/journal.js";
 import { K, type SrState, type VolumeRecord, type VolumeState } from "../meta/layout.js";
@@ -31,7 +31,7 @@ export const familyOf = (v: VolumeState): string => v.record.family ?? v.key;
 // Changing the image under a running VM is refused: the datapath's activation record says where.
 export function ensureInactive(state: SrState, key: string, what: string): void {
   const a = state.active.get(key);
-  if (a) throw new Invalid_request(key, `volume ${key} is active on host ${a.host} (domain ${a.domain || "?"}); deactivate it before ${what}`);
+  if (a) throw volumeInUse(key, a.host, what);
 }
 
 export function volumeOf(state: SrState, key: string): VolumeState {
