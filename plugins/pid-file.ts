@@ -7,11 +7,10 @@
 //   <pid>\n<start time>\n<arguments as a JSON array>\n
 //
 // The pid comes first and alone on its line, for shell scripts (`head -n1`). Files live in a
-// private directory (run-dir.ts), are written whole under a temporary name and renamed, and
-// are opened without following a link: a file that is not a regular file of this user is
-// nobody's pid file.
-import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+// private directory (run-dir.ts) and are read and written as private files (private-file.ts):
+// a link, or a file another user could have written, is nobody's pid file.
+import { readFileSync } from "node:fs";
+import { readPrivateFile, writePrivateFile } from "./private-file.js";
 
 export interface ProcessIdentity {
   readonly pid: number;
@@ -54,43 +53,14 @@ export function parsePidFile(text: string): ProcessIdentity | undefined {
   }
 }
 
-// The recorded identity, or undefined when the file is missing, malformed, or not a regular
-// file of this user (a link is not followed).
+// The recorded identity, or undefined when the file is missing, malformed or not private.
 export function readPidFile(path: string): ProcessIdentity | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.uid !== process.geteuid?.() || st.size > 64 * 1024) return undefined;
-    return parsePidFile(readFileSync(fd, "utf8"));
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
+  const r = readPrivateFile(path);
+  return "data" in r && r.data.length <= 64 * 1024 ? parsePidFile(r.data.toString("utf8")) : undefined;
 }
 
-// Written whole under a name of its own in the same directory, then renamed over the file: a
-// reader sees the old file or the new one, and a link planted at either name is replaced, never
-// followed.
 export function writePidFile(path: string, id: ProcessIdentity): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    try {
-      writeFileSync(fd, `${id.pid}\n${id.start}\n${JSON.stringify(id.argv)}\n`);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writePrivateFile(path, `${id.pid}\n${id.start}\n${JSON.stringify(id.argv)}\n`);
 }
 
 // The pid of the process the file records, while that very process runs.
