@@ -11,7 +11,8 @@ import * as z from "zod/mini";
 
 // C0 and C1 control characters and DEL.
 const CONTROL = "\\u0000-\\u001f\\u007f-\\u009f";
-const tokenRe = (extraForbidden = "") => new RegExp(`^[^-\\s${CONTROL}${extraForbidden}][^\\s${CONTROL}${extraForbidden}]*$`);
+const notIn = (forbidden: string) => `[^\\s${CONTROL}${forbidden}]`;
+const tokenRe = (extraForbidden = "") => new RegExp(["^", notIn(`-${extraForbidden}`), notIn(extraForbidden), "*$"].join(""));
 const TOKEN_RULE = "must not start with '-' nor contain spaces or control characters";
 
 // A value given as one argument.
@@ -25,7 +26,7 @@ export const cephName = z.string().check(z.minLength(1), z.maxLength(128), z.reg
 export const clientId = z.string().check(z.regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, "must be a cephx client id such as admin"));
 
 // The configuration file and the keyring: absolute paths, one token each.
-export const cephPath = z.string().check(z.maxLength(4096), z.regex(new RegExp(`^/[^\\s${CONTROL}]*$`), "must be an absolute path without spaces or control characters"));
+export const cephPath = z.string().check(z.maxLength(4096), z.regex(new RegExp(["^/", notIn(""), "*$"].join("")), "must be an absolute path without spaces or control characters"));
 
 // mon_host: addresses or host names separated by ',' only (Ceph also takes ';' and blanks; one
 // token keeps the whole list one argument), each a host, an IPv4 address or a bracketed IPv6
