@@ -17,7 +17,7 @@ export const CONFIG_KEYS: Record<string, string> = {
   conf: "path of the Ceph configuration file (default /etc/ceph/ceph.conf)",
   user: "cephx client id, without the `client.` prefix (default admin)",
   keyring: "path of the keyring file for that client (default: as the Ceph configuration says)",
-  monhost: "monitor addresses, overriding those of the configuration file (optional)",
+  monhost: "monitor addresses separated by commas, e.g. [v2:10.0.0.1:3300,v1:10.0.0.1:6789],10.0.0.2, overriding those of the configuration file (optional)",
   namespace: "RBD namespace of the SR inside the pool (default sr-<SR uuid>; set by SR.create)",
   sr_uuid: "uuid of the SR (set by SR.create)",
   image_features: `RBD features of new images, comma-separated (default ${DEFAULT_FEATURES.join(",")}; use layering,exclusive-lock for kernel RBD older than 5.3, as in XCP-ng 8.3)`,
