@@ -1,10 +1,21 @@
 // zod schemas for the `--format json` output of the Ceph CLIs we read (only the fields we use;
 // unknown fields are ignored so that a newer Ceph does not break us), and the types of the
 // librados session's answers (ceph-session.py writes them in the same shapes).
+//
+// What a later call passes on to a tool (lock cookies, lockers, client addresses) has its exact
+// shape checked here: a lock cookie is whatever its taker chose, and one reading `--something`
+// would become an option of the `rbd lock rm` or `rados lock break` that follows. Output that
+// fails its shape fails the call, naming the field; nothing of it is passed on.
 import * as z from "zod/mini";
+import { entityAddr, entityName, lockCookie } from "../wire/ceph-names.js";
+import { describeIssue } from "../wire/issues.js";
 
+// The shape of a client address (fencing blocklists them).
+export { entityAddr };
+
+// `rados lock info`.
 export const LockInfo = z.object({
-  lockers: z.array(z.object({ name: z.string(), cookie: z.string(), addr: z.optional(z.string()) })),
+  lockers: z.array(z.object({ name: entityName, cookie: lockCookie, addr: z.optional(entityAddr) })),
 });
 
 export interface ImageInfo {
@@ -45,7 +56,8 @@ export const parseJson = <T>(schema: z.ZodMiniType<T>, text: string, what: strin
     throw new Error(`${what}: output is not JSON: ${text.slice(0, 200)}`);
   }
   const r = schema.safeParse(value);
-  if (!r.success) throw new Error(`${what}: unexpected output shape: ${r.error.issues[0]?.message ?? ""}`);
+  const issue = r.success ? undefined : r.error.issues[0];
+  if (!r.success) throw new Error(`${what}: unexpected output shape${issue ? `: ${describeIssue(issue, "output")}` : ""}`);
   return r.data;
 };
 
@@ -74,11 +86,11 @@ export const TaskList = z.array(
 );
 export type TaskList = z.infer<typeof TaskList>;
 
-export const Watchers = z.object({ watchers: z.array(z.object({ address: z.string() })) });
+export const Watchers = z.object({ watchers: z.array(z.object({ address: entityAddr })) });
 
 // `rbd device list --format json` (krbd mappings of this host).
 export const DeviceList = z.array(z.object({ pool: z.string(), namespace: z.optional(z.string()), name: z.string(), snap: z.optional(z.string()), device: z.string() }));
 export type DeviceList = z.infer<typeof DeviceList>;
 
 // `rbd lock ls --format json`: advisory and exclusive-lock owners of an image.
-export const ImageLocks = z.array(z.object({ id: z.string(), locker: z.string(), address: z.string() }));
+export const ImageLocks = z.array(z.object({ id: lockCookie, locker: entityName, address: entityAddr }));

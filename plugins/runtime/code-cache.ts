@@ -8,14 +8,16 @@
 // whenever its verb is not yet among those the file was made with: xapi's first call to a plugin
 // is Plugin.Query, and a cache of that verb alone leaves every other verb compiling its own code
 // (measured: Volume.stat 266 M instructions with Plugin.Query's cache, 228 M once it has its own).
-// A cache is code this process runs: the directory must be this user's alone, and a file is used
-// only when its first line names exactly this bundle file (device, inode, size, mtime) and this
-// Node with these flags. V8 rejects on its own a cache of another V8 or of a source of another
-// length. CEPH_RBD_CODE_CACHE=off compiles without it.
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+// A cache is code this process runs: the directory must be this user's alone, the file too (a
+// private file: private-file.ts), and a file is used only when its first line names exactly this
+// bundle file (device, inode, size, mtime) and this Node with these flags. V8 rejects on its own
+// a cache of another V8 or of a source of another length. A file that is not private is
+// rejected like one V8 rejects, and replaced. CEPH_RBD_CODE_CACHE=off compiles without it.
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { Script } from "node:vm";
+import { readPrivateFile, writePrivateFile } from "../private-file.js";
 import { privateDirProblem, runDir } from "../run-dir.js";
 import { setCodeCacheState, type CodeCacheState } from "./code-cache-state.js";
 
@@ -42,10 +44,13 @@ interface Cache {
 }
 const encode = (identity: string, c: Cache): Buffer => Buffer.concat([Buffer.from(`${identity}\n${JSON.stringify(c.verbs)}\n`), c.data]);
 
-// The file's cache when it was made for exactly `identity`.
-function readCache(file: string, identity: string): Cache | undefined {
+// The file's cache when it was made for exactly `identity`; "rejected" when the file is not private.
+function readCache(file: string, identity: string): Cache | "rejected" | undefined {
+  const r = readPrivateFile(file);
+  if ("rejected" in r) return "rejected";
+  if (!("data" in r)) return undefined;
   try {
-    const bytes = readFileSync(file);
+    const bytes = r.data;
     const eol1 = bytes.indexOf(10);
     const eol2 = bytes.indexOf(10, eol1 + 1);
     if (eol1 < 0 || eol2 < 0 || bytes.subarray(0, eol1).toString("utf8") !== identity) return undefined;
@@ -59,14 +64,12 @@ function readCache(file: string, identity: string): Cache | undefined {
 // Written whole under a temporary name, then renamed: a reader sees the old file or the new one.
 // Caches of earlier builds of the bundle at the same path go with it.
 function writeCache(dir: string, file: string, bytes: Buffer): void {
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, bytes, { mode: 0o600 });
-    renameSync(tmp, file);
+    writePrivateFile(file, bytes);
     const prefix = basename(file).split(".")[0];
     for (const old of readdirSync(dir)) if (old.startsWith(`${prefix}.`) && old !== basename(file) && !old.endsWith(".tmp")) rmSync(join(dir, old), { force: true });
   } catch {
-    rmSync(tmp, { force: true });
+    // The verb's answer never depends on its cache: the next verb writes it.
   }
 }
 
@@ -85,7 +88,9 @@ export function load(path: string, verb: string): Bundle {
   const file = join(dir, `${basename(path, ".cjs")}-${fnv1a(path)}.${fnv1a(identity)}.v8`);
   let state: CodeCacheState = "off";
   if (process.env.CEPH_RBD_CODE_CACHE !== "off") state = privateDirProblem(runDir()) === undefined && privateDirProblem(dir) === undefined ? "miss" : "unusable";
-  const cached = state === "miss" ? readCache(file, identity) : undefined;
+  const found = state === "miss" ? readCache(file, identity) : undefined;
+  if (found === "rejected") state = "rejected";
+  const cached = typeof found === "object" ? found : undefined;
   // The same wrapper as Node's own CommonJS loader, so the bundle sees what require() gives it.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, { filename: path, cachedData: cached?.data });
   if (cached) state = script.cachedDataRejected ? "rejected" : "hit";

@@ -30,6 +30,22 @@ const sr = text(1);
 const key = text(1, 256);
 const unit = z.null();
 
+// Caps on what a verb stores, in UTF-8 bytes (what Ceph stores). Every name, description and
+// xapi key of an SR is one omap entry of its one metadata object, which every SR.ls and
+// Volume.stat reads whole, and Ceph flags an object whose omap grows large (deep-scrub warns
+// past 200 000 keys or 1 GiB of values): a few KiB per name leaves room for thousands of
+// volumes. xapi's
+// name_label has no limit of its own, but no real name comes near 4 KiB. xapi's keys (sm-config
+// style: `vhd-parent`, `host_OpaqueRef:...`) are short words, and each becomes part of an omap
+// key; their values are small records, 64 KiB at most.
+export const CAPS = { name: 4096, description: 4096, k: 256, v: 65536 } as const;
+const utf8 = (max: number) => z.refine<string>((s) => Buffer.byteLength(s, "utf8") <= max, `must be at most ${max} bytes (UTF-8)`);
+const stored = (max: number) => z.string().check(utf8(max));
+const name = stored(CAPS.name);
+const description = stored(CAPS.description);
+const k = text(1).check(utf8(CAPS.k));
+const v = stored(CAPS.v);
+
 const verb = <S extends Record<string, z.ZodMiniType>, R extends z.ZodMiniType>(name: string, shape: S, result: R) => ({
   name,
   params: z.strictObject({ dbg, ...shape }),
@@ -41,18 +57,18 @@ export const PluginDiagnostics = verb("Plugin.diagnostics", {}, z.string());
 export const PluginLs = verb("Plugin.ls", {}, z.array(z.string()));
 
 export const SrProbe = verb("SR.probe", { configuration: stringMap }, z.array(ProbeResult));
-export const SrCreate = verb("SR.create", { uuid: z.uuid(), configuration: stringMap, name: z.string(), description: z.string() }, stringMap);
+export const SrCreate = verb("SR.create", { uuid: z.uuid(), configuration: stringMap, name, description }, stringMap);
 export const SrAttach = verb("SR.attach", { configuration: stringMap }, z.string());
 export const SrDetach = verb("SR.detach", { sr }, unit);
 export const SrDestroy = verb("SR.destroy", { sr }, unit);
 export const SrStatVerb = verb("SR.stat", { sr }, SrStat);
 export const SrLs = verb("SR.ls", { sr }, z.array(Volume));
-export const SrSetName = verb("SR.set_name", { sr, new_name: z.string() }, unit);
-export const SrSetDescription = verb("SR.set_description", { sr, new_description: z.string() }, unit);
+export const SrSetName = verb("SR.set_name", { sr, new_name: name }, unit);
+export const SrSetDescription = verb("SR.set_description", { sr, new_description: description }, unit);
 
 export const VolumeCreate = verb(
   "Volume.create",
-  { sr, name: z.string(), description: z.string(), size: int64, sharable: z.boolean() },
+  { sr, name, description, size: int64, sharable: z.boolean() },
   Volume,
 );
 export const VolumeSnapshot = verb("Volume.snapshot", { sr, key }, Volume);
@@ -60,9 +76,10 @@ export const VolumeClone = verb("Volume.clone", { sr, key }, Volume);
 export const VolumeCopy = verb("Volume.copy", { sr, key, dest_sr: sr }, Volume);
 export const VolumeDestroy = verb("Volume.destroy", { sr, key }, unit);
 export const VolumeRevert = verb("Volume.revert", { sr, snapshot: key, key }, unit);
-export const VolumeSetName = verb("Volume.set_name", { sr, key, new_name: z.string() }, unit);
-export const VolumeSetDescription = verb("Volume.set_description", { sr, key, new_description: z.string() }, unit);
-export const VolumeSet = verb("Volume.set", { sr, key, k: text(1, 4096), v: z.string() }, unit);
+export const VolumeSetName = verb("Volume.set_name", { sr, key, new_name: name }, unit);
+export const VolumeSetDescription = verb("Volume.set_description", { sr, key, new_description: description }, unit);
+export const VolumeSet = verb("Volume.set", { sr, key, k, v }, unit);
+// Stores nothing: it still takes a key stored before the cap existed.
 export const VolumeUnset = verb("Volume.unset", { sr, key, k: text(1, 4096) }, unit);
 export const VolumeResize = verb("Volume.resize", { sr, key, new_size: int64 }, unit);
 export const VolumeStat = verb("Volume.stat", { sr, key }, Volume);

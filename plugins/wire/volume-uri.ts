@@ -5,7 +5,10 @@
 //   <scheme>://<pool>/<namespace>/<image>?conf=<path>&user=<id>[&keyring=<path>][&monhost=<addrs>]&key=<key>[&snap=<name>]
 //
 // Path segments and query values are percent-encoded, so any legal Ceph name round-trips.
+import * as z from "zod/mini";
 import type { ClusterRef } from "../ceph/cluster.js";
+import { cephName, cephPath, clientId, monHost, volumeKey } from "./ceph-names.js";
+import { describeIssue } from "./issues.js";
 
 export const SCHEMES = ["rbd", "rbd+nbd"] as const;
 export type Scheme = (typeof SCHEMES)[number];
@@ -30,6 +33,20 @@ export function formatVolumeUri(v: VolumeLocation): string {
   return `${v.scheme}://${path}?${q.toString()}`;
 }
 
+// Every part is judged again by the device-config's rules: a URI comes back from xapi on each
+// datapath call, and a forged one must not smuggle an option or a second argument into a tool.
+const Parts = z.strictObject({
+  pool: cephName,
+  namespace: z.union([z.literal(""), cephName]),
+  image: cephName,
+  conf: cephPath,
+  user: clientId,
+  keyring: z.optional(cephPath),
+  monhost: z.optional(monHost),
+  key: volumeKey,
+  snap: z.optional(cephName),
+});
+
 export function parseVolumeUri(uri: string): VolumeLocation {
   const m = /^([a-z+]+):\/\/([^/?]+)\/([^/?]*)\/([^/?]+)\?(.*)$/.exec(uri);
   const scheme = m?.[1] as Scheme | undefined;
@@ -39,13 +56,27 @@ export function parseVolumeUri(uri: string): VolumeLocation {
   const user = q.get("user");
   const key = q.get("key");
   if (!conf || !user || !key) throw new Error(`volume URI lacks conf, user or key: ${uri}`);
-  return {
-    scheme,
-    cluster: { conf, user, keyring: q.get("keyring") ?? undefined, monHost: q.get("monhost") ?? undefined },
+  const present = (name: string) => q.get(name) ?? undefined;
+  const r = Parts.safeParse({
     pool: decodeURIComponent(m[2] ?? ""),
     namespace: decodeURIComponent(m[3] ?? ""),
     image: decodeURIComponent(m[4] ?? ""),
+    conf,
+    user,
+    keyring: present("keyring"),
+    monhost: present("monhost"),
     key,
-    snap: q.get("snap") ?? undefined,
+    snap: present("snap"),
+  });
+  if (!r.success) throw new Error(r.error.issues.slice(0, 1).map((i) => describeIssue(i, "uri")).join(""));
+  const v = r.data;
+  return {
+    scheme,
+    cluster: { conf: v.conf, user: v.user, keyring: v.keyring, monHost: v.monhost },
+    pool: v.pool,
+    namespace: v.namespace,
+    image: v.image,
+    key: v.key,
+    snap: v.snap,
   };
 }

@@ -4,8 +4,11 @@
 // own identity, which makeSr draws afresh).
 //
 // Rule for every generator below: a case is invalid on its own. Free text (names, descriptions,
-// values of keys, dbg) is legal whatever it holds, so hostile text only rides along with an
-// otherwise invalid field (an unknown key or SR, a bad size, a bad uuid).
+// values of keys, dbg) is legal whatever it holds up to its cap in UTF-8 bytes, so hostile text
+// only rides along with an otherwise invalid field (an unknown key or SR, a bad size, a bad
+// uuid), and text over its cap is a case of its own.
+
+import { CAPS } from "../../plugins/wire/verbs.js";
 
 export type Expect = readonly string[] | "any";
 
@@ -276,14 +279,21 @@ const hasControl = (s: string) => /[\u0000-\u001f\u007f]/.test(s);
 
 // Certainly not a Ceph pool or namespace name, whatever else the plugin allows.
 const badName = (s: string) => s === "" || s.length > 4096 || /[/@\s]/.test(s) || hasControl(s);
-// Certainly not an absolute path.
-const badPath = (s: string) => !s.startsWith("/") || hasControl(s);
+// Certainly not an absolute path that is one argument.
+const badPath = (s: string) => !s.startsWith("/") || hasControl(s) || /\s/.test(s);
 // Certainly not a cephx id.
 const badUser = (s: string) => !/^(client\.)?[A-Za-z0-9_.-]+$/.test(s) || s.length > 4096;
-// Certainly not a list of monitor addresses (and nothing that would make a client hunt for one).
-const badMonhost = (s: string) => s === "" || !/^[A-Za-z0-9.:,[\]/ -]+$/.test(s) || s.length > 4096;
+// Certainly not a ','-separated list of monitor addresses (and nothing that would make a client
+// hunt for one).
+const badMonhost = (s: string) => !/^[A-Za-z0-9.:,[\]/-]+$/.test(s) || s.length > 4096 || s.split(",").some((a) => a === "" || a.startsWith("-"));
 // A volume key the key schema accepts, so it must be looked up and not found.
 const lookupKey = (s: string) => s.length > 0 && s.length <= 256 && !s.includes("\u0000");
+// Free text over the cap of the field that stores it (name, description, a key's value).
+const bytes = (s: string) => Buffer.byteLength(s, "utf8");
+const textCap = (field: string): number => (field === "v" ? CAPS.v : field.endsWith("description") ? CAPS.description : CAPS.name);
+const overCap = (field: string, s: string) => bytes(s) > textCap(field);
+// One byte over a cap, in two-byte characters: fewer characters than bytes.
+const oneOver = (cap: number) => "é".repeat(Math.floor((cap + 1) / 2)) + "a".repeat((cap + 1) % 2);
 
 // ---------------------------------------------------------------- generation
 
@@ -474,9 +484,12 @@ export function hostileCases(ctx: HostileContext): HostileSet {
     if ("k" in fields) {
       const invalid = ["", "\u0000", `a\u0000b`, "k".repeat(4097), "A".repeat(65536)];
       for (const k of rng.take("invalid k", invalid, 2, full)) add("invalid k", json({ ...base(), k }), P);
+      // Over its cap by one byte, everything else valid: refused before anything is stored.
+      if (verb === "Volume.set") add("k over its cap", json({ ...base(), k: oneOver(CAPS.k) }), P);
       for (const k of rng.take(`odd k ${verb}`, H, 2, full)) {
         const p = { ...base(), key: rng.uuid(), k, ...(verb === "Volume.set" ? { v: rng.pick(H) } : {}) };
-        add("odd k, unknown key", json(p), k === "" || k.includes("\u0000") || k.length > 4096 ? P : NOVOL);
+        const tooLong = verb === "Volume.set" ? bytes(k) > CAPS.k || overCap("v", String(p.v)) : k.length > 4096;
+        add("odd k, unknown key", json(p), k === "" || k.includes("\u0000") || tooLong ? P : NOVOL);
       }
     }
 
@@ -485,12 +498,18 @@ export function hostileCases(ctx: HostileContext): HostileSet {
       if (kind !== "text") continue;
       for (const t of rng.take(`text ${verb}.${f}`, H, 1, full)) {
         const p = { ...base(), [f]: t };
-        if ("key" in fields) add("odd text, unknown key", json({ ...p, key: rng.uuid() }), NOVOL);
-        else if (verb === "Volume.create") add("odd text, bad size", withRaw(p, "size", "-1"), RANGE);
-        else if ("sr" in fields) add("odd text, unknown SR", json({ ...p, sr: unknownSr() }), NOSR);
+        const over = overCap(f, t);
+        if ("key" in fields) add("odd text, unknown key", json({ ...p, key: rng.uuid() }), over ? P : NOVOL);
+        else if (verb === "Volume.create") add("odd text, bad size", withRaw(p, "size", "-1"), over ? P : RANGE);
+        else if ("sr" in fields) add("odd text, unknown SR", json({ ...p, sr: unknownSr() }), over ? P : NOSR);
         else if (verb === "SR.create") add("odd text, bad uuid", json({ ...p, uuid: "not-a-uuid" }), P);
       }
-      if (verb === "Volume.create") add("odd text, unknown SR", json({ ...base(), [f]: rng.pick(H), sr: unknownSr() }), NOSR);
+      if (verb === "Volume.create") {
+        const t = rng.pick(H);
+        add("odd text, unknown SR", json({ ...base(), [f]: t, sr: unknownSr() }), overCap(f, t) ? P : NOSR);
+      }
+      // Over its cap by one byte, everything else valid: refused before anything is stored.
+      add("text over its cap", json({ ...base(), [f]: oneOver(textCap(f)) }), P);
     }
 
     // --- sizes
@@ -585,6 +604,17 @@ export function hostileCases(ctx: HostileContext): HostileSet {
           add("option-like name", json(dbgMix(withCfg({ ...cfg(), [k]: v }))), verb === "SR.attach" && k === "namespace" ? NOSR_OR_P : "any");
         }
       }
+
+      // Values that a Ceph tool would read as an option, or CEPH_ARGS (split on blanks) as a
+      // second argument, each with the rest of a valid configuration.
+      const injections: Array<[string, string]> = [
+        ["keyring", "/etc/ceph/x.keyring --plugin_dir=/var/tmp/x"],
+        ["keyring", "/etc/ceph/x.keyring\t-k"],
+        ["conf", `${ctx.conf} --keyring=/tmp/k`],
+        ["monhost", "127.0.0.1:6789 --plugin_dir=/var/tmp/x"],
+        ["monhost", "127.0.0.1:6789,--plugin_dir=/var/tmp/x"],
+      ];
+      for (const [k, v] of injections) add("option in a config value", json(withCfg({ ...cfg(), [k]: v })), P);
 
       // Hostile values, key by key, with what each must give.
       const paths = ["/dev/null", "/etc/passwd", `/tmp/$(touch ${ctx.canary})`, "/nonexistent/ceph.conf", "/", `/${"a".repeat(65535)}`];

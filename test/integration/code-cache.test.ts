@@ -1,7 +1,7 @@
 // The launchers load their plugin's bundle through V8's code cache (plugins/runtime/code-cache.ts):
 // written by the first verb to miss it, used by the next, never trusted when it is not exactly
 // this bundle's or sits where others could write it. Each case has a run directory of its own.
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, linkSync, lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -127,6 +127,36 @@ describe("the bundles' code cache", () => {
     chmodSync(run, 0o777);
     expect((await query(run)).state).toBe("unusable");
     expect(statSync(file).mtimeMs).toBe(before);
+  });
+
+  // A cache file is code to run: one that another user could have written or can still change
+  // (through a second name, its mode, its owner, or a link to elsewhere) is not used, and a
+  // private one replaces it. Each file holds this bundle's valid cache, so only its standing
+  // keeps it out.
+  it.each([
+    ["hard-linked elsewhere", (file: string, aside: string) => linkSync(file, join(aside, "other-name"))],
+    ["writable by its group", (file: string) => chmodSync(file, 0o620)],
+    ["readable by others", (file: string) => chmodSync(file, 0o604)],
+    ["owned by another user", (file: string) => chownSync(file, 65534, 65534)],
+    [
+      "a link to a file elsewhere",
+      (file: string, aside: string) => {
+        renameSync(file, join(aside, "real.v8"));
+        symlinkSync(join(aside, "real.v8"), file);
+      },
+    ],
+  ])("is not used when the file is %s, and is replaced", async (_what, spoil) => {
+    const run = runDir();
+    const aside = runDir();
+    const good = await query(run);
+    const file = cacheFile(run);
+    spoil(file, aside);
+    const spoiled = await query(run);
+    expect(spoiled.state).toBe("rejected");
+    expect(spoiled.json).toEqual(good.json);
+    const st = lstatSync(file);
+    expect(st.isFile() && st.nlink === 1 && st.uid === process.getuid?.() && (st.mode & 0o777) === 0o600, "a private file replaced it").toBe(true);
+    expect((await query(run)).state).toBe("hit");
   });
 
   it("is off with CEPH_RBD_CODE_CACHE=off: nothing written", async () => {

@@ -280,27 +280,63 @@ describe("one pass at a time, and recovery", () => {
 });
 
 describe("the worker's life", () => {
+  // The run directory also holds the launchers' code cache: the workers are the pid files.
+  const pidFiles = (run: string) => readdirSync(run).filter((f) => f.endsWith(".pid"));
+  // The pid a worker's pid file names (its first line).
+  const pidIn = (run: string, file: string) => Number(readFileSync(join(run, file), "utf8").split("\n")[0]);
+  // A worker that only exists proves nothing: it must make passes (its first at once).
+  const passMadeBy = async (s: TestSr, pid: number) => {
+    let last: { pid?: number } | undefined;
+    for (const until = Date.now() + 60_000; last?.pid !== pid && Date.now() < until; await sleep(500)) {
+      last = ((await runAdmin(["gc", "status", "--sr", s.sr, "--json"])).json as { last?: { pid?: number } } | undefined)?.last;
+    }
+    return last?.pid;
+  };
+
   it("SR.attach starts one worker per host and SR.detach stops it", async () => {
     const s = await makeSr();
     const run = mkdtempSync(join(tmpdir(), "gc-run-"));
     const env = { CEPH_RBD_GC: "on", CEPH_RBD_RUN_DIR: run };
     await call("SR.attach", { configuration: s.config }, env);
     await call("SR.attach", { configuration: s.config }, env);
-    // The run directory also holds the launchers' code cache: the workers are the pid files.
-    const pidFiles = () => readdirSync(run).filter((f) => f.endsWith(".pid"));
-    const files = pidFiles();
+    const files = pidFiles(run);
     expect(files).toHaveLength(1);
-    const pid = Number(readFileSync(join(run, files[0] ?? ""), "utf8"));
+    const pid = pidIn(run, files[0] ?? "");
     expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).toMatch(/gc\0worker/);
-    // A worker that only exists proves nothing: it must make passes (its first at once).
-    let last: { pid?: number } | undefined;
-    for (const until = Date.now() + 60_000; last?.pid !== pid && Date.now() < until; await sleep(500)) {
-      last = ((await runAdmin(["gc", "status", "--sr", s.sr, "--json"])).json as { last?: { pid?: number } } | undefined)?.last;
-    }
-    expect(last?.pid, "the worker's pass recorded in gc:status").toBe(pid);
+    expect(await passMadeBy(s, pid), "the worker's pass recorded in gc:status").toBe(pid);
     expect(isRunning(pid)).toBe(true);
     await call("SR.detach", { sr: s.sr }, env);
     expect(isRunning(pid)).toBe(false);
-    expect(pidFiles()).toEqual([]);
+    expect(pidFiles(run)).toEqual([]);
+  });
+
+  // After a crash the worker's pid may go to another process: one whose arguments even say
+  // "worker" is still a stranger. SR.attach starts a real worker, SR.detach signals only it.
+  it("a pid file naming another process: SR.attach starts a worker anyway, SR.detach leaves that process alone", async () => {
+    const s = await makeSr();
+    const run = mkdtempSync(join(tmpdir(), "gc-run-"));
+    const env = { CEPH_RBD_GC: "on", CEPH_RBD_RUN_DIR: run };
+    await call("SR.attach", { configuration: s.config }, env);
+    const [file] = pidFiles(run);
+    await call("SR.detach", { sr: s.sr }, env);
+    // Its own process group, as a worker's would be; `worker` in its arguments.
+    const stranger = spawn("sleep", ["300"], { argv0: "gc-worker", detached: true, stdio: "ignore" });
+    try {
+      const pid = stranger.pid ?? 0;
+      expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).toContain("worker");
+      // What a crashed worker's file says once its pid is reused.
+      writeFileSync(join(run, file ?? ""), `${pid}\n`, { mode: 0o600 });
+      await call("SR.attach", { configuration: s.config }, env);
+      const worker = pidIn(run, file ?? "");
+      expect(worker, "a worker of its own").not.toBe(pid);
+      expect(readFileSync(`/proc/${worker}/cmdline`, "utf8")).toMatch(/gc\0worker/);
+      expect(await passMadeBy(s, worker), "the new worker's pass recorded in gc:status").toBe(worker);
+      await call("SR.detach", { sr: s.sr }, env);
+      expect(isRunning(worker)).toBe(false);
+      expect(isRunning(pid), "the stranger was signalled").toBe(true);
+      expect(pidFiles(run)).toEqual([]);
+    } finally {
+      stranger.kill("SIGKILL");
+    }
   });
 });

@@ -73,6 +73,42 @@ describe("parseDeviceConfig", () => {
     expect(refusal(raw as Record<string, string>).params[0]).toBe("Invalid_parameters");
   });
 
+  // What the Ceph tools (and CEPH_ARGS, split on blanks) would read as an option or a second argument.
+  it.each([
+    ["keyring", "/etc/ceph/x.keyring --plugin_dir=/var/tmp/x"],
+    ["keyring", "/etc/ceph/x.keyring\t--plugin_dir=/var/tmp/x"],
+    ["keyring", "/etc/ceph/x.keyring\u00a0x"],
+    ["keyring", "/etc/ceph/x\u0085.keyring"],
+    ["conf", "/etc/ceph/ceph.conf --keyring=/tmp/k"],
+    ["conf", "/etc/ceph/my ceph.conf"],
+    ["monhost", "10.0.0.1:6789 --plugin_dir=/var/tmp/x"],
+    ["monhost", "10.0.0.1:6789 10.0.0.2:6789"],
+    ["monhost", "--plugin_dir=/var/tmp/x"],
+    ["monhost", "10.0.0.1:6789,--plugin_dir=/var/tmp/x"],
+    ["monhost", "10.0.0.1:6789,-x"],
+    ["monhost", "10.0.0.1:6789,,10.0.0.2:6789"],
+    ["monhost", "10.0.0.1:6789,"],
+    ["monhost", ",10.0.0.1:6789"],
+    ["monhost", "10.0.0.1:6789\n"],
+    ["monhost", "10.0.0.1:6789;10.0.0.2"],
+    ["user", "admin --keyring=/tmp/k"],
+    ["pool", "--pool=other"],
+    ["namespace", "-n"],
+  ])("refuses %s %j, naming it", (k, v) => {
+    expect(refusal({ pool: "rbd", [k]: v }).params[1]).toContain(k);
+  });
+
+  it.each([
+    "[v2:1.2.3.4:3300,v1:1.2.3.4:6789]",
+    "[v2:1.2.3.4:3300/0,v1:1.2.3.4:6789/0],[v2:1.2.3.5:3300/0,v1:1.2.3.5:6789/0]",
+    "1.2.3.4:6789,host2",
+    "mon-1.example.org,mon-2.example.org:6789",
+    "[::1]:6789,v2:[fe80::1]:3300",
+    "1.2.3.4",
+  ])("accepts monhost %j", (monhost) => {
+    expect(parseDeviceConfig({ pool: "rbd", monhost }).monhost).toBe(monhost);
+  });
+
   it("names the field in the message", () => {
     expect(refusal({ pool: "rbd/x" }).params[1]).toContain("pool");
     expect(refusal({ pool: "rbd", conf: "x" }).params[1]).toContain("conf");

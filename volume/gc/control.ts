@@ -1,15 +1,18 @@
 // Starting and stopping this host's GC worker for an SR (SR.attach starts it, SR.detach stops
 // it). The worker is the admin command's `gc worker`, detached from the verb's process; a pid
-// file per SR under the run directory finds it again. CEPH_RBD_GC=off disables the start.
+// file per SR in the private run directory finds it again, and names it exactly (pid, start
+// time, arguments: pid-file.ts), so that a pid reused by another process after a crash is
+// neither signalled nor taken for a running worker. CEPH_RBD_GC=off disables the start.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Logger } from "../../plugins/log.js";
-import { runDir } from "../../plugins/run-dir.js";
+import { identityOf, recordedProcess, writePidFile } from "../../plugins/pid-file.js";
+import { privateRunDir } from "../../plugins/run-dir.js";
 import type { SrRef } from "../services/sr-ref.js";
 
-const pidFile = (ref: SrRef) => join(runDir(), `gc-${createHash("sha256").update(`${ref.pool}/${ref.namespace}`).digest("hex").slice(0, 16)}.pid`);
+const pidFile = (ref: SrRef) => join(privateRunDir(), `gc-${createHash("sha256").update(`${ref.pool}/${ref.namespace}`).digest("hex").slice(0, 16)}.pid`);
 
 // The admin bundle sits beside the plugin bundles (plugins/lib/, or the package's libexec).
 declare const __dirname: string | undefined;
@@ -20,31 +23,18 @@ const adminBundle = () => join(typeof __dirname === "string" ? __dirname : dirna
 // 90 MiB (measured), for a few more scavenges. The systemd unit sets the same in NODE_OPTIONS.
 const WORKER_NODE_FLAGS = ["--max-semi-space-size=1"];
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("worker");
-  } catch {
-    return false;
-  }
-};
-
-const runningPid = (ref: SrRef): number | undefined => {
-  try {
-    const pid = Number(readFileSync(pidFile(ref), "utf8").trim());
-    return Number.isInteger(pid) && alive(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
 export function startWorker(ref: SrRef, sr: string, log: Logger): void {
-  if (process.env.CEPH_RBD_GC === "off" || runningPid(ref) !== undefined) return;
+  if (process.env.CEPH_RBD_GC === "off") return;
   try {
-    mkdirSync(runDir(), { recursive: true });
-    const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, adminBundle(), "gc", "worker", "--sr", sr], { detached: true, stdio: "ignore" });
+    const file = pidFile(ref);
+    if (recordedProcess(file) !== undefined) return;
+    const argv = [process.execPath, ...WORKER_NODE_FLAGS, adminBundle(), "gc", "worker", "--sr", sr];
+    const child = spawn(argv[0] as string, argv.slice(1), { detached: true, stdio: "ignore" });
     child.unref();
-    if (child.pid) writeFileSync(pidFile(ref), `${child.pid}\n`);
+    // The start time is the fork's; the arguments are those it was given.
+    const start = child.pid === undefined ? undefined : identityOf(child.pid)?.start;
+    if (child.pid === undefined || start === undefined) throw new Error("the worker ended at once");
+    writePidFile(file, { pid: child.pid, start, argv });
     log.info(`started the gc worker (pid ${child.pid}) for ${ref.pool}/${ref.namespace}`);
   } catch (e) {
     // The SR works without its GC; garbage waits for the next attach or an admin's `gc run`.
@@ -58,9 +48,9 @@ export function startWorker(ref: SrRef, sr: string, log: Logger): void {
 // so a detach followed by an attach elsewhere never overlaps two workers of this host.
 const stopGraceMs = () => Number(process.env.CEPH_RBD_GC_STOP_GRACE_MS ?? 5000);
 
-async function waitGone(pid: number, ms: number): Promise<boolean> {
+async function waitGone(file: string, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
-  while (alive(pid)) {
+  while (recordedProcess(file) !== undefined) {
     if (Date.now() >= until) return false;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -77,16 +67,24 @@ const signal = (pid: number, sig: NodeJS.Signals): void => {
 };
 
 export async function stopWorker(ref: SrRef, log: Logger): Promise<void> {
-  const pid = runningPid(ref);
+  let file: string;
+  try {
+    file = pidFile(ref);
+  } catch (e) {
+    // A pid file found there could name anything: nothing is signalled.
+    log.warning(`not stopping the gc worker: ${(e as Error).message}`);
+    return;
+  }
+  const pid = recordedProcess(file);
   if (pid !== undefined) {
     signal(pid, "SIGTERM");
-    if (!(await waitGone(pid, stopGraceMs()))) {
+    if (!(await waitGone(file, stopGraceMs()))) {
       log.warning(`the gc worker (pid ${pid}) did not stop within ${stopGraceMs()} ms: killing it`);
       // Its process group: the worker was started detached, so the group is its own.
       signal(-pid, "SIGKILL");
-      await waitGone(pid, 2000);
+      await waitGone(file, 2000);
     }
     log.info(`stopped the gc worker (pid ${pid}) for ${ref.pool}/${ref.namespace}`);
   }
-  rmSync(pidFile(ref), { force: true });
+  rmSync(file, { force: true });
 }

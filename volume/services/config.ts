@@ -4,6 +4,7 @@
 import * as z from "zod/mini";
 import { Invalid_parameters } from "../../plugins/wire/errors.js";
 import { describeIssue } from "../../plugins/wire/issues.js";
+import { cephName, cephPath, clientId, monHost } from "../../plugins/wire/ceph-names.js";
 import { SCHEMES } from "../../plugins/wire/volume-uri.js";
 
 export const FEATURES = ["layering", "exclusive-lock", "object-map", "fast-diff", "deep-flatten"] as const;
@@ -16,23 +17,12 @@ export const CONFIG_KEYS: Record<string, string> = {
   conf: "path of the Ceph configuration file (default /etc/ceph/ceph.conf)",
   user: "cephx client id, without the `client.` prefix (default admin)",
   keyring: "path of the keyring file for that client (default: as the Ceph configuration says)",
-  monhost: "monitor addresses, overriding those of the configuration file (optional)",
+  monhost: "monitor addresses separated by commas, e.g. [v2:10.0.0.1:3300,v1:10.0.0.1:6789],10.0.0.2, overriding those of the configuration file (optional)",
   namespace: "RBD namespace of the SR inside the pool (default sr-<SR uuid>; set by SR.create)",
   sr_uuid: "uuid of the SR (set by SR.create)",
   image_features: `RBD features of new images, comma-separated (default ${DEFAULT_FEATURES.join(",")}; use layering,exclusive-lock for kernel RBD older than 5.3, as in XCP-ng 8.3)`,
   datapath: `preferred datapath, listed first in each volume's URIs: ${SCHEMES.join(" or ")} (default rbd)`,
 };
-
-// Names the Ceph tools take as single arguments: no separators, no control characters, and no
-// leading '-', which the tools would read as an option.
-const cephName = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(128),
-    z.regex(/^[^-/@\s\u0000-\u001f\u007f][^/@\s\u0000-\u001f\u007f]*$/, "must not start with '-' nor contain '/', '@', spaces or control characters"),
-  );
-const path = z.string().check(z.regex(/^\/[^\u0000-\u001f\u007f]*$/, "must be an absolute path"));
 
 const features = z.pipe(
   z.pipe(
@@ -49,13 +39,13 @@ const features = z.pipe(
 
 const DeviceConfig = z.strictObject({
   pool: cephName,
-  conf: z._default(path, "/etc/ceph/ceph.conf"),
+  conf: z._default(cephPath, "/etc/ceph/ceph.conf"),
   user: z.pipe(
     z.pipe(z.string(), z.transform((u) => u.replace(/^client\./, ""))),
-    z.string().check(z.regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, "must be a cephx client id such as admin")),
+    clientId,
   ),
-  keyring: z.optional(path),
-  monhost: z.optional(z.string().check(z.regex(/^[A-Za-z0-9.:[\]][A-Za-z0-9.:,[\]/ -]{0,511}$/, "must be a list of monitor addresses"))),
+  keyring: z.optional(cephPath),
+  monhost: z.optional(monHost),
   namespace: z.optional(cephName),
   sr_uuid: z.optional(z.uuid()),
   image_features: z.optional(features),
