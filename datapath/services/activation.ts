@@ -11,7 +11,7 @@
 // admin fences this one (`fence --force`: nothing known to blocklist).
 import { withLock } from "../../plugins/ceph/locks.js";
 import { crashPoint } from "../../plugins/crash.js";
-import { isEntityAddr } from "../../plugins/ceph/entity-addr.js";
+import { isEntityAddr } from "../../plugins/wire/entity-addr.js";
 import { omapList, omapRemove, omapSet } from "../../plugins/ceph/rados.js";
 import { Activated_on_another_host, Internal_error, Volume_does_not_exist } from "../../plugins/wire/errors.js";
 import { activationKey, META_OBJECT, parseActivation, type Activation } from "../../plugins/wire/sr-object.js";

@@ -1,7 +1,7 @@
 // The rbd datapath: kernel RBD. Attach maps the image (or finds this host's existing mapping),
 // after fitting the image's features to what this kernel can map, as Proxmox and ceph-csi do;
 // detach unmaps. A host without kernel RBD gets a clear error at once.
-import { isEntityAddr } from "../../plugins/ceph/entity-addr.js";
+import { isEntityAddr } from "../../plugins/wire/entity-addr.js";
 import { clientAddress, deviceList, deviceMap, deviceUnmap, featureDisable, featuresToDisable, kernelFeatures, mappingClient } from "../../plugins/ceph/krbd.js";
 import { imageInfo } from "../../plugins/ceph/rbd.js";
 import { watchersOf } from "../../plugins/ceph/watchers.js";

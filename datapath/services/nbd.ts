@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
-import { entityIp } from "../../plugins/ceph/entity-addr.js";
+import { entityIp } from "../../plugins/wire/entity-addr.js";
 import { exportPid, startExport, stopExport, type Export } from "../../plugins/ceph/qsd.js";
 import { watchersOf, type Watcher } from "../../plugins/ceph/watchers.js";
 import { Ceph_error } from "../../plugins/wire/errors.js";

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
-import { isEntityAddr } from "./entity-addr.js";
+import { isEntityAddr } from "../wire/entity-addr.js";
 import { runCeph } from "./exec.js";
 import { DeviceList, parseJson } from "./outputs.js";
 import { imageSpec } from "./rbd.js";

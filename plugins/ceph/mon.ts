@@ -1,7 +1,7 @@
 // Monitor and mgr commands: through the librados session (a few ms each, where the `ceph` CLI,
 // a Python program, costs 0.3-1 s a call), but for the rare admin ones kept on the CLI.
 import type { Logger } from "../log.js";
-import { isEntityAddr } from "./entity-addr.js";
+import { isEntityAddr } from "../wire/entity-addr.js";
 import { monArgs, type ClusterRef } from "./cluster.js";
 import { type Call, runCeph } from "./exec.js";
 import type { Place } from "./cluster.js";

@@ -86,7 +86,8 @@ export const TaskList = z.array(
 );
 export type TaskList = z.infer<typeof TaskList>;
 
-export const Watchers = z.object({ watchers: z.array(z.object({ address: entityAddr })) });
+// `rbd status`: every client watching the image's header, with the global id (`client.<id>`).
+export const Watchers = z.object({ watchers: z.array(z.object({ address: entityAddr, client: z.number() })) });
 
 // `rbd device list --format json` (krbd mappings of this host).
 export const DeviceList = z.array(z.object({ pool: z.string(), namespace: z.optional(z.string()), name: z.string(), snap: z.optional(z.string()), device: z.string() }));

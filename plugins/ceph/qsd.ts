@@ -11,6 +11,7 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { Logger } from "../log.js";
+import { startTimeOf } from "../pid-file.js";
 import { Invalid_parameters } from "../wire/errors.js";
 import type { Place } from "./cluster.js";
 import { runCeph } from "./exec.js";
@@ -101,12 +102,10 @@ function readPidFile(path: string): { pid: number; mtimeMs: number } | undefined
   }
 }
 
-// When the process started, in ms since the epoch: /proc/<pid>/stat's field 22 (clock ticks
-// since boot; USER_HZ is 100 on Linux) after the boot time of /proc/stat (whole seconds).
+// When the process started, in ms since the epoch: its start time in clock ticks since boot
+// (USER_HZ is 100 on Linux) after the boot time of /proc/stat (whole seconds).
 function startedMs(pid: number): number | undefined {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[19]);
+  const ticks = Number(startTimeOf(readFileSync(`/proc/${pid}/stat`, "utf8")));
   const btime = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
   return Number.isFinite(ticks) && Number.isFinite(btime) ? btime * 1000 + ticks * 10 : undefined;
 }

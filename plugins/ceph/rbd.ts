@@ -4,7 +4,7 @@
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
 import { type Call, runCeph } from "./exec.js";
-import { type ImageInfo, ImageLocks, LongList, parseJson, type SnapList, type TrashList, Watchers } from "./outputs.js";
+import { type ImageInfo, ImageLocks, LongList, parseJson, type SnapList, type TrashList } from "./outputs.js";
 import { librados } from "./session.js";
 
 const rbd = (p: Place, log: Logger, args: string[], how?: Pick<Call, "read" | "partial">) => runCeph({ tool: "rbd", args, connection: clientArgs(p.cluster), log, ...how });
@@ -108,11 +108,6 @@ export async function imageLongList(p: Place, log: Logger): Promise<LongList> {
 // Copies the parent's data into the image (work proportional to the data): GC fallback only.
 export async function imageFlatten(p: Place, log: Logger, image: string, deadlineMs: number): Promise<void> {
   await runCeph({ tool: "rbd", args: ["flatten", "--no-progress", imageSpec(p, image)], connection: clientArgs(p.cluster), log, deadlineMs });
-}
-
-// Addresses of the librbd clients that have the image open (for fencing records).
-export async function imageWatchers(p: Place, log: Logger, image: string): Promise<string[]> {
-  return parseJson(Watchers, await rbd(p, log, ["status", "--format", "json", imageSpec(p, image)], { read: true }), "rbd status").watchers.map((w) => w.address);
 }
 
 // Breaks every lock on the image (the exclusive-lock owner included), without blocklisting:

@@ -4,10 +4,11 @@
 // (lock cookies, lockers, client addresses: outputs.ts). One rule per kind of value, so that
 // what a verb accepts and what a forged URI or a hostile cluster could slip in are judged alike.
 //
-// The common rule: a value is one token. No whitespace (CEPH_ARGS, which QEMU's rbd driver
-// reads, is split on it, and a second word would be an argument of its own), no control
-// characters, and no leading '-' (the tools would read an option).
+// The common rule: a value is one token. No whitespace (a second word would be an argument of
+// its own wherever a value is split on blanks, as Ceph splits CEPH_ARGS), no control characters,
+// and no leading '-' (the tools would read an option).
 import * as z from "zod/mini";
+import { isEntityAddr } from "./entity-addr.js";
 
 // C0 and C1 control characters and DEL.
 const CONTROL = "\\u0000-\\u001f\\u007f-\\u009f";
@@ -47,8 +48,6 @@ export const lockCookie = z.union([token(256), z.string().check(z.regex(/^auto [
 // The entity holding a lock or a watch: `client.4123`.
 export const entityName = z.string().check(z.regex(/^(client|osd|mon|mds|mgr)\.[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, "must be a Ceph entity name such as client.4123"));
 
-// A client's address as Ceph prints it: [v1:|v2:|any:]<IPv4 or [IPv6]>:<port>/<nonce>, e.g.
+// A client's address as Ceph prints it (entity-addr.ts has the exact rule), e.g.
 // `127.0.0.1:0/3829392` or `v2:[::1]:6800/123`.
-export const entityAddr = z.string().check(
-  z.regex(/^(?:(?:v1|v2|any):)?(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|\[[0-9A-Fa-f:.]{2,45}\]):[0-9]{1,5}\/[0-9]{1,20}$/, "must be a Ceph client address such as 127.0.0.1:0/3829392"),
-);
+export const entityAddr = z.string().check(z.refine(isEntityAddr, "must be a Ceph client address such as 127.0.0.1:0/3829392"));

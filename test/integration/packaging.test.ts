@@ -328,5 +328,28 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
       expect(existsSync(join(rootDir, XSS, "datapath/tapdisk"))).toBe(true);
       expect(readFileSync(join(work, "systemctl.log"), "utf8").trim().split("\n")).toEqual(["stop ceph-rbd-gc@*.service"]);
     });
+
+    it("%preun on removal stops the GC worker its pid file names, and not a process that took a pid file's pid", () => {
+      // Two stand-ins whose command lines say 'admin.cjs gc worker': one recorded with its own start
+      // time (the worker), one with another (a pid reused since its file was written).
+      const script = [
+        "set -e",
+        `${process.execPath} -e 'setTimeout(()=>{},60000)' admin.cjs gc worker & worker=$!`,
+        `${process.execPath} -e 'setTimeout(()=>{},60000)' admin.cjs gc worker & stranger=$!`,
+        "sleep 0.5",
+        "start() { sed 's/.*) //' /proc/$1/stat | cut -d' ' -f20; }",
+        'printf "%s\\n%s\\n[]\\n" $worker $(start $worker) > /run/ceph-rbd/gc-a.pid',
+        'printf "%s\\n%s\\n[]\\n" $stranger $(( $(start $stranger) - 1 )) > /run/ceph-rbd/gc-b.pid',
+        'sh -c "$PREUN" preun 0',
+        "sleep 0.5",
+        'kill -0 $worker 2>/dev/null && echo "worker alive" || echo "worker stopped"',
+        'kill -0 $stranger 2>/dev/null && echo "stranger alive" || echo "stranger stopped"',
+        "kill $stranger 2>/dev/null || true",
+        "ls -A /run/ceph-rbd",
+      ].join("\n");
+      const r = inRoot(["bash", "-c", script], "", { PREUN: scriptlet("PREUN") });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim().split("\n")).toEqual(["worker stopped", "stranger alive"]);
+    });
   });
 });

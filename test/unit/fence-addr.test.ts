@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isEntityAddr } from "../../plugins/ceph/entity-addr.js";
+import { isEntityAddr } from "../../plugins/wire/entity-addr.js";
 import { privateConf } from "../../plugins/ceph/qsd.js";
 
 describe("client addresses", () => {

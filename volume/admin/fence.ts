@@ -7,7 +7,7 @@
 // host's activation also records is refused (it cannot be the dead host's alone). Without a
 // client to blocklist (an activation that never finished, an unreadable record) the dead host
 // could keep writing beside the new owner: refused unless the admin says --force.
-import { isEntityAddr } from "../../plugins/ceph/entity-addr.js";
+import { isEntityAddr } from "../../plugins/wire/entity-addr.js";
 import { blocklistAdd } from "../../plugins/ceph/mon.js";
 import { omapRemove } from "../../plugins/ceph/rados.js";
 import { imageLockBreakAll } from "../../plugins/ceph/rbd.js";
