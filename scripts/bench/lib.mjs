@@ -137,7 +137,7 @@ export function buildTree() {
     admin: join(dir, "bin/ceph-rbd-admin"),
     runDir: join(dir, "run"),
   });
-  mkdirSync(tree.runDir);
+  mkdirSync(tree.runDir, { mode: 0o700 });
 }
 
 // ------------------------------------------------------------------------------------ cluster
