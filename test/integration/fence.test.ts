@@ -3,11 +3,13 @@
 // activation is claimed before the datapath starts. Also: no device-config value becomes an
 // option of qemu-storage-daemon.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../plugins/log.js";
+import { startExport, stopExport } from "../../plugins/ceph/qsd.js";
 import { call, DATAPATH_DIR, runAdmin, runExecutable, type WireError } from "../helpers/run-verb.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 
@@ -16,6 +18,7 @@ const HOST_A = "aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa";
 const HOST_B = "bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb";
 const HOST_C = "cccccccc-3333-4333-8333-cccccccccccc";
 const HOST_D = "dddddddd-4444-4444-8444-dddddddddddd";
+const HOST_E = "eeeeeeee-5555-4555-8555-eeeeeeeeeeee";
 let s: TestSr;
 let run: string;
 // Every address a test here might get blocklisted, removed at the end whatever happened.
@@ -221,32 +224,50 @@ describe("the activation is claimed before the export starts", () => {
 });
 
 describe("no device-config value becomes an option of qemu-storage-daemon", () => {
-  it("a keyring holding an option reaches librbd as a keyring path, through a private configuration file", async () => {
-    const v = await volume("inject");
-    // A real keyring at a path that, split on spaces as CEPH_ARGS is, names another keyring and
-    // an option: Ceph's tools read it as one path, so the verb gets as far as the export.
-    const marker = join(run, "plugins-of-an-attacker");
-    const keyring = `${join(run, "k")} --plugin_dir=${marker}/keyring`;
+  // A real keyring at a path that, split on spaces as CEPH_ARGS is, names another keyring and an
+  // option: Ceph's tools read it as one path.
+  const oddKeyring = (): string => {
+    const keyring = `${join(run, "k")} --plugin_dir=${join(run, "plugins-of-an-attacker")}/keyring`;
     mkdirSync(dirname(keyring), { recursive: true });
     copyFileSync(ceph("ceph-conf", ["--name", "client.admin", "keyring"]).trim(), keyring);
+    return keyring;
+  };
+
+  it("a volume URI whose keyring holds an option is refused by the datapath verbs, and no server starts", async () => {
+    const v = await volume("inject-uri");
     const forged = new URL(v.uri);
-    forged.searchParams.set("keyring", keyring);
-    const uri = forged.toString();
-    const nbd = nbdOf(await dp<Backend>("attach", uri, "5", host(HOST_C)));
-    await dp("activate", uri, "5", host(HOST_C));
-    const dir = join(run, HOST_C, "nbd");
-    const pid = Number(readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith(".pid")) ?? ""), "utf8"));
-    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-    expect(argv.filter((a) => a.includes("plugin_dir"))).toEqual([]);
-    expect(environ.filter((e) => e.startsWith("CEPH_ARGS=") || e.includes("plugin_dir"))).toEqual([]);
-    const conf = /(?:^|,)conf=([^,]+)/.exec(argv[argv.indexOf("--blockdev") + 1] ?? "")?.[1] ?? "";
-    expect(conf.startsWith(dir)).toBe(true);
-    expect(statSync(conf).mode & 0o777).toBe(0o600);
-    expect(readFileSync(conf, "utf8").split("\n").filter((l) => l.includes("plugin_dir"))).toEqual([`keyring = ${keyring}`]);
-    io(nbd, "write -P 0x66 0 1M");
-    await dp("deactivate", uri, "5", host(HOST_C));
-    await dp("detach", uri, "5", host(HOST_C));
+    forged.searchParams.set("keyring", oddKeyring());
+    for (const verb of ["attach", "activate"]) {
+      const e = await failing(verb, forged.toString(), host(HOST_E));
+      expect(e?.params).toEqual(["Invalid_parameters", expect.stringMatching(/^uri: keyring: /)]);
+    }
+    const nbdDir = join(run, HOST_E, "nbd");
+    expect(existsSync(nbdDir) ? readdirSync(nbdDir) : []).toEqual([]);
+  });
+
+  // Behind the URI's check: were such a value to reach the export, it still is one keyring path.
+  it("a keyring holding an option reaches librbd as a keyring path, through a private configuration file", async () => {
+    const v = await volume("inject");
+    const keyring = oddKeyring();
+    const dir = mkdtempSync(join(run, "export-"));
+    const e = { socket: join(dir, "x.sock"), pidFile: join(dir, "x.pid"), conf: join(dir, "x.conf"), name: v.key };
+    const log = createLogger("fence-inject");
+    const image = new URL(v.uri).pathname.split("/").pop() ?? "";
+    await startExport({ cluster: { conf: s.conf, user: "admin", keyring }, pool: s.pool, namespace: s.namespace }, log, decodeURIComponent(image), undefined, e);
+    try {
+      const pid = Number(readFileSync(e.pidFile, "utf8"));
+      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      expect(argv.filter((a) => a.includes("plugin_dir"))).toEqual([]);
+      expect(environ.filter((x) => x.startsWith("CEPH_ARGS=") || x.includes("plugin_dir"))).toEqual([]);
+      const conf = /(?:^|,)conf=([^,]+)/.exec(argv[argv.indexOf("--blockdev") + 1] ?? "")?.[1] ?? "";
+      expect(conf).toBe(e.conf);
+      expect(statSync(conf).mode & 0o777).toBe(0o600);
+      expect(readFileSync(conf, "utf8").split("\n").filter((l) => l.includes("plugin_dir"))).toEqual([`keyring = ${keyring}`]);
+      io(`nbd:unix:${e.socket}:exportname=${e.name}`, "write -P 0x66 0 1M");
+    } finally {
+      await stopExport(e, log);
+    }
     expect(readdirSync(dir)).toEqual([]);
   });
 });
