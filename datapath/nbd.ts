@@ -12,13 +12,13 @@ import type { Backend } from "../plugins/wire/records.js";
 import { privateRunDir, runDir } from "../plugins/run-dir.js";
 import type { Target } from "./target.js";
 
-export function exportOf(t: Target): Export {
+function exportOf(t: Target): Export {
   const id = createHash("sha256").update(`${t.place.pool}/${t.place.namespace}/${t.key}`).digest("hex").slice(0, 20);
   const dir = join(runDir(), "nbd");
   return { socket: join(dir, `${id}.sock`), pidFile: join(dir, `${id}.pid`), conf: join(dir, `${id}.conf`), name: t.key };
 }
 
-export const nbdUri = (e: Export): string => `nbd:unix:${e.socket}:exportname=${e.name}`;
+const nbdUri = (e: Export): string => `nbd:unix:${e.socket}:exportname=${e.name}`;
 
 export function attachNbd(t: Target): Backend {
   const e = exportOf(t);

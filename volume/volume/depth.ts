@@ -9,7 +9,7 @@ import { limits } from "../gc/limits.js";
 import type { Sr } from "../meta/store.js";
 
 // Parents above `image`, counted up to `max` (a parent in the trash ends the walk).
-export async function chainDepth(sr: Sr, image: string, max: number): Promise<number> {
+async function chainDepth(sr: Sr, image: string, max: number): Promise<number> {
   let depth = 0;
   for (let current: string | undefined = image; current !== undefined && depth <= max; depth++) {
     try {
