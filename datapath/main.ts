@@ -4,15 +4,18 @@ import type { VerbTable } from "../plugins/runtime/verb.js";
 import type { Scheme } from "../plugins/wire/volume-uri.js";
 
 const datapathVerbs = {
-  "Datapath.attach": () => import("./verbs/attach.js"),
-  "Datapath.activate": () => import("./verbs/activate.js"),
-  "Datapath.deactivate": () => import("./verbs/deactivate.js"),
-  "Datapath.detach": () => import("./verbs/detach.js"),
+  "Datapath.attach": () => import("./attach.js"),
+  "Datapath.activate": () => import("./activate.js"),
+  "Datapath.deactivate": () => import("./deactivate.js"),
+  "Datapath.detach": () => import("./detach.js"),
 };
 
+// Plugin.Query is the one verb whose answer depends on the scheme.
+const query = (scheme: Scheme) => async () => ({ default: (await import("./query.js")).queryVerb(scheme) });
+
 export const verbs: Record<Scheme, VerbTable> = {
-  rbd: { "Plugin.Query": () => import("./verbs/query-rbd.js"), ...datapathVerbs },
-  "rbd+nbd": { "Plugin.Query": () => import("./verbs/query-nbd.js"), ...datapathVerbs },
+  rbd: { "Plugin.Query": query("rbd"), ...datapathVerbs },
+  "rbd+nbd": { "Plugin.Query": query("rbd+nbd"), ...datapathVerbs },
 };
 
 export const main = (scheme: Scheme, verb: string): Promise<void> => runMain(verbs[scheme], verb, process.argv.slice(2));

@@ -216,12 +216,6 @@ def omap_update(io, r):
     return {"guarded": "atomic" if ATOMIC_GUARDS else "separate"} if guards else None
 
 
-def obj_create(io, r):
-    with rados.WriteOpCtx() as op:
-        op.new(rados.LIBRADOS_CREATE_EXCLUSIVE)
-        io.operate_write_op(op, r["obj"])
-
-
 def image_info(io, r):
     with rbd.Image(io, r["image"], read_only=True) as im:
         st = im.stat()
@@ -366,12 +360,11 @@ def command(cluster, r):
 
 
 CLUSTER_OPS = {"command": command}
-RADOS_OPS = {"omap_list", "omap_update", "obj_create", "obj_remove", "lock", "unlock"}
+RADOS_OPS = {"omap_list", "omap_update", "obj_remove", "lock", "unlock"}
 
 OPS = {
     "omap_list": omap_list,
     "omap_update": omap_update,
-    "obj_create": obj_create,
     "obj_remove": lambda io, r: io.remove_object(r["obj"]),
     "lock": lock,
     "unlock": lambda io, r: io.unlock(r["obj"], r["name"], r["cookie"]),

@@ -18,10 +18,6 @@ export async function clusterHealth(c: ClusterRef, log: Logger): Promise<Health>
   return parseJson(Health, await clusterCommand(c, log, "mon", { prefix: "health", format: "json" }), "ceph health");
 }
 
-export async function clusterVersion(c: ClusterRef, log: Logger): Promise<string> {
-  return (await ceph(c, log, ["version"], { read: true })).trim();
-}
-
 // The mgr rbd_support task queue: persistent in RADOS, retried, one task at a time cluster-wide,
 // de-duplicated (adding a task already queued returns the queued one).
 export async function taskAddFlatten(p: Place, log: Logger, image: string): Promise<void> {

@@ -50,10 +50,6 @@ export const omapSet = (p: Place, log: Logger, obj: string, key: string, value: 
 
 export const omapRemove = (p: Place, log: Logger, obj: string, key: string): Promise<void> => omapUpdate(p, log, obj, {}, [key]);
 
-export async function objectCreate(p: Place, log: Logger, obj: string): Promise<void> {
-  await librados(p, log, `create ${where(p, obj)}`, "obj_create", { obj });
-}
-
 export async function objectRemove(p: Place, log: Logger, obj: string): Promise<void> {
   await librados(p, log, `rm ${where(p, obj)}`, "obj_remove", { obj });
 }

@@ -1,6 +1,5 @@
-// Runs one verb through the JSON-RPC server: params are checked before any work, and the
-// result is checked before anyone sees it (a result that fails its own schema is our bug).
-import { createJSONRPCErrorResponse, JSONRPCServer, type JSONRPCResponse } from "json-rpc-2.0";
+// Runs one verb: params are checked before any work, and the result is checked before anyone
+// sees it (a result that fails its own schema is our bug). Whatever fails becomes a wire error.
 import { Internal_error, Invalid_parameters } from "../wire/errors.js";
 import { describeIssues } from "../wire/issues.js";
 import type { Context, Verb } from "./verb.js";
@@ -26,9 +25,9 @@ export async function dispatch(verb: Verb, params: unknown, ctx: Context): Promi
     return { ok: false, error: toWireError(new Invalid_parameters("params must be one JSON object")) };
   }
   if (hasProtoKey(params)) return { ok: false, error: toWireError(new Invalid_parameters("params: a field named __proto__ is not allowed")) };
-  const server = new JSONRPCServer<Context>({ errorListener: () => undefined });
-  server.mapErrorToJSONRPCErrorResponse = (id, error) => createJSONRPCErrorResponse(id, 1, "failed", toWireError(error));
-  server.addMethod(verb.schema.name, (p, c) => validated(verb, p, c));
-  const response = (await server.receive({ jsonrpc: "2.0", id: 1, method: verb.schema.name, params }, ctx)) as JSONRPCResponse;
-  return response.error ? { ok: false, error: response.error.data as WireError } : { ok: true, result: response.result };
+  try {
+    return { ok: true, result: await validated(verb, params, ctx) };
+  } catch (e) {
+    return { ok: false, error: toWireError(e) };
+  }
 }

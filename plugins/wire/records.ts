@@ -77,8 +77,3 @@ export const Implementation = z.union([
 ]);
 export const Backend = z.strictObject({ implementations: z.array(Implementation) });
 export type Backend = z.infer<typeof Backend>;
-
-export const ChangedBlocks = z.strictObject({ granularity: z.int(), bitmap: z.string() });
-export const BlockList = z.strictObject({ blocksize: z.int(), ranges: z.array(z.tuple([int64, int64])) });
-export const Operation = z.union([z.tuple([z.literal("CopyV1"), z.string()]), z.tuple([z.literal("MirrorV1"), z.string()])]);
-export const DataStatus = z.strictObject({ failed: z.boolean(), complete: z.boolean(), progress: z.optional(z.number()) });

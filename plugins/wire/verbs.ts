@@ -1,14 +1,11 @@
-// Params and result schemas of every SMAPIv3 method (spec section 6, smapiv3-verbs.json).
+// Params and result schemas of the SMAPIv3 methods these plugins serve (spec section 6,
+// smapiv3-verbs.json); the others (Volume.copy, CBT, Data.*, ...) are added with their verb.
 // Params are strict: xapi always sends every IDL parameter by name and nothing else, so a
 // missing or extra field means the caller is not xapi speaking API 5.0, and we refuse.
 import * as z from "zod/mini";
 import {
   Backend,
-  BlockList,
-  ChangedBlocks,
-  DataStatus,
   int64,
-  Operation,
   ProbeResult,
   QueryResult,
   SrStat,
@@ -54,7 +51,6 @@ const verb = <S extends Record<string, z.ZodMiniType>, R extends z.ZodMiniType>(
 
 export const PluginQuery = verb("Plugin.Query", {}, QueryResult);
 export const PluginDiagnostics = verb("Plugin.diagnostics", {}, z.string());
-export const PluginLs = verb("Plugin.ls", {}, z.array(z.string()));
 
 export const SrProbe = verb("SR.probe", { configuration: stringMap }, z.array(ProbeResult));
 export const SrCreate = verb("SR.create", { uuid: z.uuid(), configuration: stringMap, name, description }, stringMap);
@@ -73,7 +69,6 @@ export const VolumeCreate = verb(
 );
 export const VolumeSnapshot = verb("Volume.snapshot", { sr, key }, Volume);
 export const VolumeClone = verb("Volume.clone", { sr, key }, Volume);
-export const VolumeCopy = verb("Volume.copy", { sr, key, dest_sr: sr }, Volume);
 export const VolumeDestroy = verb("Volume.destroy", { sr, key }, unit);
 export const VolumeRevert = verb("Volume.revert", { sr, snapshot: key, key }, unit);
 export const VolumeSetName = verb("Volume.set_name", { sr, key, new_name: name }, unit);
@@ -83,31 +78,10 @@ export const VolumeSet = verb("Volume.set", { sr, key, k, v }, unit);
 export const VolumeUnset = verb("Volume.unset", { sr, key, k: text(1, 4096) }, unit);
 export const VolumeResize = verb("Volume.resize", { sr, key, new_size: int64 }, unit);
 export const VolumeStat = verb("Volume.stat", { sr, key }, Volume);
-export const VolumeCompare = verb("Volume.compare", { sr, key, key2: key }, BlockList);
-export const VolumeSimilarContent = verb("Volume.similar_content", { sr, key }, z.array(z.string()));
-export const VolumeEnableCbt = verb("Volume.enable_cbt", { sr, key }, unit);
-export const VolumeDisableCbt = verb("Volume.disable_cbt", { sr, key }, unit);
-export const VolumeDataDestroy = verb("Volume.data_destroy", { sr, key }, unit);
-export const VolumeListChangedBlocks = verb(
-  "Volume.list_changed_blocks",
-  { sr, key, key2: key, offset: int64, length: z.int() },
-  ChangedBlocks,
-);
-export const VolumeCompose = verb("Volume.compose", { sr, key, key2: key }, unit);
 
 const uri = text(1);
 const domain = z.string();
-export const DatapathOpen = verb("Datapath.open", { uri, persistent: z.boolean() }, unit);
 export const DatapathAttach = verb("Datapath.attach", { uri, domain }, Backend);
 export const DatapathActivate = verb("Datapath.activate", { uri, domain }, unit);
-export const DatapathActivateReadonly = verb("Datapath.activate_readonly", { uri, domain }, unit);
-export const DatapathImportActivate = verb("Datapath.import_activate", { uri, domain }, z.string());
 export const DatapathDeactivate = verb("Datapath.deactivate", { uri, domain }, unit);
 export const DatapathDetach = verb("Datapath.detach", { uri, domain }, unit);
-export const DatapathClose = verb("Datapath.close", { uri }, unit);
-export const DataCopy = verb("Data.copy", { uri, domain, remote: z.string(), blocklist: BlockList }, Operation);
-export const DataMirror = verb("Data.mirror", { uri, domain, remote: z.string() }, Operation);
-export const DataStat = verb("Data.stat", { operation: Operation }, DataStatus);
-export const DataCancel = verb("Data.cancel", { operation: Operation }, unit);
-export const DataDestroy = verb("Data.destroy", { operation: Operation }, unit);
-export const DataLs = verb("Data.ls", {}, z.array(Operation));

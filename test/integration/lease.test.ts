@@ -11,7 +11,7 @@ import { omapList, omapSet } from "../../plugins/ceph/rados.js";
 import { closeSessions } from "../../plugins/ceph/session.js";
 import { createLogger } from "../../plugins/log.js";
 import { META_OBJECT } from "../../plugins/wire/sr-object.js";
-import { parseSrRef } from "../../volume/services/sr-ref.js";
+import { parseSrRef } from "../../volume/sr/sr-ref.js";
 import { inspectSr, problemsOf } from "../helpers/inspect.js";
 import { call, runAdmin, startExecutable, VOLUME_DIR, type WireError } from "../helpers/run-verb.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";

@@ -1,6 +1,6 @@
 // The SR's device-config: defaults, normalisation, and strict refusal of anything odd.
 import { describe, expect, it } from "vitest";
-import { CONFIG_KEYS, formatDeviceConfig, parseDeviceConfig } from "../../volume/services/config.js";
+import { CONFIG_KEYS, formatDeviceConfig, parseDeviceConfig } from "../../volume/sr/config.js";
 import { Invalid_parameters } from "../../plugins/wire/errors.js";
 
 const refusal = (raw: Record<string, string>): Invalid_parameters => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { Health as CephHealth } from "../../plugins/ceph/outputs.js";
 import { Health } from "../../plugins/wire/records.js";
-import { healthOf } from "../../volume/services/stat.js";
+import { healthOf } from "../../volume/sr/pool-stat.js";
 
 const check = (message: string, severity = "HEALTH_WARN") => ({ severity, summary: { message } });
 const cluster = (checks: CephHealth["checks"], status = "HEALTH_WARN"): CephHealth => ({ status, checks });

@@ -1,7 +1,7 @@
 // roundSize: sizes are whole 4 MiB RBD objects, from 0 up to 2^49 bytes.
 import { describe, expect, it } from "vitest";
 import { Invalid_request } from "../../plugins/wire/errors.js";
-import { roundSize } from "../../volume/services/volumes.js";
+import { roundSize } from "../../volume/volume/size.js";
 
 const MiB = 1024 * 1024;
 

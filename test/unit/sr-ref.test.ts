@@ -1,7 +1,7 @@
 // The `sr` string: formatted on attach, parsed on every later call, re-validated each time.
 import { describe, expect, it } from "vitest";
-import { formatSrRef, parseSrRef, type SrRef, srRefOf } from "../../volume/services/sr-ref.js";
-import { parseDeviceConfig } from "../../volume/services/config.js";
+import { formatSrRef, parseSrRef, type SrRef, srRefOf } from "../../volume/sr/sr-ref.js";
+import { parseDeviceConfig } from "../../volume/sr/config.js";
 import { Invalid_parameters } from "../../plugins/wire/errors.js";
 
 const cluster = { conf: "/etc/ceph/ceph.conf", user: "admin" };

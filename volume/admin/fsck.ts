@@ -5,7 +5,7 @@ import { imageFacts } from "../gc/plan.js";
 import { ignoreMissing } from "../journal/recover.js";
 import { drop, type Sr } from "../meta/store.js";
 import { survey } from "../gc/survey.js";
-import { recoverStale } from "../services/recovery.js";
+import { recoverStale } from "../volume/recovery.js";
 
 export interface Finding {
   kind: "journal" | "orphan-image" | "missing-image" | "missing-snapshot" | "dangling-entry" | "leaked-snapshot";

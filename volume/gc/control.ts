@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import type { Logger } from "../../plugins/log.js";
 import { identityOf, recordedProcess, writePidFile } from "../../plugins/pid-file.js";
 import { privateRunDir } from "../../plugins/run-dir.js";
-import type { SrRef } from "../services/sr-ref.js";
+import type { SrRef } from "../sr/sr-ref.js";
 
 const pidFile = (ref: SrRef) => join(privateRunDir(), `gc-${createHash("sha256").update(`${ref.pool}/${ref.namespace}`).digest("hex").slice(0, 16)}.pid`);
 

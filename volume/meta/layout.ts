@@ -8,7 +8,7 @@
 //   nam:<key>, dsc:<key> the volume's name and description
 //   key:<key>:<k>        one xapi key (spec section 10), value verbatim; <k> percent-encoded so
 //                        that any text (newlines included) survives the omap listing
-//   use:<key>            bytes the volume's image holds, as last measured (see services/usage.ts)
+//   use:<key>            bytes the volume's image holds, as last measured (see volume/usage.ts)
 //   gone:<key>           a destroyed key (a repeated destroy is known as such: no warning)
 //   tomb:<image>         JSON Tombstone: a destroyed head kept for its snapshots, owned by the GC
 //   op:<id>              JSON journal entry of a multi-step operation under way (journal/)

@@ -3,7 +3,7 @@ import { CephError } from "../../plugins/ceph/errors.js";
 import { omapList, omapRemove, omapSet, omapUpdate } from "../../plugins/ceph/rados.js";
 import type { Logger } from "../../plugins/log.js";
 import { SR_does_not_exist } from "../../plugins/wire/errors.js";
-import type { SrRef } from "../services/sr-ref.js";
+import type { SrRef } from "../sr/sr-ref.js";
 import { META_OBJECT, parseSrState, type SrState } from "./layout.js";
 
 export interface Sr {

@@ -20,7 +20,7 @@ import { clusterHealth } from "../../../plugins/ceph/mon.js";
 import { namespaceList } from "../../../plugins/ceph/rbd.js";
 import { toolVersion } from "../../../plugins/ceph/versions.js";
 import type { Logger } from "../../../plugins/log.js";
-import { parseSrRef } from "../../services/sr-ref.js";
+import { parseSrRef } from "../../sr/sr-ref.js";
 import { evaluateCluster, evaluateKernel, evaluateQsd, evaluateTools, unavailable, type HealthFacts } from "./host.js";
 import { evaluateKeyring, keyringCandidates, keyringEntities, parseCephConf, type KeyringFacts } from "./keyring.js";
 import { defaultRoot, evaluatePlugin, VOLUME_PLUGIN, XSS_ROOT, type FileFacts, type PluginSpec, type QueryRun } from "./plugins.js";

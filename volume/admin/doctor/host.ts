@@ -1,6 +1,6 @@
 // This host's Ceph tools, cluster reachability, kernel RBD and qemu-storage-daemon.
 import { FEATURE_BITS, featuresToDisable } from "../../../plugins/ceph/krbd.js";
-import { DEFAULT_FEATURES } from "../../services/config.js";
+import { DEFAULT_FEATURES } from "../../sr/config.js";
 import { check, type Check } from "./report.js";
 
 export const unavailable = (version: string) => version.startsWith("unavailable");

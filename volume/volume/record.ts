@@ -1,0 +1,27 @@
+// The one builder of the wire `volume` record, from the SR's metadata alone (no image is opened:
+// this runs for every volume on SR.ls).
+import type { Volume } from "../../plugins/wire/records.js";
+import { formatVolumeUri, SCHEMES, type Scheme } from "../../plugins/wire/volume-uri.js";
+import type { VolumeState } from "../meta/layout.js";
+import type { SrRef } from "../sr/sr-ref.js";
+
+// The SR's preferred datapath first: xapi-storage-script takes the first scheme it serves.
+const schemesFor = (preferred: Scheme): Scheme[] => [preferred, ...SCHEMES.filter((s) => s !== preferred)];
+
+export function toWireVolume(ref: SrRef, v: VolumeState, usage: number): Volume {
+  const r = v.record;
+  return {
+    key: v.key,
+    uuid: r.uuid,
+    name: v.name,
+    description: v.description,
+    read_write: r.snap === undefined,
+    sharable: r.sharable,
+    virtual_size: r.size,
+    physical_utilisation: usage,
+    uri: schemesFor(ref.datapath).map((scheme) =>
+      formatVolumeUri({ scheme, cluster: ref.cluster, pool: ref.pool, namespace: ref.namespace, image: r.image, key: v.key, snap: r.snap }),
+    ),
+    keys: { ...v.keys },
+  };
+}

@@ -1,0 +1,21 @@
+// Volume.snapshot and Volume.clone: new volumes sharing data with an existing one through RBD
+// snapshots and clone-v2 children. Names and descriptions are copied; xapi's keys never are.
+import { withLock } from "../../plugins/ceph/locks.js";
+import type { Context } from "../../plugins/runtime/verb.js";
+import { K, type VolumeState } from "../meta/layout.js";
+import { readSr, type Sr, type SrRead } from "../meta/store.js";
+import { openSr } from "../sr/open.js";
+import { volumeOf } from "./lookup.js";
+import { recoverOwn } from "./recovery.js";
+
+// Verbs that derive a new volume from `key` hold its lock, so a concurrent destroy of `key`
+// sees the new dependant (and keeps the image as a tombstone) or runs entirely before.
+// Unknown names fail before the lock, which would create the SR's object if it were missing.
+export async function underSource<T>(ctx: Context, srName: string, key: string, work: (sr: Sr, source: VolumeState, state: SrRead) => Promise<T>): Promise<T> {
+  const sr = openSr(ctx, srName);
+  volumeOf(await readSr(sr), key);
+  return withLock(sr, K.vol(key), async () => {
+    const state = await recoverOwn(sr, key, await readSr(sr));
+    return work(sr, volumeOf(state, key), state);
+  });
+}
