@@ -13,7 +13,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
-          globalSetup: ["test/helpers/cluster-setup.ts"],
+          globalSetup: ["test/helpers/cluster-setup.ts", "test/helpers/tree-setup.ts"],
           env: TEST_ENV,
           testTimeout: 120_000,
           hookTimeout: 180_000,
