@@ -1,25 +1,42 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 // Test-only settings (a host identity per simulated host, crash and pause points) are honoured
 // only in test mode: plugins/test-mode.ts.
 const TEST_ENV = { CEPH_RBD_TEST_MODE: "1" };
+
+// Tests by kind, one vitest project each (`npm run test:<kind>`; `npm test` runs them all).
+// Every kind but unit runs against a real Ceph cluster and the install tree: their globalSetup
+// starts one cluster and builds one tree for the whole run, however many kinds it holds
+// (test/helpers/shared-setup.ts).
+const at = (...names: string[]) => names.map((n) => `test/integration/${n}.test.ts`);
+const KINDS = {
+  // Crash points, faults and a mixed load: the product converges and loses nothing.
+  reliability: at("crash", "gc-crash", "faults", "mixed-load"),
+  // The RPM build, its scriptlets and its files.
+  packaging: at("packaging"),
+  // The benchmark harness's quick run.
+  bench: at("bench-quick"),
+};
+const cluster = (name: string, include: string[], exclude: string[] = []) => ({
+  test: {
+    name,
+    include,
+    exclude: [...configDefaults.exclude, ...exclude],
+    globalSetup: ["test/helpers/cluster-setup.ts", "test/helpers/tree-setup.ts"],
+    env: TEST_ENV,
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    pool: "forks" as const,
+  },
+});
 
 export default defineConfig({
   test: {
     maxWorkers: 2,
     projects: [
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"], env: TEST_ENV } },
-      {
-        test: {
-          name: "integration",
-          include: ["test/integration/**/*.test.ts"],
-          globalSetup: ["test/helpers/cluster-setup.ts"],
-          env: TEST_ENV,
-          testTimeout: 120_000,
-          hookTimeout: 180_000,
-          pool: "forks",
-        },
-      },
+      cluster("integration", ["test/integration/**/*.test.ts"], Object.values(KINDS).flat()),
+      ...Object.entries(KINDS).map(([name, files]) => cluster(name, files)),
     ],
   },
 });

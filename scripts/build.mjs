@@ -1,16 +1,19 @@
-// Builds the install tree, runnable in place:
-//   plugins/lib/volume.cjs, datapath.cjs       one bundle per plugin kind
-//   plugins/lib/early.cjs                      what every launcher runs first (runtime/early.ts),
+// Builds the install tree, runnable in place, into dist/install/ (generated, gitignored; the
+// same layout as the RPM's /usr/libexec/xcp-ceph-rbd/):
+//   lib/volume.cjs, datapath.cjs, admin.cjs    one bundle per program
+//   lib/early.cjs                              what every launcher runs first (runtime/early.ts),
 //                                              which loads the plugin's bundle (code-cache.ts)
-
-//   plugins/volume/org.xen.xapi.storage.ceph-rbd/<Verb>   one launcher per implemented verb
-//   plugins/datapath/<scheme>/<Verb>
+//   lib/ceph-session.py                        the librados session's Python half
+//   volume/org.xen.xapi.storage.ceph-rbd/<Verb>   one launcher per implemented verb
+//   datapath/<scheme>/<Verb>
+//   bin/ceph-rbd-admin
 // Verb names come from the built verb tables themselves, so files and code cannot drift.
 //
-// Options (scripts/rpm/build.sh uses them to build the RPM's tree elsewhere):
+// Options (scripts/rpm/build.sh, the bench and the tests' setup use them to build a tree of
+// their own elsewhere):
 //   --launcher=dual|node|python  form of the verb files (see launcher() below; default dual)
 //   --node=PATH                  the Node the launchers run (default: `node` from PATH)
-//   --out=DIR                    write the tree (lib/, volume/, datapath/, bin/) to DIR instead of plugins/
+//   --out=DIR                    write the tree (lib/, volume/, datapath/, bin/) to DIR instead of dist/install/
 import { build } from "esbuild";
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
@@ -22,7 +25,7 @@ const opt = (name) => process.argv.slice(2).find((a) => a.startsWith(`--${name}=
 const form = opt("launcher") ?? "dual";
 if (!["dual", "node", "python"].includes(form)) throw new Error(`--launcher: dual, node or python, not ${form}`);
 const nodeCmd = opt("node") ? [opt("node")] : ["/usr/bin/env", "node"];
-const out = opt("out") ? resolve(opt("out")) : join(root, "plugins");
+const out = opt("out") ? resolve(opt("out")) : join(root, "dist/install");
 const lib = join(out, "lib");
 const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
 
@@ -47,8 +50,8 @@ const result = await build({
   banner: { js: 'const __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: "warning",
 });
-// Each file replaced by a rename, so a verb running meanwhile (another test run) sees the old
-// bundle or the new one, never none.
+// Each file replaced by a rename, so a verb running meanwhile (the demo, xapi-storage-script on a
+// test host) sees the old bundle or the new one, never none.
 await mkdir(lib, { recursive: true });
 // The librados session's Python half sits beside the bundles, where session.ts looks for it.
 const sessionScript = { path: join(lib, "ceph-session.py"), contents: await readFile(join(root, "plugins/ceph/ceph-session.py")) };
@@ -128,4 +131,4 @@ await writeFile(join(out, "bin", "ceph-rbd-admin.tmp"), `#!${nodeCmd.join(" ")}\
 await chmod(join(out, "bin", "ceph-rbd-admin.tmp"), 0o755);
 await rename(join(out, "bin", "ceph-rbd-admin.tmp"), join(out, "bin", "ceph-rbd-admin"));
 await writeFile(join(out, "bin", "package.json"), '{ "type": "commonjs" }\n');
-process.stderr.write(`built ${Object.keys(volume.verbs).length} volume verbs and ${Object.keys(datapath.verbs).length} datapath plugins (${form} launchers) in ${relative(root, out) || out}/\n`);
+process.stderr.write(`built ${Object.keys(volume.verbs).length} volume verbs and ${Object.keys(datapath.verbs).length} datapath plugins (${form} launchers) in ${out.startsWith(`${root}/`) ? relative(root, out) : out}/\n`);

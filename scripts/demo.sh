@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The main job end to end on a throwaway local cluster (npm run demo): installs what is missing,
-# builds the plugins, starts a single-node Ceph on 127.0.0.1, then drives the built verb
-# executables exactly as xapi-storage-script does (`<Verb> --json`, params on stdin): an SR, a
-# VM's disk written, snapshotted, overwritten, reverted natively and through the old-xapi flow,
-# and the GC reclaiming behind both, each step with its time. The cluster is removed at the end.
+# builds the plugins (dist/install/), starts a single-node Ceph on 127.0.0.1, then drives the
+# built verb executables exactly as xapi-storage-script does (`<Verb> --json`, params on stdin):
+# an SR, a VM's disk written, snapshotted, overwritten, reverted natively and through the
+# old-xapi flow, and the GC reclaiming behind both, each step with its time. The cluster is
+# removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -17,8 +18,8 @@ eval "$(CEPH_LOCAL_PORT=${CEPH_LOCAL_PORT:-24000} bash scripts/ceph-local.sh up 
 export CEPH_CONF
 export CEPH_RBD_LOG_SYSLOG=off CEPH_RBD_LOG_STDERR=warning CEPH_RBD_GC=off
 
-plugin=$root/plugins/volume/org.xen.xapi.storage.ceph-rbd
-admin=$root/plugins/bin/ceph-rbd-admin
+plugin=$root/dist/install/volume/org.xen.xapi.storage.ceph-rbd
+admin=$root/dist/install/bin/ceph-rbd-admin
 ms() { date +%s%3N; }
 say() { printf '\n# %s\n' "$*" >&2; }
 # run DIR NAME JSON: run one plugin executable as xapi-storage-script does; show the call, its
@@ -70,7 +71,7 @@ clone=$(verb Volume.clone "$(p ",\"key\":\"$(field .key <<<"$s2")\"")")
 say "new disk $(field .key <<<"$clone") holds the snapshot's content $at_s2"
 
 say "the VM starts on this host: Datapath.attach + activate through rbd+nbd, data through the NBD export"
-dp=$root/plugins/datapath/rbd+nbd
+dp=$root/dist/install/datapath/rbd+nbd
 # One simulated host: its identity is a test-mode setting (plugins/test-mode.ts).
 export CEPH_RBD_RUN_DIR=$dir/run CEPH_RBD_TEST_MODE=1 CEPH_RBD_HOST_UUID=$(cat /proc/sys/kernel/random/uuid)
 # dpverb NAME URI: one datapath verb, for domain 1.

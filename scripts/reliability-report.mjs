@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The reliability report (npm run test:reliability): installs what the tests need if it is
-// missing, builds the install tree, runs the reliability suites through vitest and prints each
-// suite's figures:
+// The reliability report (npm run reliability-report): installs what the tests need if it is
+// missing, runs the reliability suites through vitest (which builds the install tree for itself)
+// and prints each suite's figures:
 //   crash, gc-crash  boundaries tried / killed there / converged
 //   mixed-load       ops run / anomalies (and the expected refusals)
 //   hostile-input    inputs tried / clean errors / changes
@@ -12,7 +12,9 @@
 // above). Exit status: non-zero if a suite failed.
 //
 // Two vitest runs, so that no more than two clusters are up at once: the suites sharing the
-// integration project's throwaway cluster, then faults.test.ts, which starts two of its own.
+// test run's throwaway cluster, then faults.test.ts, which starts two of its own. The suites
+// belong to two test kinds (vitest.config.ts): reliability, and integration for hostile-input
+// and security.
 //
 // What is measured, and how:
 //  - Each suite of ours prints one line `RELIABILITY <suite> key=value ...`; hostile-input
@@ -71,7 +73,6 @@ const started = Date.now();
 console.log(`reliability report: ${full ? "full" : "reduced"} run of ${chosen.map(([n]) => n).join(", ")}`);
 execFileSync("bash", [join(root, "scripts/install-ceph.sh")], { cwd: root, stdio: "inherit" });
 if (!existsSync(join(root, "node_modules"))) execFileSync("bash", [join(root, "scripts/npm-deps.sh")], { cwd: root, stdio: "inherit" });
-execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { cwd: root, stdio: "inherit" });
 
 const env = {
   ...process.env,
@@ -83,7 +84,7 @@ let output = "";
 // One vitest run of some suites; its exit code and JSON results.
 async function vitest(files, extraEnv, tag) {
   const jsonOut = join(work, `vitest-${tag}.json`);
-  const vitestArgs = ["vitest", "run", "--project", "integration", "--reporter=default", "--reporter=json", `--outputFile.json=${jsonOut}`, ...files];
+  const vitestArgs = ["vitest", "run", "--project", "reliability", "--project", "integration", "--reporter=default", "--reporter=json", `--outputFile.json=${jsonOut}`, ...files];
   const code = await new Promise((resolve) => {
     const child = spawn("npx", vitestArgs, { cwd: root, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.on("data", (d) => {

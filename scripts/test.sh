@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The test command (npm test): installs what the tests need if it is missing (Ceph and QEMU
-# from Debian), type-checks, builds the install tree, then runs the unit tests and the
-# integration tests against a throwaway local cluster that the suite starts and removes.
+# from Debian), type-checks, then runs every kind of test (vitest.config.ts's projects: unit,
+# integration, reliability, packaging, bench). The suite builds the install tree into a
+# temporary directory of its own and starts a throwaway local cluster, and removes both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-ceph.sh
 [ -d node_modules ] || bash scripts/npm-deps.sh
 npx tsc --noEmit -p .
-node scripts/build.mjs
 report=$(mktemp /tmp/vitest-report.XXXXXX.json)
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile="$report" "$@" || status=$?

@@ -79,7 +79,7 @@ top=$work/rpmbuild
 mkdir -p "$top"/{SOURCES,SPECS,BUILD,RPMS,SRPMS}
 
 # The install tree, with launchers naming the runtime's Node. Built aside: the checkout's own
-# plugins/ tree (used by the tests) is not touched.
+# dist/install/ is not touched.
 tree=$work/src/xcp-ceph-rbd-$version
 node scripts/build.mjs "--out=$tree" --node=/usr/libexec/xcp-ceph-rbd/node/bin/node ${launcher:+"--launcher=$launcher"}
 install -d "$tree/systemd"

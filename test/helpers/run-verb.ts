@@ -2,11 +2,16 @@
 // object on stdin with no trailing newline, then EOF; exit code and stdout are the answer.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { inject } from "vitest";
 
 export const ROOT = join(import.meta.dirname, "../..");
-export const VOLUME_DIR = join(ROOT, "plugins/volume/org.xen.xapi.storage.ceph-rbd");
-export const DATAPATH_DIR = (scheme: string) => join(ROOT, "plugins/datapath", scheme);
-export const ADMIN = join(ROOT, "plugins/bin/ceph-rbd-admin");
+// The install tree this test run built for itself (tree-setup.ts).
+export const TREE = inject("tree");
+if (!TREE) throw new Error("no install tree: run the test through a vitest project whose globalSetup has test/helpers/tree-setup.ts");
+export const VOLUME_DIR = join(TREE, "volume/org.xen.xapi.storage.ceph-rbd");
+export const DATAPATH_DIR = (scheme: string) => join(TREE, "datapath", scheme);
+export const ADMIN = join(TREE, "bin/ceph-rbd-admin");
+export const LIB_DIR = join(TREE, "lib");
 
 // The admin command, human or --json; its exit code and output.
 export const runAdmin = (args: string[], env?: Record<string, string>): Promise<VerbRun> => runExecutable(ADMIN, "", args, env);

@@ -5,7 +5,7 @@ import { chmodSync, chownSync, linkSync, lstatSync, mkdtempSync, readdirSync, re
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { DATAPATH_DIR, ROOT, runExecutable, VOLUME_DIR } from "../helpers/run-verb.js";
+import { DATAPATH_DIR, LIB_DIR, runExecutable, VOLUME_DIR } from "../helpers/run-verb.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -109,7 +109,7 @@ describe("the bundles' code cache", () => {
     await query(run);
     const old = cacheFile(run);
     // A rebuild replaces the bundle; a new mtime is enough to make it another file here.
-    const bundle = join(ROOT, "plugins/lib/volume.cjs");
+    const bundle = join(LIB_DIR, "volume.cjs");
     utimesSync(bundle, new Date(), new Date(statSync(bundle).mtimeMs + 1000));
     expect((await query(run)).state).toBe("miss");
     expect(cacheFile(run)).not.toBe(old);

@@ -22,7 +22,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ROOT } from "../helpers/run-verb.js";
+import { LIB_DIR, ROOT } from "../helpers/run-verb.js";
 
 const PKG = "/usr/libexec/xcp-ceph-rbd";
 const XSS = "/usr/libexec/xapi-storage-script";
@@ -89,11 +89,11 @@ const runScriptlet = (tag: string, arg: string) => inRoot(["sh", "-c", scriptlet
 
 const tracing = (file: string): string[] => ["/usr/bin/python3", "-c", `import runpy,sys; sys.argv=[${JSON.stringify(file)},'--json']; runpy.run_path(${JSON.stringify(file)}, run_name='__main__')`];
 
-// The verb tables of the checkout's build: the package must carry exactly these.
+// The verb tables of this test run's build: the package must carry exactly these.
 const built = () => {
   const req = createRequire(import.meta.url);
-  const volume = req(join(ROOT, "plugins/lib/volume.cjs")) as { verbs: Record<string, unknown> };
-  const datapath = req(join(ROOT, "plugins/lib/datapath.cjs")) as { verbs: Record<string, Record<string, unknown>> };
+  const volume = req(join(LIB_DIR, "volume.cjs")) as { verbs: Record<string, unknown> };
+  const datapath = req(join(LIB_DIR, "datapath.cjs")) as { verbs: Record<string, Record<string, unknown>> };
   return { volume: Object.keys(volume.verbs), datapath: Object.fromEntries(Object.entries(datapath.verbs).map(([s, t]) => [s, Object.keys(t)])) };
 };
 

@@ -14,7 +14,7 @@ import type { SrRef } from "../sr/sr-ref.js";
 
 const pidFile = (ref: SrRef) => join(privateRunDir(), `gc-${createHash("sha256").update(`${ref.pool}/${ref.namespace}`).digest("hex").slice(0, 16)}.pid`);
 
-// The admin bundle sits beside the plugin bundles (plugins/lib/, or the package's libexec).
+// The admin bundle sits beside the plugin bundles (dist/install/lib/ in a checkout, or the package's libexec).
 declare const __dirname: string | undefined;
 const adminBundle = () => join(typeof __dirname === "string" ? __dirname : dirname(process.argv[1] ?? "."), "admin.cjs");
 

@@ -33,7 +33,7 @@ export const DOCTOR_OPTIONS = {
   monhost: { type: "string", describe: "monitor addresses (device-config monhost)" },
   pool: { type: "string", describe: "also check that this pool is usable (device-config pool)" },
   sr: { type: "string", describe: "take conf, user, keyring, monhost and pool from an SR's sr string" },
-  root: { type: "string", describe: `plugin root to check (default ${XSS_ROOT} for the RPM, plugins/ in a checkout)` },
+  root: { type: "string", describe: `plugin root to check (default ${XSS_ROOT} for the RPM, dist/install/ in a checkout)` },
   timeout: { type: "number", describe: "seconds for each Ceph connection and operation (default: the plugins' own, 15 and 30)" },
   json: { type: "boolean", default: false, describe: "machine-readable output" },
 } as const;
@@ -51,8 +51,8 @@ export interface DoctorArgs {
 }
 
 declare const __dirname: string | undefined;
-// The directory of the running bundle (plugins/lib, or the RPM's libexec lib).
-const ownLibDir = (): string => (typeof __dirname === "string" ? __dirname : join(dirname(fileURLToPath(import.meta.url)), "../../../plugins/lib"));
+// The directory of the running bundle (dist/install/lib, or the RPM's libexec lib).
+const ownLibDir = (): string => (typeof __dirname === "string" ? __dirname : join(dirname(fileURLToPath(import.meta.url)), "../../../dist/install/lib"));
 
 const fileFacts = (path: string): FileFacts => {
   try {
