@@ -6,6 +6,7 @@
 import yargs, { type Argv } from "yargs";
 import { taskList } from "../../plugins/ceph/mon.js";
 import { createLogger, type Logger } from "../../plugins/log.js";
+import { defaultSetting } from "../../plugins/settings.js";
 import { isSmapiError } from "../../plugins/wire/errors.js";
 import { look } from "../gc/pass.js";
 import { applyOptions, lockedPass, runWorker, STATUS_KEY, type StatusRecord } from "../gc/worker.js";
@@ -98,7 +99,7 @@ async function runFsck(sr: Sr, json: boolean, repair: boolean): Promise<void> {
 }
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  process.env.CEPH_RBD_LOG_STDERR ??= "warning";
+  defaultSetting("logStderr", "warning");
   const log = createLogger("ceph-rbd-admin");
   const withSr = <T>(y: Argv<T>) => y.options(SR_OPTIONS);
   try {

@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import type { Logger } from "../../plugins/log.js";
 import { identityOf, recordedProcess, writePidFile } from "../../plugins/pid-file.js";
 import { privateRunDir } from "../../plugins/run-dir.js";
+import { setting } from "../../plugins/settings.js";
 import type { SrRef } from "../services/sr-ref.js";
 
 const pidFile = (ref: SrRef) => join(privateRunDir(), `gc-${createHash("sha256").update(`${ref.pool}/${ref.namespace}`).digest("hex").slice(0, 16)}.pid`);
@@ -24,7 +25,7 @@ const adminBundle = () => join(typeof __dirname === "string" ? __dirname : dirna
 const WORKER_NODE_FLAGS = ["--max-semi-space-size=1"];
 
 export function startWorker(ref: SrRef, sr: string, log: Logger): void {
-  if (process.env.CEPH_RBD_GC === "off") return;
+  if (setting("gc") === "off") return;
   try {
     const file = pidFile(ref);
     if (recordedProcess(file) !== undefined) return;
@@ -46,7 +47,7 @@ export function startWorker(ref: SrRef, sr: string, log: Logger): void {
 // group (it may have an `rbd flatten` running locally) is killed. Killing is safe: every GC step
 // is journaled or idempotent, and its lease runs out. SR.detach returns once the worker is gone,
 // so a detach followed by an attach elsewhere never overlaps two workers of this host.
-const stopGraceMs = () => Number(process.env.CEPH_RBD_GC_STOP_GRACE_MS ?? 5000);
+const stopGraceMs = () => setting("gcStopGrace");
 
 async function waitGone(file: string, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
