@@ -1,7 +1,7 @@
 // The four Datapath verbs, for both schemes: the URI's scheme picks kernel RBD or NBD.
 // Teardown is idempotent and tolerant: deactivate and detach may come twice, with domain "",
 // and detach of a volume that no longer exists succeeds.
-import { CephError } from "../../plugins/ceph/errors.js";
+import { ignoreNotFound } from "../../plugins/ceph/errors.js";
 import type { Context } from "../../plugins/runtime/verb.js";
 import type { Backend } from "../../plugins/wire/records.js";
 import { activate, deactivate } from "./activation.js";
@@ -22,25 +22,17 @@ export const activateVerb = async (ctx: Context, p: { uri: string; domain: strin
   return null;
 };
 
-// The volume or the SR may be gone already (destroyed after a failed start): nothing to clear.
-const tolerateGone = async (work: Promise<void>): Promise<void> => {
-  try {
-    await work;
-  } catch (e) {
-    if (!(e instanceof CephError && e.kind === "not_found")) throw e;
-  }
-};
-
 export const deactivateVerb = async (ctx: Context, p: { uri: string }): Promise<null> => {
   const t = targetOf(p.uri, ctx.log);
   if (t.scheme === "rbd+nbd") await stopNbd(t);
-  await tolerateGone(deactivate(t));
+  // The volume or the SR may be gone already (destroyed after a failed start): nothing to clear.
+  await ignoreNotFound(deactivate(t));
   return null;
 };
 
 export const detachVerb = async (ctx: Context, p: { uri: string }): Promise<null> => {
   const t = targetOf(p.uri, ctx.log);
   if (t.scheme === "rbd+nbd") await stopNbd(t);
-  else await tolerateGone(detachKrbd(t));
+  else await ignoreNotFound(detachKrbd(t));
   return null;
 };

@@ -5,7 +5,7 @@ import { clone, snapCreate, snapRemove } from "../../plugins/ceph/rbd.js";
 import type { Context } from "../../plugins/runtime/verb.js";
 import type { Volume } from "../../plugins/wire/records.js";
 import { begin, finish, intentIf, step } from "../journal/journal.js";
-import { ignoreMissing } from "../journal/recover.js";
+import { ignoreNotFound } from "../../plugins/ceph/errors.js";
 import { K, type VolumeRecord, type VolumeState } from "../meta/layout.js";
 import { put, readSr, type Sr, type SrRead } from "../meta/store.js";
 import { withLock } from "../../plugins/ceph/locks.js";
@@ -85,7 +85,7 @@ export function cloneVolume(ctx: Context, p: { sr: string; key: string }): Promi
     };
     await put(sr, K.vol(newKey), JSON.stringify(record));
     step(entry, "commit");
-    if (hidden) await ignoreMissing(snapRemove(sr.ref, sr.log, source.record.image, parentSnap));
+    if (hidden) await ignoreNotFound(snapRemove(sr.ref, sr.log, source.record.image, parentSnap));
     await finish(sr, entry);
     return toWireVolume(sr.ref, { key: newKey, record, name: source.name, description: source.description, keys: {} }, 0);
   });
