@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signal } from "../../plugins/process.js";
 import { call, DATAPATH_DIR, runAdmin, runExecutable, type WireError } from "../helpers/run-verb.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 
@@ -92,13 +93,7 @@ beforeAll(async () => {
 afterAll(() => {
   const listed = blocklist();
   for (const a of new Set(blocklisted)) if (listed.includes(a)) ceph("ceph", ["osd", "blocklist", "rm", a]);
-  for (const pid of standIns) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // gone already
-    }
-  }
+  for (const pid of standIns) signal(pid, "SIGKILL");
 });
 
 describe("fencing after a live migration", () => {

@@ -1,8 +1,10 @@
 // Facts written once: "not found is fine" (ignoreNotFound), process liveness (process.ts), the
 // metadata key spellings (layout.ts, wire/sr-object.ts). These scan the sources for the old
 // second spellings, so a new copy fails here.
+import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { CephError, ignoreNotFound, isNotFound } from "../../plugins/ceph/errors.js";
+import { isAlive, signal, waitGone } from "../../plugins/process.js";
 import { codeLines } from "../helpers/sources.js";
 
 describe("not found is fine, written once", () => {
@@ -17,5 +19,24 @@ describe("not found is fine, written once", () => {
 
   it("no code outside errors.ts tests a CephError for not_found by hand", () => {
     expect(codeLines(/instanceof CephError && \(?\w+\.kind === "not_found"\)/, ["plugins/ceph/errors.ts"])).toEqual([]);
+  });
+});
+
+describe("process liveness, written once", () => {
+  it("signal tolerates a process already gone; waitGone says whether the process went in time", async () => {
+    const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+    const pid = child.pid as number;
+    const exited = new Promise((r) => child.on("exit", r));
+    expect(isAlive(pid)).toBe(true);
+    expect(await waitGone(() => isAlive(pid), 100)).toBe(false);
+    signal(pid, "SIGKILL");
+    await exited;
+    expect(isAlive(pid)).toBe(false);
+    expect(() => signal(pid, "SIGTERM")).not.toThrow();
+    expect(await waitGone(() => isAlive(pid), 100)).toBe(true);
+  });
+
+  it("no code outside process.ts signals another process or handles ESRCH itself", () => {
+    expect(codeLines(/ESRCH|process\.kill\((?!process\.pid,)/, ["plugins/process.ts"])).toEqual([]);
   });
 });
