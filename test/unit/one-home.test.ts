@@ -40,3 +40,10 @@ describe("process liveness, written once", () => {
     expect(codeLines(/ESRCH|process\.kill\((?!process\.pid,)/, ["plugins/process.ts"])).toEqual([]);
   });
 });
+
+describe("metadata key spellings, written once", () => {
+  it("only layout.ts and wire/sr-object.ts spell an omap key or a lock name", () => {
+    const spelled = /["'`]((vol|act|tomb|op|gone|use|nam|dsc|key):|gc:(status|usage-cursor)|sr:(config|name|description)|ceph_rbd_sr)|withLock\([^,]+, *["'`]/;
+    expect(codeLines(spelled, ["plugins/wire/sr-object.ts", "volume/meta/layout.ts"])).toEqual([]);
+  });
+});

@@ -1,19 +1,19 @@
 // The GC worker of one SR: a long-running process on every host that attached the SR. Passes
 // are serialised pool-wide by the SR's "gc" lock (with a lease, so a host that dies mid-pass
 // blocks the others for at most the lease): whichever host's worker finds the lock free runs
-// the next pass. It records what it did in the SR's omap (`gc:status`), which any host can read.
+// the next pass. It records what it did in the SR's omap (layout.ts's K.gcStatus), which any host can read.
 import { appendFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { Logger } from "../../plugins/log.js";
 import { setting } from "../../plugins/settings.js";
 import { Busy } from "../../plugins/wire/errors.js";
+import { K } from "../meta/layout.js";
 import { put, readEntries, type Sr } from "../meta/store.js";
+import { GC_LOCK } from "../../plugins/wire/sr-object.js";
 import { withLock } from "../../plugins/ceph/locks.js";
 import { closeSessions } from "../../plugins/ceph/session.js";
 import type { ApplyOptions } from "./apply.js";
 import { runPass, type PassReport } from "./pass.js";
-
-export const STATUS_KEY = "gc:status";
 
 // Test instrumentation, like CEPH_RBD_CRASH_AT: a file where each pass notes its start and end,
 // so a test can prove that passes never overlap. Unset in production.
@@ -51,7 +51,7 @@ export async function lockedPass(sr: Sr, opts: ApplyOptions, wait: boolean): Pro
   try {
     return await withLock(
       sr,
-      "gc",
+      GC_LOCK,
       async () => {
         const started = Date.now();
         trace(`start ${process.pid} ${started}`);
@@ -69,7 +69,7 @@ export async function lockedPass(sr: Sr, opts: ApplyOptions, wait: boolean): Pro
           recovered: report.recovered,
           ...(report.paused ? { paused: report.paused } : {}),
         };
-        await put(sr, STATUS_KEY, JSON.stringify(status));
+        await put(sr, K.gcStatus, JSON.stringify(status));
         return report;
       },
       { wait, lease: gcTimes().lease },

@@ -6,6 +6,7 @@ import type { Context } from "../../plugins/runtime/verb.js";
 import { Invalid_parameters, Invalid_request, srNotEmpty } from "../../plugins/wire/errors.js";
 import type { SrStat, Volume } from "../../plugins/wire/records.js";
 import { K, META_OBJECT, type SrConfig } from "../meta/layout.js";
+import { SR_LOCK } from "../../plugins/wire/sr-object.js";
 import { put, readEntries, readSr, type Sr, update } from "../meta/store.js";
 import { DEFAULT_FEATURES, formatDeviceConfig, parseDeviceConfig, type DeviceConfig } from "./config.js";
 import { withLock } from "../../plugins/ceph/locks.js";
@@ -118,7 +119,7 @@ export async function setSrText(ctx: Context, p: { sr: string; field: "name" | "
 export async function destroySr(ctx: Context, p: { sr: string }): Promise<null> {
   const sr = openSr(ctx, p.sr);
   await readSr(sr);
-  await withLock(sr, "sr", async () => {
+  await withLock(sr, SR_LOCK, async () => {
     const state = await readSr(sr);
     if (state.volumes.size > 0) throw srNotEmpty(state.volumes.size);
     await purgeNamespace(sr);
