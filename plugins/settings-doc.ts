@@ -1,10 +1,10 @@
 // docs/settings.md, rendered from settings.ts's table (scripts/settings-doc.mjs writes it; a unit
 // test fails when the file differs, so the table and the docs cannot drift).
-import { describe, SETTINGS } from "./settings.js";
+import { SETTINGS, valueRule } from "./settings.js";
 
 const row = (s: (typeof SETTINGS)[keyof typeof SETTINGS]): string => {
   const dflt = !("default" in s) ? "unset" : s.default === false ? "`0`" : `\`${String(s.default)}\``;
-  return `| \`${s.env}\` | ${describe(s)} | ${dflt} | ${"testOnly" in s ? "test only" : "yes"} | ${s.doc} |`;
+  return `| \`${s.env}\` | ${valueRule(s)} | ${dflt} | ${"testOnly" in s ? "test only" : "yes"} | ${s.doc} |`;
 };
 
 export function settingsDoc(): string {

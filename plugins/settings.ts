@@ -98,7 +98,7 @@ export function setting<K extends SettingName>(name: K): SettingValue<K> {
   const value = ignored ? undefined : parse(spec, raw);
   if (!ignored && value === undefined && !warned.has(spec.env)) {
     warned.add(spec.env);
-    pending.push(`${spec.env}: unusable value ${JSON.stringify(raw.slice(0, 100))} (${describe(spec)}): using ${spec.default === undefined ? "none" : String(spec.default)}`);
+    pending.push(`${spec.env}: unusable value ${JSON.stringify(raw.slice(0, 100))} (${valueRule(spec)}): using ${spec.default === undefined ? "none" : String(spec.default)}`);
   }
   return (value ?? spec.default) as SettingValue<K>;
 }
@@ -113,7 +113,7 @@ export const defaultSetting = (name: SettingName, value: string): void => {
 // This environment with one setting changed, for a child process.
 export const envWith = (name: SettingName, value: string): NodeJS.ProcessEnv => ({ ...process.env, [SETTINGS[name].env]: value });
 
-export function describe(spec: Spec): string {
+export function valueRule(spec: Spec): string {
   switch (spec.kind) {
     case "seconds":
     case "milliseconds":
