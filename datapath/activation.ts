@@ -14,7 +14,7 @@ import { crashPoint } from "../plugins/crash.js";
 import { isEntityAddr } from "../plugins/wire/entity-addr.js";
 import { omapList, omapRemove, omapSet } from "../plugins/ceph/rados.js";
 import { Activated_on_another_host, Internal_error, Volume_does_not_exist } from "../plugins/wire/errors.js";
-import { activationKey, META_OBJECT, parseActivation, type Activation } from "../plugins/wire/sr-object.js";
+import { activationKey, META_OBJECT, parseActivation, volumeKey, type Activation } from "../plugins/wire/sr-object.js";
 import { hostId, type Target } from "./target.js";
 
 const sharable = (record: string | undefined): boolean => {
@@ -42,9 +42,9 @@ function checkClients(t: Target, clients: readonly string[]): void {
 export async function activate(t: Target, domain: string, dp: Datapath): Promise<void> {
   const host = hostId();
   const sr = { ref: t.place, log: t.log };
-  await withLock(sr, `vol:${t.key}`, async () => {
+  await withLock(sr, volumeKey(t.key), async () => {
     const entries = await omapList(t.place, t.log, META_OBJECT);
-    const record = entries.get(`vol:${t.key}`);
+    const record = entries.get(volumeKey(t.key));
     if (record === undefined) throw new Volume_does_not_exist(t.key, `no volume ${t.key} in ${t.place.pool}/${t.place.namespace}`);
     const current = parseActivation(entries.get(activationKey(t.key)));
     if (current && current.host !== host && !sharable(record)) throw new Activated_on_another_host(current.host, `volume ${t.key} is active on host ${current.host}`);

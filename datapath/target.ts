@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { Place } from "../plugins/ceph/cluster.js";
 import type { Logger } from "../plugins/log.js";
-import { testSetting } from "../plugins/test-mode.js";
+import { setting } from "../plugins/settings.js";
 import { Invalid_parameters } from "../plugins/wire/errors.js";
 import { parseVolumeUri, type Scheme } from "../plugins/wire/volume-uri.js";
 
@@ -28,7 +28,7 @@ export function targetOf(uri: string, log: Logger): Target {
 // This host's identity in the pool: XCP-ng's INSTALLATION_UUID (CEPH_RBD_HOST_UUID overrides
 // it in test mode, so that tests can play several hosts on one machine).
 export function hostId(inventory = "/etc/xensource-inventory"): string {
-  const forced = testSetting("CEPH_RBD_HOST_UUID");
+  const forced = setting("hostUuid");
   if (forced) return forced;
   try {
     const m = /^INSTALLATION_UUID=['"]?([0-9a-f-]{36})['"]?$/m.exec(readFileSync(inventory, "utf8"));

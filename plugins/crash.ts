@@ -2,9 +2,9 @@
 // CEPH_RBD_CRASH_AT=<op>:<step> kills this process with SIGKILL at that step boundary, as a host
 // crash would; CEPH_RBD_PAUSE_AT=<op>:<step> stops it there (SIGSTOP) until a test resumes it
 // (SIGCONT), as a host frozen past its lease would be. Elsewhere a no-op.
-import { testSetting } from "./test-mode.js";
+import { setting } from "./settings.js";
 
 export function crashPoint(name: string): void {
-  if (testSetting("CEPH_RBD_CRASH_AT") === name) process.kill(process.pid, "SIGKILL");
-  if (testSetting("CEPH_RBD_PAUSE_AT") === name) process.kill(process.pid, "SIGSTOP");
+  if (setting("crashAt") === name) process.kill(process.pid, "SIGKILL");
+  if (setting("pauseAt") === name) process.kill(process.pid, "SIGSTOP");
 }

@@ -6,6 +6,7 @@
 // the GC). One small spawn per verb keeps the --json path cheap; a verb killed mid-way still
 // leaves its lines on stderr.
 import { spawn } from "node:child_process";
+import { setting, takeSettingWarnings } from "./settings.js";
 
 export type Level = "debug" | "info" | "warning" | "error";
 const rank: Record<Level, number> = { debug: 0, info: 1, warning: 2, error: 3 };
@@ -24,20 +25,20 @@ export interface Logger {
 // Control characters from callers (dbg, names) must not forge extra log lines.
 const oneLine = (s: string): string => s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 
-const envLevel = (name: string, fallback: Level): Level | "off" => {
-  const v = process.env[name];
-  return v === "off" || (v !== undefined && v in rank) ? (v as Level | "off") : fallback;
-};
-
 export function createLogger(dbg: string): Logger {
-  const stderrLevel = envLevel("CEPH_RBD_LOG_STDERR", "info");
-  const syslogLevel = envLevel("CEPH_RBD_LOG_SYSLOG", "debug");
+  const stderrLevel = setting("logStderr");
+  const syslogLevel = setting("logSyslog");
   const pending: string[] = [];
   const tag = `[${process.pid}] - `;
-  const emit = (level: Level, msg: string): void => {
+  const write = (level: Level, msg: string): void => {
     const line = `${tag}${level.toUpperCase()} - [${oneLine(dbg)}] ${oneLine(msg)}`;
     if (stderrLevel !== "off" && rank[level] >= rank[stderrLevel]) process.stderr.write(`SMAPIv3: ${line}\n`);
     if (syslogLevel !== "off" && rank[level] >= rank[syslogLevel]) pending.push(`<${LOCAL2 + severity[level]}>${line}`);
+  };
+  // A setting with an unusable value is reported once, by the first line logged after it is read.
+  const emit = (level: Level, msg: string): void => {
+    for (const w of takeSettingWarnings()) write("warning", w);
+    write(level, msg);
   };
   return {
     debug: (m) => emit("debug", m),

@@ -3,8 +3,9 @@
 // Everything in it is root's: pid files name processes to signal, the code cache is code to run.
 import { chmodSync, lstatSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { setting } from "./settings.js";
 
-export const runDir = (): string => process.env.CEPH_RBD_RUN_DIR ?? "/run/ceph-rbd";
+export const runDir = (): string => setting("runDir");
 
 // Why `dir` cannot hold files only this user may have written, or undefined when it can: it must
 // be a real directory (not a link), ours, writable by nobody else, in a parent others cannot

@@ -1,5 +1,7 @@
 // How to reach a cluster: what the device-config names, turned into CLI arguments. Secrets
 // never travel here: a keyring is a path, read by the Ceph tools themselves.
+import { setting } from "../settings.js";
+
 export interface ClusterRef {
   readonly conf: string;
   readonly user: string;
@@ -14,18 +16,13 @@ export interface Place {
   readonly namespace: string;
 }
 
-const seconds = (name: string, fallback: number): number => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
-
 // xapi has no timeout of its own: every call is bounded here. Connect, then each op, then the
 // whole CLI process (a margin above both, for its start and a client stuck outside librados),
 // and each request to the librados session (a smaller margin: the process is running already;
 // what the op timeouts miss is librbd waiting on a dead OSD, e.g. a snapshot's notifications).
 export const timeouts = () => {
-  const connect = seconds("CEPH_RBD_CONNECT_TIMEOUT", 15);
-  const op = seconds("CEPH_RBD_OP_TIMEOUT", 30);
+  const connect = setting("connectTimeout");
+  const op = setting("opTimeout");
   return { connect, op, deadlineMs: (connect + op + 15) * 1000, sessionMs: (connect + op + 5) * 1000 };
 };
 

@@ -91,3 +91,16 @@ export function summariseDeath(stderr: string): { said: string; frames: string[]
   const frames = [...new Set(lines.filter((l) => frame.test(l)).map((l) => l.trim()))];
   return { said: said.slice(0, 3).join(" / ").slice(0, 1000), frames: frames.slice(0, 16) };
 }
+
+// "Not found" as success: the thing is gone already (a retried teardown, a step done before).
+export const isNotFound = (e: unknown): boolean => e instanceof CephError && e.kind === "not_found";
+
+// The work's result, or undefined when what it acts on does not exist; other failures travel.
+export async function ignoreNotFound<T>(work: Promise<T>): Promise<T | undefined> {
+  try {
+    return await work;
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+    return undefined;
+  }
+}

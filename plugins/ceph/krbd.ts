@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
 import { isEntityAddr } from "../wire/entity-addr.js";
+import { setting } from "../settings.js";
 import { runCeph } from "./exec.js";
 import { DeviceList, parseJson } from "./outputs.js";
 import { imageSpec } from "./rbd.js";
@@ -22,7 +23,7 @@ export const FEATURE_BITS: Readonly<Record<string, number>> = {
   operations: 1 << 8,
 };
 
-const sysfsRbd = (): string => process.env.CEPH_RBD_SYSFS_RBD ?? "/sys/bus/rbd";
+const sysfsRbd = (): string => setting("sysfsRbd");
 
 // The features this kernel can map (its rbd module's own list), or undefined without one.
 export function kernelFeatures(sysfs = sysfsRbd()): number | undefined {

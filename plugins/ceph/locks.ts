@@ -6,6 +6,7 @@
 // then lost, and its every later omap write fails instead of committing (holds.ts, rados.ts).
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../log.js";
+import { setting } from "../settings.js";
 import { Busy } from "../wire/errors.js";
 import { META_OBJECT } from "../wire/sr-object.js";
 import type { Place } from "./cluster.js";
@@ -19,15 +20,10 @@ interface Holder {
   readonly log: Logger;
 }
 
-const envSeconds = (name: string, fallback: number) => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
-
 // A verb's work under a lock is a handful of bounded Ceph calls; the lease is well above that,
 // and renewed while the work runs.
-export const leaseSeconds = () => envSeconds("CEPH_RBD_LOCK_LEASE", 60);
-const patience = () => envSeconds("CEPH_RBD_LOCK_WAIT", 45);
+export const leaseSeconds = () => setting("lockLease");
+const patience = () => setting("lockWait");
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -12,6 +12,7 @@ import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, rmSy
 import { basename } from "node:path";
 import type { Logger } from "../log.js";
 import { startTimeOf } from "../pid-file.js";
+import { signal, waitGone } from "../process.js";
 import { Invalid_parameters } from "../wire/errors.js";
 import type { Place } from "./cluster.js";
 import { runCeph } from "./exec.js";
@@ -138,12 +139,10 @@ export function exportPid(e: Export): number | undefined {
 export async function stopExport(e: Export, log: Logger, graceMs = 10_000): Promise<void> {
   const pid = exportPid(e);
   if (pid !== undefined) {
-    process.kill(pid, "SIGTERM");
-    const until = Date.now() + graceMs;
-    while (Date.now() < until && exportPid(e) === pid) await new Promise((r) => setTimeout(r, 50));
-    if (exportPid(e) === pid) {
+    signal(pid, "SIGTERM");
+    if (!(await waitGone(() => exportPid(e) === pid, graceMs))) {
       log.warning(`qemu-storage-daemon ${pid} did not stop within ${graceMs} ms: killing it`);
-      process.kill(pid, "SIGKILL");
+      signal(pid, "SIGKILL");
     }
   }
   rmSync(e.socket, { force: true });

@@ -5,10 +5,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { setting } from "../settings.js";
 
 const SCRIPT = fileURLToPath(new URL("./ceph-session.py", import.meta.url));
 // The system Python, whose rados and rbd modules come with ceph-common (PATH may hold others).
-export const python = (): string => process.env.CEPH_RBD_PYTHON || "/usr/bin/python3";
+export const python = (): string => setting("python");
 
 // The process and its pipes: requests in on stdin, answers out on fd 3 (stdout is not read: a
 // library that prints there cannot break the answers' lines), stderr kept for errors.

@@ -8,6 +8,7 @@ import type { Logger } from "../log.js";
 import { timeouts, type ClusterRef, type Place } from "./cluster.js";
 import { CephError, classifyErrno, summarise } from "./errors.js";
 import { assertHeld, clientKey } from "./holds.js";
+import { accessOf, SESSION_OPS, type SessionOp } from "./session-ops.js";
 import { python, takeProcess, type SessionProcess } from "./session-process.js";
 import { cephCalls } from "./stats.js";
 
@@ -156,10 +157,8 @@ export function closeSessions(): void {
   sessions.clear();
 }
 
-// Operations that only read. One whose session died is asked once more of a new session: the
-// question is still valid, and an admin command or a GC pass need not fail for a crash of the
-// helper. A write is never repeated: whether it was done is unknown, and its journal decides.
-const READS = new Set(["omap_list", "image_info", "image_list", "snap_list", "image_du", "trash_snap_count", "trash_list", "ns_list"]);
+// A read whose session died is asked once more of a new session (session-ops.ts): the question
+// is still valid, and an admin command or a GC pass need not fail for a crash of the helper.
 
 async function ask(c: ClusterRef, log: Logger, shown: string, request: Record<string, unknown>, started: number): Promise<unknown> {
   try {
@@ -167,7 +166,7 @@ async function ask(c: ClusterRef, log: Logger, shown: string, request: Record<st
   } catch (e) {
     // Within the operation's one deadline, not a second one.
     const left = timeouts().sessionMs - (Date.now() - started);
-    if (!(e instanceof SessionDied) || !READS.has(String(request.op)) || left <= 0) throw e;
+    if (!(e instanceof SessionDied) || accessOf(String(request.op)) !== "read" || left <= 0) throw e;
     log.warning(`${shown}: ${e.stderr}; asking a new session`);
     return sessionFor(c).call(shown, request, left);
   }
@@ -190,12 +189,9 @@ async function run<T>(c: ClusterRef, log: Logger, shown: string, request: Record
 
 // Runs one operation of ceph-session.py in the place's pool and namespace. `shown` names it in
 // logs and errors the way its CLI equivalent would.
-// A write under a lock known to be lost does not start (holds.ts); the lock's own operations are
-// how it is found lost, and released.
-const LOCK_OPS = new Set(["lock", "unlock"]);
-
-export async function librados<T>(p: Place, log: Logger, shown: string, op: string, args: Record<string, unknown> = {}): Promise<T> {
-  if (!READS.has(op) && !LOCK_OPS.has(op)) assertHeld();
+// A write under a lock known to be lost does not start (holds.ts).
+export async function librados<T>(p: Place, log: Logger, shown: string, op: Exclude<SessionOp, "command">, args: Record<string, unknown> = {}): Promise<T> {
+  if (SESSION_OPS[op].access === "write") assertHeld();
   return run(p.cluster, log, shown, { op, pool: p.pool, ns: p.namespace, ...args });
 }
 

@@ -19,6 +19,7 @@ import { basename, dirname, join } from "node:path";
 import { Script } from "node:vm";
 import { readPrivateFile, writePrivateFile } from "../private-file.js";
 import { privateDirProblem, runDir } from "../run-dir.js";
+import { setting } from "../settings.js";
 import { setCodeCacheState, type CodeCacheState } from "./code-cache-state.js";
 
 interface Bundle {
@@ -87,7 +88,7 @@ export function load(path: string, verb: string): Bundle {
   const dir = join(runDir(), "code-cache");
   const file = join(dir, `${basename(path, ".cjs")}-${fnv1a(path)}.${fnv1a(identity)}.v8`);
   let state: CodeCacheState = "off";
-  if (process.env.CEPH_RBD_CODE_CACHE !== "off") state = privateDirProblem(runDir()) === undefined && privateDirProblem(dir) === undefined ? "miss" : "unusable";
+  if (setting("codeCache") === "on") state = privateDirProblem(runDir()) === undefined && privateDirProblem(dir) === undefined ? "miss" : "unusable";
   const found = state === "miss" ? readCache(file, identity) : undefined;
   if (found === "rejected") state = "rejected";
   const cached = typeof found === "object" ? found : undefined;

@@ -1,10 +1,23 @@
-// The part of an SR's metadata that both plugins touch: the RADOS object that holds it, and the
-// activation records (`act:<key>`) that the datapaths write and the volume plugin respects.
+// The part of an SR's metadata that both plugins touch: the RADOS object that holds it, the
+// volume records' keys (which name the volumes' locks), and the activation records (`act:<key>`)
+// that the datapaths write and the volume plugin respects. The rest of the layout, and its
+// parsing, is the volume plugin's (volume/meta/layout.ts, built on these spellings).
 import * as z from "zod/mini";
 
 export const META_OBJECT = "ceph_rbd_sr";
 
-export const activationKey = (key: string): string => `act:${key}`;
+export const VOLUME_PREFIX = "vol:";
+export const ACTIVATION_PREFIX = "act:";
+
+// A volume's record entry, and the name of the lock every change to the volume (its activation
+// included) holds.
+export const volumeKey = (key: string): string => `${VOLUME_PREFIX}${key}`;
+export const activationKey = (key: string): string => `${ACTIVATION_PREFIX}${key}`;
+
+// The other locks on the metadata object: the SR's own (create, destroy, attach), and the GC's,
+// which serialises its passes pool-wide.
+export const SR_LOCK = "sr";
+export const GC_LOCK = "gc";
 
 export const Activation = z.object({
   // The XCP-ng host (INSTALLATION_UUID) on which the volume is active.

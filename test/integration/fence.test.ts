@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../plugins/log.js";
 import { startExport, stopExport } from "../../plugins/ceph/qsd.js";
+import { signal } from "../../plugins/process.js";
 import { call, DATAPATH_DIR, runAdmin, runExecutable, type WireError } from "../helpers/run-verb.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 
@@ -95,13 +96,7 @@ beforeAll(async () => {
 afterAll(() => {
   const listed = blocklist();
   for (const a of new Set(blocklisted)) if (listed.includes(a)) ceph("ceph", ["osd", "blocklist", "rm", a]);
-  for (const pid of standIns) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // gone already
-    }
-  }
+  for (const pid of standIns) signal(pid, "SIGKILL");
 });
 
 describe("fencing after a live migration", () => {

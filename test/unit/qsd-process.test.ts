@@ -9,21 +9,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { exportPid, stopExport, type Export } from "../../plugins/ceph/qsd.js";
 import type { Logger } from "../../plugins/log.js";
+import { isAlive as alive } from "../../plugins/process.js";
 
 const log: Logger = { debug: () => undefined, info: () => undefined, warning: () => undefined, error: () => undefined, flush: () => undefined };
 const started: ChildProcess[] = [];
 afterEach(() => {
   for (const c of started.splice(0)) c.kill("SIGKILL");
 });
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function exportIn(): Export {
   const dir = mkdtempSync(join(tmpdir(), "qsd-pid-"));

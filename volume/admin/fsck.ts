@@ -2,7 +2,7 @@
 // fixes those that can be fixed without risking data (orphans go to the trash, not away).
 import { snapRemove, trashMove } from "../../plugins/ceph/rbd.js";
 import { imageFacts } from "../gc/plan.js";
-import { ignoreMissing } from "../journal/recover.js";
+import { ignoreNotFound } from "../../plugins/ceph/errors.js";
 import { drop, type Sr } from "../meta/store.js";
 import { survey } from "../gc/survey.js";
 import { recoverStale } from "../volume/recovery.js";
@@ -33,11 +33,11 @@ export async function fsck(sr: Sr, repair: boolean): Promise<Finding[]> {
   for (const [id, text] of state.ops) add({ kind: "journal", item: id, detail: `unfinished operation ${text.slice(0, 200)}`, repairable: true });
   for (const [image, f] of images) {
     if (!used.has(image) && !busy.includes(image)) {
-      add({ kind: "orphan-image", item: image, detail: "an image of the SR's namespace that no volume or tombstone owns", repairable: true }, () => ignoreMissing(trashMove(sr.ref, sr.log, image)));
+      add({ kind: "orphan-image", item: image, detail: "an image of the SR's namespace that no volume or tombstone owns", repairable: true }, () => ignoreNotFound(trashMove(sr.ref, sr.log, image)));
     }
     for (const snap of f.snaps) {
       if (!referenced.has(`${image}@${snap}`) && !busy.includes(snap)) {
-        add({ kind: "leaked-snapshot", item: `${image}@${snap}`, detail: "a snapshot no volume references", repairable: true }, () => ignoreMissing(snapRemove(sr.ref, sr.log, image, snap)));
+        add({ kind: "leaked-snapshot", item: `${image}@${snap}`, detail: "a snapshot no volume references", repairable: true }, () => ignoreNotFound(snapRemove(sr.ref, sr.log, image, snap)));
       }
     }
   }

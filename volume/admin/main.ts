@@ -6,9 +6,11 @@
 import yargs, { type Argv } from "yargs";
 import { taskList } from "../../plugins/ceph/mon.js";
 import { createLogger, type Logger } from "../../plugins/log.js";
+import { defaultSetting } from "../../plugins/settings.js";
 import { isSmapiError } from "../../plugins/wire/errors.js";
 import { look } from "../gc/pass.js";
-import { applyOptions, lockedPass, runWorker, STATUS_KEY, type StatusRecord } from "../gc/worker.js";
+import { applyOptions, lockedPass, runWorker, type StatusRecord } from "../gc/worker.js";
+import { K } from "../meta/layout.js";
 import { readEntries, type Sr } from "../meta/store.js";
 import { parseDeviceConfig } from "../sr/config.js";
 import { parseSrRef, srRefOf } from "../sr/sr-ref.js";
@@ -49,7 +51,7 @@ const print = (json: boolean, value: unknown, human: () => string) => process.st
 async function gcStatus(sr: Sr, json: boolean): Promise<void> {
   const entries = await readEntries(sr);
   if (!entries) throw new Error(`no SR in ${sr.ref.pool}/${sr.ref.namespace}`);
-  const last = entries.get(STATUS_KEY);
+  const last = entries.get(K.gcStatus);
   const status = last ? (JSON.parse(last) as StatusRecord) : undefined;
   const [{ plan }, tasks] = await Promise.all([look(sr), taskList(sr.ref.cluster, sr.log).catch(() => [])]);
   const mine = tasks.filter((t) => t.refs.pool_name === sr.ref.pool && t.refs.pool_namespace === sr.ref.namespace);
@@ -98,7 +100,7 @@ async function runFsck(sr: Sr, json: boolean, repair: boolean): Promise<void> {
 }
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  process.env.CEPH_RBD_LOG_STDERR ??= "warning";
+  defaultSetting("logStderr", "warning");
   const log = createLogger("ceph-rbd-admin");
   const withSr = <T>(y: Argv<T>) => y.options(SR_OPTIONS);
   try {

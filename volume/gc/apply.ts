@@ -1,10 +1,9 @@
 // Carrying out one GC action. Heavy work (flatten, trash purge) goes to the mgr rbd_support
 // task queue, which persists it in RADOS, retries it and runs one task at a time cluster-wide;
 // where that module is missing, the GC does it itself, one at a time, within a deadline.
-import { CephError } from "../../plugins/ceph/errors.js";
+import { CephError, ignoreNotFound } from "../../plugins/ceph/errors.js";
 import { taskAddFlatten, taskAddTrashRemove } from "../../plugins/ceph/mon.js";
 import { imageFlatten, imageResize, snapRemove, trashMove, trashRemove, trashSnapCount } from "../../plugins/ceph/rbd.js";
-import { ignoreMissing } from "../journal/recover.js";
 import { crashPoint } from "../../plugins/crash.js";
 import { K } from "../meta/layout.js";
 import { drop, readSr, type Sr } from "../meta/store.js";
@@ -48,11 +47,11 @@ export async function applyAction(sr: Sr, a: Action, opts: ApplyOptions): Promis
       await imageResize(sr.ref, sr.log, a.image, 0, true);
       return `reclaimed the head of ${a.image}`;
     case "snap-remove":
-      await ignoreMissing(snapRemove(sr.ref, sr.log, a.image, a.snap));
+      await ignoreNotFound(snapRemove(sr.ref, sr.log, a.image, a.snap));
       return `removed snapshot ${a.image}@${a.snap}`;
     case "trash-move":
       await ensureStillGarbage(sr, a.image);
-      await ignoreMissing(trashMove(sr.ref, sr.log, a.image));
+      await ignoreNotFound(trashMove(sr.ref, sr.log, a.image));
       crashPoint("gc:trash-moved");
       await drop(sr, K.tomb(a.image));
       return `moved tombstone ${a.image} to the trash`;
@@ -61,7 +60,7 @@ export async function applyAction(sr: Sr, a: Action, opts: ApplyOptions): Promis
         opts,
         () => taskAddFlatten(sr.ref, sr.log, a.image),
         // Flattened already (by an earlier pass that died, or by the mgr): done.
-        () => ignoreMissing(imageFlatten(sr.ref, sr.log, a.image, opts.flattenDeadlineMs)),
+        () => ignoreNotFound(imageFlatten(sr.ref, sr.log, a.image, opts.flattenDeadlineMs)),
       );
       return how === "mgr" ? `queued flatten of ${a.image} (${a.reason})` : `flattened ${a.image} (${a.reason})`;
     }
@@ -71,11 +70,11 @@ export async function applyAction(sr: Sr, a: Action, opts: ApplyOptions): Promis
         async () => {
           // The mgr would only fail on it and retry after minutes of back-off: a clone that has
           // just been flattened or purged may still be detaching from its snapshot.
-          const left = await ignoreMissing(trashSnapCount(sr.ref, sr.log, a.id));
+          const left = await ignoreNotFound(trashSnapCount(sr.ref, sr.log, a.id));
           if (left) throw new CephError("not_empty", `trash rm ${a.name}`, `${left} snapshot(s) left`);
           await taskAddTrashRemove(sr.ref, sr.log, a.id);
         },
-        () => ignoreMissing(trashRemove(sr.ref, sr.log, a.id)),
+        () => ignoreNotFound(trashRemove(sr.ref, sr.log, a.id)),
       );
       return how === "mgr" ? `queued purge of ${a.name}` : `purged ${a.name}`;
     }

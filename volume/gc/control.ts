@@ -9,7 +9,9 @@ import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Logger } from "../../plugins/log.js";
 import { identityOf, recordedProcess, writePidFile } from "../../plugins/pid-file.js";
+import { signal, waitGone } from "../../plugins/process.js";
 import { privateRunDir } from "../../plugins/run-dir.js";
+import { setting } from "../../plugins/settings.js";
 import type { SrRef } from "../sr/sr-ref.js";
 
 const pidFile = (ref: SrRef) => join(privateRunDir(), `gc-${createHash("sha256").update(`${ref.pool}/${ref.namespace}`).digest("hex").slice(0, 16)}.pid`);
@@ -24,7 +26,7 @@ const adminBundle = () => join(typeof __dirname === "string" ? __dirname : dirna
 const WORKER_NODE_FLAGS = ["--max-semi-space-size=1"];
 
 export function startWorker(ref: SrRef, sr: string, log: Logger): void {
-  if (process.env.CEPH_RBD_GC === "off") return;
+  if (setting("gc") === "off") return;
   try {
     const file = pidFile(ref);
     if (recordedProcess(file) !== undefined) return;
@@ -46,25 +48,9 @@ export function startWorker(ref: SrRef, sr: string, log: Logger): void {
 // group (it may have an `rbd flatten` running locally) is killed. Killing is safe: every GC step
 // is journaled or idempotent, and its lease runs out. SR.detach returns once the worker is gone,
 // so a detach followed by an attach elsewhere never overlaps two workers of this host.
-const stopGraceMs = () => Number(process.env.CEPH_RBD_GC_STOP_GRACE_MS ?? 5000);
+const stopGraceMs = () => setting("gcStopGrace");
 
-async function waitGone(file: string, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (recordedProcess(file) !== undefined) {
-    if (Date.now() >= until) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}
-
-// The worker may exit between the look and the signal: a process already gone is stopped.
-const signal = (pid: number, sig: NodeJS.Signals): void => {
-  try {
-    process.kill(pid, sig);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
-  }
-};
+const running = (file: string) => () => recordedProcess(file) !== undefined;
 
 export async function stopWorker(ref: SrRef, log: Logger): Promise<void> {
   let file: string;
@@ -78,11 +64,11 @@ export async function stopWorker(ref: SrRef, log: Logger): Promise<void> {
   const pid = recordedProcess(file);
   if (pid !== undefined) {
     signal(pid, "SIGTERM");
-    if (!(await waitGone(file, stopGraceMs()))) {
+    if (!(await waitGone(running(file), stopGraceMs()))) {
       log.warning(`the gc worker (pid ${pid}) did not stop within ${stopGraceMs()} ms: killing it`);
       // Its process group: the worker was started detached, so the group is its own.
       signal(-pid, "SIGKILL");
-      await waitGone(file, 2000);
+      await waitGone(running(file), 2000);
     }
     log.info(`stopped the gc worker (pid ${pid}) for ${ref.pool}/${ref.namespace}`);
   }

@@ -1,41 +1,37 @@
 // The GC worker of one SR: a long-running process on every host that attached the SR. Passes
 // are serialised pool-wide by the SR's "gc" lock (with a lease, so a host that dies mid-pass
 // blocks the others for at most the lease): whichever host's worker finds the lock free runs
-// the next pass. It records what it did in the SR's omap (`gc:status`), which any host can read.
+// the next pass. It records what it did in the SR's omap (layout.ts's K.gcStatus), which any host can read.
 import { appendFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { Logger } from "../../plugins/log.js";
+import { setting } from "../../plugins/settings.js";
 import { Busy } from "../../plugins/wire/errors.js";
+import { K } from "../meta/layout.js";
 import { put, readEntries, type Sr } from "../meta/store.js";
+import { GC_LOCK } from "../../plugins/wire/sr-object.js";
 import { withLock } from "../../plugins/ceph/locks.js";
 import { closeSessions } from "../../plugins/ceph/session.js";
 import type { ApplyOptions } from "./apply.js";
 import { runPass, type PassReport } from "./pass.js";
 
-export const STATUS_KEY = "gc:status";
-
 // Test instrumentation, like CEPH_RBD_CRASH_AT: a file where each pass notes its start and end,
 // so a test can prove that passes never overlap. Unset in production.
 const trace = (line: string) => {
-  const file = process.env.CEPH_RBD_GC_TRACE;
+  const file = setting("gcTrace");
   if (file) appendFileSync(file, `${line}\n`);
 };
 
-const envSeconds = (name: string, fallback: number) => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
-
 export const gcTimes = () => {
-  const flattenDeadline = envSeconds("CEPH_RBD_GC_FLATTEN_DEADLINE", 600);
+  const flattenDeadline = setting("gcFlattenDeadline");
   // The lease is renewed while a pass runs (locks.ts), however long its flatten: it bounds only
   // how long a host that dies mid-pass keeps the others waiting.
-  const lease = envSeconds("CEPH_RBD_GC_LEASE", 60);
-  return { interval: envSeconds("CEPH_RBD_GC_INTERVAL", 30), flattenDeadlineMs: flattenDeadline * 1000, lease };
+  const lease = setting("gcLease");
+  return { interval: setting("gcInterval"), flattenDeadlineMs: flattenDeadline * 1000, lease };
 };
 
 // CEPH_RBD_GC_MGR=off makes the GC do heavy work itself, as where the mgr module is missing.
-export const applyOptions = (): ApplyOptions => ({ mgr: process.env.CEPH_RBD_GC_MGR !== "off", flattenDeadlineMs: gcTimes().flattenDeadlineMs });
+export const applyOptions = (): ApplyOptions => ({ mgr: setting("gcMgr") === "on", flattenDeadlineMs: gcTimes().flattenDeadlineMs });
 
 export interface StatusRecord {
   host: string;
@@ -55,7 +51,7 @@ export async function lockedPass(sr: Sr, opts: ApplyOptions, wait: boolean): Pro
   try {
     return await withLock(
       sr,
-      "gc",
+      GC_LOCK,
       async () => {
         const started = Date.now();
         trace(`start ${process.pid} ${started}`);
@@ -73,7 +69,7 @@ export async function lockedPass(sr: Sr, opts: ApplyOptions, wait: boolean): Pro
           recovered: report.recovered,
           ...(report.paused ? { paused: report.paused } : {}),
         };
-        await put(sr, STATUS_KEY, JSON.stringify(status));
+        await put(sr, K.gcStatus, JSON.stringify(status));
         return report;
       },
       { wait, lease: gcTimes().lease },

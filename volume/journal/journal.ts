@@ -61,7 +61,7 @@ const EntrySchema = z.object({ id: z.string(), started: z.string(), owner: z.str
 export const parseEntry = (text: string): Entry | undefined => readRecord(EntrySchema, text);
 
 // The lock an operation runs under, so recovery can tell a live operation from a dead one.
-export const lockOf = (op: Op): string => `vol:${op.key}`;
+export const lockOf = (op: Op): string => K.vol(op.key);
 
 export async function begin(sr: Sr, op: Op): Promise<Entry> {
   const entry: Entry = { id: randomUUID(), started: new Date().toISOString(), owner: `${process.pid}`, op };

@@ -1,20 +1,11 @@
 // Finishing an operation whose process died (rules in journal.ts): roll back before the commit
 // point, roll forward after it. Every step tolerates "already done".
-import { CephError } from "../../plugins/ceph/errors.js";
+import { ignoreNotFound } from "../../plugins/ceph/errors.js";
 import { imageInfo, imageRemove, snapRemove, trashMove } from "../../plugins/ceph/rbd.js";
 import { K, type SrState } from "../meta/layout.js";
 import { drop, dropAll, put, update, type Sr } from "../meta/store.js";
 import { crashPoint } from "../../plugins/crash.js";
 import type { Entry } from "./journal.js";
-
-export const ignoreMissing = async <T>(work: Promise<T>): Promise<T | undefined> => {
-  try {
-    return await work;
-  } catch (e) {
-    if (!(e instanceof CephError && e.kind === "not_found")) throw e;
-    return undefined;
-  }
-};
 
 const perVolume = (key: string) => [K.nam(key), K.dsc(key)];
 
@@ -24,23 +15,23 @@ export async function recoverEntry(sr: Sr, entry: Entry, state: SrState): Promis
   switch (op.op) {
     case "create":
       if (!state.volumes.has(op.key)) {
-        await ignoreMissing(imageRemove(sr.ref, sr.log, op.image));
+        await ignoreNotFound(imageRemove(sr.ref, sr.log, op.image));
         await dropAll(sr, perVolume(op.key));
       }
       break;
     case "snapshot":
       if (!state.volumes.has(op.newKey)) {
-        await ignoreMissing(snapRemove(sr.ref, sr.log, op.image, op.snap));
+        await ignoreNotFound(snapRemove(sr.ref, sr.log, op.image, op.snap));
         await dropAll(sr, perVolume(op.newKey));
       }
       break;
     case "clone":
       if (!state.volumes.has(op.newKey)) {
-        await ignoreMissing(imageRemove(sr.ref, sr.log, op.image));
+        await ignoreNotFound(imageRemove(sr.ref, sr.log, op.image));
         await dropAll(sr, perVolume(op.newKey));
       }
       // The temporary snapshot goes either way; with clone v2 a child keeps it in the trash.
-      if (op.hidden) await ignoreMissing(snapRemove(sr.ref, sr.log, op.parent, op.parentSnap));
+      if (op.hidden) await ignoreNotFound(snapRemove(sr.ref, sr.log, op.parent, op.parentSnap));
       break;
     case "destroy":
       if (state.volumes.has(op.key)) {
@@ -52,7 +43,7 @@ export async function recoverEntry(sr: Sr, entry: Entry, state: SrState): Promis
     case "revert":
       // Not committed: the volume still reads its old head, which is no tombstone after all.
       if (state.volumes.get(op.key)?.record.image !== op.image) {
-        await ignoreMissing(imageRemove(sr.ref, sr.log, op.image));
+        await ignoreNotFound(imageRemove(sr.ref, sr.log, op.image));
         await drop(sr, K.tomb(op.old));
       }
       break;
@@ -73,10 +64,10 @@ export async function recoverEntry(sr: Sr, entry: Entry, state: SrState): Promis
 // once: each is idempotent, and the journal entry stays until every one is done.
 export async function finishDestroy(sr: Sr, op: Extract<Entry["op"], { op: "destroy" }>, state: SrState): Promise<void> {
   const data = async () => {
-    if (op.mode === "delete") await ignoreMissing(trashMove(sr.ref, sr.log, op.image));
+    if (op.mode === "delete") await ignoreNotFound(trashMove(sr.ref, sr.log, op.image));
     if (op.mode === "snapshot" && op.snap) {
       const shared = [...state.volumes.values()].some((v) => v.key !== op.key && v.record.image === op.image && v.record.snap === op.snap);
-      if (!shared) await ignoreMissing(snapRemove(sr.ref, sr.log, op.image, op.snap));
+      if (!shared) await ignoreNotFound(snapRemove(sr.ref, sr.log, op.image, op.snap));
     }
   };
   await Promise.all([update(sr, { [K.gone(op.key)]: new Date().toISOString() }, op.entries), data()]);

@@ -19,21 +19,47 @@
 import * as z from "zod/mini";
 
 export { META_OBJECT } from "../../plugins/wire/sr-object.js";
-import { parseActivation, readRecord, type Activation } from "../../plugins/wire/sr-object.js";
+import { activationKey, ACTIVATION_PREFIX, parseActivation, readRecord, volumeKey, VOLUME_PREFIX, type Activation } from "../../plugins/wire/sr-object.js";
+
+// The prefix of each kind of per-item entry.
+const PREFIX = {
+  vol: VOLUME_PREFIX,
+  act: ACTIVATION_PREFIX,
+  nam: "nam:",
+  dsc: "dsc:",
+  key: "key:",
+  use: "use:",
+  gone: "gone:",
+  tomb: "tomb:",
+  op: "op:",
+} as const;
+type Kind = keyof typeof PREFIX;
 
 export const K = {
   config: "sr:config",
   name: "sr:name",
   description: "sr:description",
-  vol: (key: string) => `vol:${key}`,
-  nam: (key: string) => `nam:${key}`,
-  dsc: (key: string) => `dsc:${key}`,
-  xkey: (key: string, k: string) => `key:${key}:${encodeURIComponent(k)}`,
-  use: (key: string) => `use:${key}`,
-  gone: (key: string) => `gone:${key}`,
-  tomb: (image: string) => `tomb:${image}`,
-  op: (id: string) => `op:${id}`,
+  gcStatus: "gc:status",
+  // Where the GC's usage measurement resumes (volume/usage.ts).
+  usageCursor: "gc:usage-cursor",
+  vol: volumeKey,
+  act: activationKey,
+  nam: (key: string) => `${PREFIX.nam}${key}`,
+  dsc: (key: string) => `${PREFIX.dsc}${key}`,
+  xkey: (key: string, k: string) => `${PREFIX.key}${key}:${encodeURIComponent(k)}`,
+  use: (key: string) => `${PREFIX.use}${key}`,
+  gone: (key: string) => `${PREFIX.gone}${key}`,
+  tomb: (image: string) => `${PREFIX.tomb}${image}`,
+  op: (id: string) => `${PREFIX.op}${id}`,
 };
+
+const KINDS = Object.keys(PREFIX) as Kind[];
+
+// The kind and item of a per-item entry (`vol:<key>` is vol and <key>), or undefined for others.
+export function splitKey(k: string): { kind: Kind; item: string } | undefined {
+  const kind = KINDS.find((p) => k.startsWith(PREFIX[p]));
+  return kind === undefined ? undefined : { kind, item: k.slice(PREFIX[kind].length) };
+}
 
 export const SrConfig = z.object({
   version: z.literal(1),
@@ -98,37 +124,56 @@ export function parseSrState(entries: ReadonlyMap<string, string>): SrState {
   const usage = new Map<string, number>();
   const active = new Map<string, Activation>();
   const strays: string[] = [];
+  const xkeys: Array<[string, string, string]> = [];
   for (const [k, v] of entries) {
-    if (k.startsWith("vol:")) {
-      const rec = json(VolumeRecord, v);
-      if (rec) records.set(k.slice(4), rec);
-      else strays.push(k);
-    } else if (k.startsWith("tomb:")) {
-      const t = json(Tombstone, v);
-      if (t) tombstones.set(k.slice(5), t);
-      else strays.push(k);
-    } else if (k.startsWith("op:")) ops.set(k.slice(3), v);
-    else if (k.startsWith("gone:")) gone.set(k.slice(5), v);
-    else if (k.startsWith("act:")) {
-      const a = parseActivation(v);
-      if (a) active.set(k.slice(4), a);
-    } else if (k.startsWith("use:")) {
-      const bytes = Number(v);
-      if (Number.isSafeInteger(bytes) && bytes >= 0) usage.set(k.slice(4), bytes);
+    const e = splitKey(k);
+    if (e === undefined) continue;
+    const { item } = e;
+    switch (e.kind) {
+      case "vol": {
+        const rec = json(VolumeRecord, v);
+        if (rec) records.set(item, rec);
+        else strays.push(k);
+        break;
+      }
+      case "tomb": {
+        const t = json(Tombstone, v);
+        if (t) tombstones.set(item, t);
+        else strays.push(k);
+        break;
+      }
+      case "op":
+        ops.set(item, v);
+        break;
+      case "gone":
+        gone.set(item, v);
+        break;
+      case "act": {
+        const a = parseActivation(v);
+        if (a) active.set(item, a);
+        break;
+      }
+      case "use": {
+        const bytes = Number(v);
+        if (Number.isSafeInteger(bytes) && bytes >= 0) usage.set(item, bytes);
+        break;
+      }
+      case "key":
+        xkeys.push([k, item, v]);
+        break;
     }
   }
   const volumes = new Map<string, VolumeState>();
   const keysOf = new Map<string, Record<string, string>>();
-  for (const [k, v] of entries) {
-    if (!k.startsWith("key:")) continue;
-    const key = k.slice(4, 4 + KEY_LEN);
-    if (!records.has(key) || k[4 + KEY_LEN] !== ":") {
+  for (const [k, item, v] of xkeys) {
+    const key = item.slice(0, KEY_LEN);
+    if (!records.has(key) || item[KEY_LEN] !== ":") {
       strays.push(k);
       continue;
     }
     const keys = keysOf.get(key) ?? {};
     try {
-      keys[decodeURIComponent(k.slice(5 + KEY_LEN))] = v;
+      keys[decodeURIComponent(item.slice(KEY_LEN + 1))] = v;
     } catch {
       strays.push(k);
     }
@@ -144,7 +189,8 @@ export function parseSrState(entries: ReadonlyMap<string, string>): SrState {
     });
   }
   for (const k of entries.keys()) {
-    if (/^(nam|dsc|use):/.test(k) && !records.has(k.slice(4))) strays.push(k);
+    const e = splitKey(k);
+    if (e !== undefined && (e.kind === "nam" || e.kind === "dsc" || e.kind === "use") && !records.has(e.item)) strays.push(k);
   }
   const config = json(SrConfig, entries.get(K.config));
   return {

@@ -1,5 +1,5 @@
 // Reads and writes of the SR's metadata object, with the SMAPIv3 meaning of "not there".
-import { CephError } from "../../plugins/ceph/errors.js";
+import { ignoreNotFound } from "../../plugins/ceph/errors.js";
 import { omapList, omapRemove, omapSet, omapUpdate } from "../../plugins/ceph/rados.js";
 import type { Logger } from "../../plugins/log.js";
 import { SR_does_not_exist } from "../../plugins/wire/errors.js";
@@ -15,12 +15,7 @@ const where = (ref: SrRef) => `${ref.pool}/${ref.namespace}`;
 
 // Every entry, or undefined when the metadata object does not exist.
 export async function readEntries(sr: Sr): Promise<Map<string, string> | undefined> {
-  try {
-    return await omapList(sr.ref, sr.log, META_OBJECT);
-  } catch (e) {
-    if (e instanceof CephError && e.kind === "not_found") return undefined;
-    throw e;
-  }
+  return ignoreNotFound(omapList(sr.ref, sr.log, META_OBJECT));
 }
 
 // The SR as a whole; fails with SR_does_not_exist unless SR.create completed.

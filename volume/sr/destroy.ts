@@ -7,6 +7,7 @@ import { defineVerb } from "../../plugins/runtime/verb.js";
 import { srNotEmpty } from "../../plugins/wire/errors.js";
 import { SrDestroy } from "../../plugins/wire/verbs.js";
 import { stopWorker } from "../gc/control.js";
+import { SR_LOCK } from "../../plugins/wire/sr-object.js";
 import { META_OBJECT } from "../meta/layout.js";
 import { readSr } from "../meta/store.js";
 import { openSr } from "./open.js";
@@ -15,7 +16,7 @@ import { purgeNamespace } from "./purge.js";
 export default defineVerb(SrDestroy, async (p, ctx) => {
   const sr = openSr(ctx, p.sr);
   await readSr(sr);
-  await withLock(sr, "sr", async () => {
+  await withLock(sr, SR_LOCK, async () => {
     const state = await readSr(sr);
     if (state.volumes.size > 0) throw srNotEmpty(state.volumes.size);
     await purgeNamespace(sr);

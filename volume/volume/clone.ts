@@ -4,7 +4,7 @@ import { clone, snapCreate, snapRemove } from "../../plugins/ceph/rbd.js";
 import { defineVerb } from "../../plugins/runtime/verb.js";
 import { VolumeClone } from "../../plugins/wire/verbs.js";
 import { finish, intentIf, step } from "../journal/journal.js";
-import { ignoreMissing } from "../journal/recover.js";
+import { ignoreNotFound } from "../../plugins/ceph/errors.js";
 import { K, type VolumeRecord } from "../meta/layout.js";
 import { put } from "../meta/store.js";
 import { ensureCloneable } from "./depth.js";
@@ -45,7 +45,7 @@ export default defineVerb(VolumeClone, (p, ctx) =>
     };
     await put(sr, K.vol(newKey), JSON.stringify(record));
     step(entry, "commit");
-    if (hidden) await ignoreMissing(snapRemove(sr.ref, sr.log, source.record.image, parentSnap));
+    if (hidden) await ignoreNotFound(snapRemove(sr.ref, sr.log, source.record.image, parentSnap));
     await finish(sr, entry);
     return toWireVolume(sr.ref, { key: newKey, record, name: source.name, description: source.description, keys: {} }, 0);
   }),

@@ -1,7 +1,7 @@
 // Clone chains must stay shallow: kernel RBD cannot map an image more than 16 parents deep,
 // and every level costs reads. The GC flattens chains past a soft limit in the background;
 // past the hard limit, a verb that would deepen a chain refuses and asks the GC to hurry.
-import { CephError } from "../../plugins/ceph/errors.js";
+import { isNotFound } from "../../plugins/ceph/errors.js";
 import { taskAddFlatten } from "../../plugins/ceph/mon.js";
 import { imageInfo } from "../../plugins/ceph/rbd.js";
 import { XenApiError } from "../../plugins/wire/errors.js";
@@ -15,7 +15,7 @@ async function chainDepth(sr: Sr, image: string, max: number): Promise<number> {
     try {
       current = (await imageInfo(sr.ref, sr.log, current)).parent?.image;
     } catch (e) {
-      if (e instanceof CephError && e.kind === "not_found") return depth;
+      if (isNotFound(e)) return depth;
       throw e;
     }
     if (current === undefined) return depth;

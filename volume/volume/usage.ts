@@ -10,7 +10,6 @@ import { put, type Sr } from "../meta/store.js";
 
 export const usageOf = (state: SrState, key: string): number => state.usage.get(key) ?? 0;
 
-const CURSOR = "gc:usage-cursor";
 
 // The GC's share: a few writable volumes per pass, in turn, so every figure is refreshed within
 // (volumes / batch) passes whatever the SR's size, at a bounded cost per pass.
@@ -20,11 +19,11 @@ export async function refreshSome(sr: Sr, state: SrState, cursor: string | undef
   const start = heads.findIndex((v) => v.key > (cursor ?? ""));
   const turn = [...heads.slice(Math.max(start, 0)), ...heads.slice(0, Math.max(start, 0))].slice(0, batch);
   for (const v of turn) await measureUsage(sr, v.key, v.record);
-  await put(sr, CURSOR, turn[turn.length - 1]?.key ?? "");
+  await put(sr, K.usageCursor, turn[turn.length - 1]?.key ?? "");
   return turn.length;
 }
 
-export const usageCursor = (entries: ReadonlyMap<string, string>): string | undefined => entries.get(CURSOR);
+export const usageCursor = (entries: ReadonlyMap<string, string>): string | undefined => entries.get(K.usageCursor);
 
 // Best effort: a figure that cannot be measured now keeps its previous value.
 export async function measureUsage(sr: Sr, key: string, record: VolumeRecord): Promise<number | undefined> {

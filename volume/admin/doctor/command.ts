@@ -20,6 +20,7 @@ import { clusterHealth } from "../../../plugins/ceph/mon.js";
 import { namespaceList } from "../../../plugins/ceph/rbd.js";
 import { toolVersion } from "../../../plugins/ceph/versions.js";
 import type { Logger } from "../../../plugins/log.js";
+import { envWith, setSetting } from "../../../plugins/settings.js";
 import { parseSrRef } from "../../sr/sr-ref.js";
 import { evaluateCluster, evaluateKernel, evaluateQsd, evaluateTools, unavailable, type HealthFacts } from "./host.js";
 import { evaluateKeyring, keyringCandidates, keyringEntities, parseCephConf, type KeyringFacts } from "./keyring.js";
@@ -103,7 +104,7 @@ const moduleInstalled = (): boolean => {
 function runQuery(path: string): Promise<QueryRun> {
   const started = Date.now();
   return new Promise((done) => {
-    const child = spawn(path, ["--json"], { env: { ...process.env, CEPH_RBD_LOG_STDERR: "off" }, stdio: ["pipe", "pipe", "ignore"], timeout: 30_000 });
+    const child = spawn(path, ["--json"], { env: envWith("logStderr", "off"), stdio: ["pipe", "pipe", "ignore"], timeout: 30_000 });
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.on("error", (e) => done({ code: null, stdout, ms: Date.now() - started, error: e.message }));
@@ -177,8 +178,8 @@ async function clusterChecks(cluster: ClusterRef, pool: string | undefined, log:
 
 export async function runDoctor(a: DoctorArgs, log: Logger): Promise<Report> {
   if (a.timeout !== undefined && a.timeout > 0) {
-    process.env.CEPH_RBD_CONNECT_TIMEOUT = String(a.timeout);
-    process.env.CEPH_RBD_OP_TIMEOUT = String(a.timeout);
+    setSetting("connectTimeout", String(a.timeout));
+    setSetting("opTimeout", String(a.timeout));
   }
   let conf = a.conf ?? "/etc/ceph/ceph.conf";
   let user = (a.user ?? "admin").replace(/^client\./, "");
