@@ -3,7 +3,6 @@
 // file per SR in the private run directory finds it again, and names it exactly (pid, start
 // time, arguments: pid-file.ts), so that a pid reused by another process after a crash is
 // neither signalled nor taken for a running worker. CEPH_RBD_GC=off disables the start.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -11,6 +10,7 @@ import type { Logger } from "../../plugins/log.js";
 import { identityOf, recordedProcess, writePidFile } from "../../plugins/pid-file.js";
 import { signal, waitGone } from "../../plugins/process.js";
 import { privateRunDir } from "../../plugins/run-dir.js";
+import { startDetached } from "../../plugins/runtime/child.js";
 import { setting } from "../../plugins/settings.js";
 import type { SrRef } from "../sr/sr-ref.js";
 
@@ -31,13 +31,12 @@ export function startWorker(ref: SrRef, sr: string, log: Logger): void {
     const file = pidFile(ref);
     if (recordedProcess(file) !== undefined) return;
     const argv = [process.execPath, ...WORKER_NODE_FLAGS, adminBundle(), "gc", "worker", "--sr", sr];
-    const child = spawn(argv[0] as string, argv.slice(1), { detached: true, stdio: "ignore" });
-    child.unref();
+    const pid = startDetached(argv[0] as string, argv.slice(1));
     // The start time is the fork's; the arguments are those it was given.
-    const start = child.pid === undefined ? undefined : identityOf(child.pid)?.start;
-    if (child.pid === undefined || start === undefined) throw new Error("the worker ended at once");
-    writePidFile(file, { pid: child.pid, start, argv });
-    log.info(`started the gc worker (pid ${child.pid}) for ${ref.pool}/${ref.namespace}`);
+    const start = pid === undefined ? undefined : identityOf(pid)?.start;
+    if (pid === undefined || start === undefined) throw new Error("the worker ended at once");
+    writePidFile(file, { pid, start, argv });
+    log.info(`started the gc worker (pid ${pid}) for ${ref.pool}/${ref.namespace}`);
   } catch (e) {
     // The SR works without its GC; garbage waits for the next attach or an admin's `gc run`.
     log.warning(`could not start the gc worker: ${(e as Error).message}`);

@@ -8,7 +8,6 @@
 // The pure parts (parsing, evaluating what was found, formatting) live beside this file, for unit
 // tests; this one gathers the facts. Only plugins/ceph runs Ceph CLIs. Nothing secret is ever read
 // into the report: of a keyring, only its mode and its section names are looked at.
-import { spawn } from "node:child_process";
 import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { release } from "node:os";
@@ -20,6 +19,7 @@ import { clusterHealth } from "../../../plugins/ceph/mon.js";
 import { namespaceList } from "../../../plugins/ceph/rbd.js";
 import { toolVersion } from "../../../plugins/ceph/versions.js";
 import type { Logger } from "../../../plugins/log.js";
+import { capture } from "../../../plugins/runtime/child.js";
 import { envWith, setSetting } from "../../../plugins/settings.js";
 import { parseSrRef } from "../../sr/sr-ref.js";
 import { evaluateCluster, evaluateKernel, evaluateQsd, evaluateTools, unavailable, type HealthFacts } from "./host.js";
@@ -101,17 +101,10 @@ const moduleInstalled = (): boolean => {
   }
 };
 
-function runQuery(path: string): Promise<QueryRun> {
+async function runQuery(path: string): Promise<QueryRun> {
   const started = Date.now();
-  return new Promise((done) => {
-    const child = spawn(path, ["--json"], { env: envWith("logStderr", "off"), stdio: ["pipe", "pipe", "ignore"], timeout: 30_000 });
-    let stdout = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.on("error", (e) => done({ code: null, stdout, ms: Date.now() - started, error: e.message }));
-    child.on("close", (code) => done({ code, stdout, ms: Date.now() - started }));
-    child.stdin.on("error", () => undefined);
-    child.stdin.end('{"dbg":"doctor"}');
-  });
+  const r = await capture(path, ["--json"], { input: '{"dbg":"doctor"}', env: envWith("logStderr", "off"), timeoutMs: 30_000 });
+  return { code: r.code ?? null, stdout: r.stdout, ms: Date.now() - started, ...(r.error === undefined ? {} : { error: r.error }) };
 }
 
 // The verb tables of an installed tree, from its own bundles (as scripts/build.mjs reads them).

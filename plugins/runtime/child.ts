@@ -1,0 +1,34 @@
+// The plugins' own child processes, as opposed to the Ceph tools (plugins/ceph/exec.ts): the
+// syslog hand-off, the GC worker, the doctor's probes. Started like every other process of the
+// project, with execa: a program and an argument array, never a shell. Only the launcher's first
+// spawn (the session's Python, plugins/ceph/session-process.ts) stays raw, for start-up time.
+import { execa } from "execa";
+
+// Started and left to run on its own: never waited for, and not ended when this process exits.
+// Its input, if any, is written before this process may exit.
+export function startDetached(file: string, args: readonly string[], input?: string): number | undefined {
+  const child = execa(file, [...args], {
+    detached: true,
+    cleanup: false,
+    reject: false,
+    stdout: "ignore",
+    stderr: "ignore",
+    ...(input === undefined ? { stdin: "ignore" as const } : { input }),
+  });
+  child.unref();
+  return child.pid;
+}
+
+export interface Captured {
+  readonly code: number | undefined;
+  readonly stdout: string;
+  // Why it could not run or was stopped, when it could not.
+  readonly error?: string;
+}
+
+// Runs to its end (or its timeout) with `input` on its standard input; its standard output.
+export async function capture(file: string, args: readonly string[], opts: { input: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Captured> {
+  const r = await execa(file, [...args], { input: opts.input, env: opts.env, extendEnv: false, timeout: opts.timeoutMs, stderr: "ignore", reject: false, encoding: "utf8", stripFinalNewline: false });
+  const failed = r.failed && r.exitCode === undefined;
+  return { code: r.exitCode, stdout: r.stdout ?? "", ...(failed ? { error: r.shortMessage } : {}) };
+}
