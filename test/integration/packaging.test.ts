@@ -50,7 +50,7 @@ interface Run {
 
 let work = "";
 let rpms: { main: string; runtime: string } = { main: "", runtime: "" };
-let fixture = { path: "", sha: "", nodeSha: "" };
+const fixture = { path: "", sha: "", nodeSha: "" };
 let rootDir = "";
 
 const sh = (cmd: string, args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Run => {

@@ -54,11 +54,11 @@ describe("SR.stat, names, probe", () => {
   it("finds existing SRs of the pool and flags a half-created one as incomplete", async () => {
     const s = await makeSr();
     const { conf, pool } = inject("ceph");
-    const results = await call<Array<Record<string, any>>>("SR.probe", { configuration: { pool, conf } });
+    const results = await call<Array<{ complete: boolean; configuration: Record<string, string> }>>("SR.probe", { configuration: { pool, conf } });
     const mine = results.find((r) => r.configuration.sr_uuid === s.uuid);
     expect(mine).toMatchObject({ complete: true, sr: { uuid: s.uuid, name: expect.any(String) } });
     for (const r of results) if ("sr_uuid" in r.configuration) expect(r.complete).toBe(true);
-    const partial = await call<Array<Record<string, any>>>("SR.probe", { configuration: { conf } });
+    const partial = await call<Array<{ complete: boolean }>>("SR.probe", { configuration: { conf } });
     expect(partial).toEqual([expect.objectContaining({ complete: false })]);
   });
 });

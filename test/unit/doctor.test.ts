@@ -176,8 +176,8 @@ describe("report", () => {
     ]);
     expect(r.ok).toBe(false);
     const text = formatHuman(r);
-    expect(text).toMatch(/^OK    ceph tools  fine$/m);
-    expect(text).toMatch(/^FAIL  keyring     \/k is world-readable$/m);
+    expect(text).toMatch(/^OK {4}ceph tools {2}fine$/m);
+    expect(text).toMatch(/^FAIL {2}keyring {5}\/k is world-readable$/m);
     expect(text.split("\n").at(-1)).toBe("1 FAIL, 1 WARN, 1 OK");
     expect(report([{ name: "a", status: "WARN", detail: "" }]).ok).toBe(true);
   });
