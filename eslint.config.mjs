@@ -14,7 +14,10 @@ const SPAWNERS = ["plugins/ceph/exec.ts", "plugins/ceph/session-process.ts", "pl
 const noShell = [
   { selector: "Property[key.name='shell']", message: "Nothing runs through a shell: pass the program and an argument array." },
   { selector: "TaggedTemplateExpression[tag.name=/^(execa|execaSync|\\$)$/]", message: "A command line as one string: pass an argument array." },
-  { selector: "CallExpression[callee.name=/^(execa|execaSync)$/][arguments.1.type!='ArrayExpression']", message: "execa takes the program and an argument array literal." },
+  {
+    selector: "CallExpression[callee.name=/^(execa|execaSync)$/][arguments.1.type!='ArrayExpression']",
+    message: "execa takes the program and an argument array literal.",
+  },
 ];
 
 const processImports = (allowed) => ({
@@ -49,16 +52,35 @@ export default tseslint.config(
     files: ["plugins/**/*.ts"],
     ignores: SPAWNERS,
     rules: {
-      "no-restricted-imports": ["error", { ...processImports(false), patterns: [layers(["**/volume/**", "**/datapath/**"], "Shared code never imports a plugin's.")] }],
+      "no-restricted-imports": [
+        "error",
+        { ...processImports(false), patterns: [layers(["**/volume/**", "**/datapath/**"], "Shared code never imports a plugin's.")] },
+      ],
     },
   },
   {
     files: ["volume/**/*.ts"],
-    rules: { "no-restricted-imports": ["error", { ...processImports(false), patterns: [layers(["**/datapath/**"], "The volume plugin never imports the datapath plugin's code: share it through plugins/.")] }] },
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          ...processImports(false),
+          patterns: [layers(["**/datapath/**"], "The volume plugin never imports the datapath plugin's code: share it through plugins/.")],
+        },
+      ],
+    },
   },
   {
     files: ["datapath/**/*.ts"],
-    rules: { "no-restricted-imports": ["error", { ...processImports(false), patterns: [layers(["**/volume/**"], "The datapath plugin never imports the volume plugin's code: share it through plugins/.")] }] },
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          ...processImports(false),
+          patterns: [layers(["**/volume/**"], "The datapath plugin never imports the volume plugin's code: share it through plugins/.")],
+        },
+      ],
+    },
   },
   { files: SPAWNERS, rules: { "no-restricted-imports": ["error", processImports(true)] } },
   { files: ["test/**/*.ts", "scripts/**/*.mjs", "*.config.*"], rules: { "no-restricted-imports": "off" } },

@@ -9,7 +9,10 @@ import { targetOf } from "./target.js";
 export default defineVerb(DatapathActivate, async (p, ctx) => {
   const t = targetOf(p.uri, ctx.log);
   // A kernel mapping belongs to attach and detach: a failed activate leaves it.
-  const dp = t.scheme === "rbd" ? { start: () => krbdClients(t), stop: async () => undefined } : { start: (recorded: readonly string[]) => startNbd(t, recorded), stop: () => stopNbd(t) };
+  const dp =
+    t.scheme === "rbd"
+      ? { start: () => krbdClients(t), stop: async () => undefined }
+      : { start: (recorded: readonly string[]) => startNbd(t, recorded), stop: () => stopNbd(t) };
   await activate(t, p.domain, dp);
   return null;
 });

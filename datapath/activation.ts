@@ -47,7 +47,8 @@ export async function activate(t: Target, domain: string, dp: Datapath): Promise
     const record = entries.get(volumeKey(t.key));
     if (record === undefined) throw new Volume_does_not_exist(t.key, `no volume ${t.key} in ${t.place.pool}/${t.place.namespace}`);
     const current = parseActivation(entries.get(activationKey(t.key)));
-    if (current && current.host !== host && !sharable(record)) throw new Activated_on_another_host(current.host, `volume ${t.key} is active on host ${current.host}`);
+    if (current && current.host !== host && !sharable(record))
+      throw new Activated_on_another_host(current.host, `volume ${t.key} is active on host ${current.host}`);
     const recorded = current?.host === host && !current.starting ? current.clients : [];
     const since = new Date().toISOString();
     const write = (a: Activation) => omapSet(t.place, t.log, META_OBJECT, activationKey(t.key), JSON.stringify(a));

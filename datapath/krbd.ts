@@ -17,7 +17,10 @@ const mapped = async (t: Target): Promise<string | undefined> =>
 export async function attachKrbd(t: Target): Promise<Backend> {
   const supported = kernelFeatures();
   if (supported === undefined) {
-    throw new Invalid_request("rbd", "kernel RBD is not available on this host (no rbd module in /sys/bus/rbd): use the rbd+nbd datapath (device-config datapath=rbd+nbd)");
+    throw new Invalid_request(
+      "rbd",
+      "kernel RBD is not available on this host (no rbd module in /sys/bus/rbd): use the rbd+nbd datapath (device-config datapath=rbd+nbd)",
+    );
   }
   let device = await mapped(t);
   if (device === undefined) {
@@ -29,7 +32,12 @@ export async function attachKrbd(t: Target): Promise<Backend> {
     }
     device = await deviceMap(t.place, t.log, t.image, t.snap);
   }
-  return { implementations: [["XenDisk", { params: device, extra: {}, backend_type: "vbd" }], ["BlockDevice", { path: device }]] };
+  return {
+    implementations: [
+      ["XenDisk", { params: device, extra: {}, backend_type: "vbd" }],
+      ["BlockDevice", { path: device }],
+    ],
+  };
 }
 
 // This host's own client of the image: its mapping's, never the image's other watchers (after a

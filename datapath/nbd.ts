@@ -38,10 +38,14 @@ const localIps = (): Set<string> => new Set(Object.values(networkInterfaces()).f
 function ownClient(t: Target, fresh: readonly Watcher[]): string {
   const only = fresh.length === 1 ? fresh[0] : undefined;
   if (only === undefined) {
-    throw new Ceph_error(t.image, `cannot tell this host's qemu-storage-daemon client of ${t.image} apart: ${fresh.length} client(s) began watching it while it started (${fresh.map((w) => w.address).join(", ")})`);
+    throw new Ceph_error(
+      t.image,
+      `cannot tell this host's qemu-storage-daemon client of ${t.image} apart: ${fresh.length} client(s) began watching it while it started (${fresh.map((w) => w.address).join(", ")})`,
+    );
   }
   const ip = entityIp(only.address);
-  if (ip === undefined || !localIps().has(ip)) throw new Ceph_error(t.image, `the client that began watching ${t.image} while its export started (${only.address}) is not on this host`);
+  if (ip === undefined || !localIps().has(ip))
+    throw new Ceph_error(t.image, `the client that began watching ${t.image} while its export started (${only.address}) is not on this host`);
   return only.address;
 }
 

@@ -38,4 +38,3 @@ export function hostId(inventory = "/etc/xensource-inventory"): string {
   }
   throw new Invalid_parameters(`cannot tell which host this is: no INSTALLATION_UUID in ${inventory}`);
 }
-

@@ -36,7 +36,12 @@ export const SETTINGS = {
   lockLease: { env: "CEPH_RBD_LOCK_LEASE", kind: "seconds", default: 60, doc: "Lease of a verb's RADOS lock (renewed while the verb runs)." },
   lockWait: { env: "CEPH_RBD_LOCK_WAIT", kind: "seconds", default: 45, doc: "How long a verb waits for a busy lock before failing." },
   python: { env: "CEPH_RBD_PYTHON", kind: "path", default: "/usr/bin/python3", doc: "The Python that runs the librados session helper (ceph-session.py)." },
-  runDir: { env: "CEPH_RBD_RUN_DIR", kind: "path", default: "/run/ceph-rbd", doc: "This host's private run directory: GC pid files, datapath state, code cache." },
+  runDir: {
+    env: "CEPH_RBD_RUN_DIR",
+    kind: "path",
+    default: "/run/ceph-rbd",
+    doc: "This host's private run directory: GC pid files, datapath state, code cache.",
+  },
   codeCache: { env: "CEPH_RBD_CODE_CACHE", kind: "enum", values: ON_OFF, default: "on", doc: "off compiles the bundles without V8's code cache." },
   logStderr: { env: "CEPH_RBD_LOG_STDERR", kind: "enum", values: LEVELS, default: "info", doc: "Lowest level logged to stderr (off: none)." },
   logSyslog: { env: "CEPH_RBD_LOG_SYSLOG", kind: "enum", values: LEVELS, default: "debug", doc: "Lowest level logged to syslog local2 (SMlog) (off: none)." },
@@ -45,25 +50,45 @@ export const SETTINGS = {
   gcInterval: { env: "CEPH_RBD_GC_INTERVAL", kind: "seconds", default: 30, doc: "Time between a GC worker's passes." },
   gcLease: { env: "CEPH_RBD_GC_LEASE", kind: "seconds", default: 60, doc: "Lease of the GC's pass lock (renewed while a pass runs)." },
   gcFlattenDeadline: { env: "CEPH_RBD_GC_FLATTEN_DEADLINE", kind: "seconds", default: 600, doc: "Longest a GC flatten may run." },
-  gcStopGrace: { env: "CEPH_RBD_GC_STOP_GRACE_MS", kind: "milliseconds", default: 5000, doc: "How long SR.detach lets a GC worker end its pass before killing it." },
+  gcStopGrace: {
+    env: "CEPH_RBD_GC_STOP_GRACE_MS",
+    kind: "milliseconds",
+    default: 5000,
+    doc: "How long SR.detach lets a GC worker end its pass before killing it.",
+  },
   gcSoftDepth: { env: "CEPH_RBD_GC_SOFT_DEPTH", kind: "integer", default: 8, doc: "Clone depth from which the GC flattens." },
-  gcHardDepth: { env: "CEPH_RBD_GC_HARD_DEPTH", kind: "integer", default: 14, doc: "Chain depth a new clone may not exceed (capped at 16, krbd's limit): a flatten is queued instead." },
+  gcHardDepth: {
+    env: "CEPH_RBD_GC_HARD_DEPTH",
+    kind: "integer",
+    default: 14,
+    doc: "Chain depth a new clone may not exceed (capped at 16, krbd's limit): a flatten is queued instead.",
+  },
   gcGoneDays: { env: "CEPH_RBD_GC_GONE_DAYS", kind: "integer", default: 7, doc: "Days the GC keeps the record that a volume was destroyed." },
   hostUuid: { env: "CEPH_RBD_HOST_UUID", kind: "string", testOnly: true, doc: "Plays this host instead of the inventory's INSTALLATION_UUID." },
   crashAt: { env: "CEPH_RBD_CRASH_AT", kind: "string", testOnly: true, doc: "`<op>:<step>`: SIGKILL this process at that crash point." },
   pauseAt: { env: "CEPH_RBD_PAUSE_AT", kind: "string", testOnly: true, doc: "`<op>:<step>`: SIGSTOP this process at that crash point." },
   gcTrace: { env: "CEPH_RBD_GC_TRACE", kind: "path", testOnly: true, doc: "A file where each GC pass appends its start and end." },
-  sysfsRbd: { env: "CEPH_RBD_SYSFS_RBD", kind: "path", default: "/sys/bus/rbd", testOnly: true, doc: "Where krbd's sysfs directory is (tests point it at a missing one)." },
+  sysfsRbd: {
+    env: "CEPH_RBD_SYSFS_RBD",
+    kind: "path",
+    default: "/sys/bus/rbd",
+    testOnly: true,
+    doc: "Where krbd's sysfs directory is (tests point it at a missing one).",
+  },
 } as const satisfies Record<string, Spec>;
 
 export type SettingName = keyof typeof SETTINGS;
 type SpecOf<K extends SettingName> = (typeof SETTINGS)[K];
 export type SettingValue<K extends SettingName> =
-  SpecOf<K> extends { kind: "seconds" | "milliseconds" | "integer" } ? number
-  : SpecOf<K> extends { kind: "flag" } ? boolean
-  : SpecOf<K> extends { values: readonly (infer V)[] } ? V
-  : SpecOf<K> extends { default: string } ? string
-  : string | undefined;
+  SpecOf<K> extends { kind: "seconds" | "milliseconds" | "integer" }
+    ? number
+    : SpecOf<K> extends { kind: "flag" }
+      ? boolean
+      : SpecOf<K> extends { values: readonly (infer V)[] }
+        ? V
+        : SpecOf<K> extends { default: string }
+          ? string
+          : string | undefined;
 
 const warned = new Set<string>();
 const pending: string[] = [];
@@ -77,7 +102,8 @@ const parse = (spec: Spec, raw: string): number | string | boolean | undefined =
     case "milliseconds":
     case "integer": {
       const n = Number(raw);
-      const ok = raw.trim() !== "" && Number.isFinite(n) && n > 0 && (spec.kind !== "integer" || Number.isInteger(n)) && (spec.max === undefined || n <= spec.max);
+      const ok =
+        raw.trim() !== "" && Number.isFinite(n) && n > 0 && (spec.kind !== "integer" || Number.isInteger(n)) && (spec.max === undefined || n <= spec.max);
       return ok ? n : undefined;
     }
     case "flag":
@@ -98,7 +124,9 @@ export function setting<K extends SettingName>(name: K): SettingValue<K> {
   const value = ignored ? undefined : parse(spec, raw);
   if (!ignored && value === undefined && !warned.has(spec.env)) {
     warned.add(spec.env);
-    pending.push(`${spec.env}: unusable value ${JSON.stringify(raw.slice(0, 100))} (${valueRule(spec)}): using ${spec.default === undefined ? "none" : String(spec.default)}`);
+    pending.push(
+      `${spec.env}: unusable value ${JSON.stringify(raw.slice(0, 100))} (${valueRule(spec)}): using ${spec.default === undefined ? "none" : String(spec.default)}`,
+    );
   }
   return (value ?? spec.default) as SettingValue<K>;
 }

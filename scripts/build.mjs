@@ -21,7 +21,11 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const opt = (name) => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const opt = (name) =>
+  process.argv
+    .slice(2)
+    .find((a) => a.startsWith(`--${name}=`))
+    ?.slice(name.length + 3);
 const form = opt("launcher") ?? "dual";
 if (!["dual", "node", "python"].includes(form)) throw new Error(`--launcher: dual, node or python, not ${form}`);
 const nodeCmd = opt("node") ? [opt("node")] : ["/usr/bin/env", "node"];
@@ -36,7 +40,12 @@ export const VOLUME_DIR = "volume/org.xen.xapi.storage.ceph-rbd";
 // because the verb tables' dynamic imports become lazy initialisers in the bundle.
 const result = await build({
   write: false,
-  entryPoints: { volume: join(root, "volume/main.ts"), datapath: join(root, "datapath/main.ts"), admin: join(root, "volume/admin/main.ts"), early: join(root, "plugins/runtime/early.ts") },
+  entryPoints: {
+    volume: join(root, "volume/main.ts"),
+    datapath: join(root, "datapath/main.ts"),
+    admin: join(root, "volume/admin/main.ts"),
+    early: join(root, "plugins/runtime/early.ts"),
+  },
   outdir: lib,
   bundle: true,
   format: "cjs",
@@ -131,4 +140,6 @@ await writeFile(join(out, "bin", "ceph-rbd-admin.tmp"), `#!${nodeCmd.join(" ")}\
 await chmod(join(out, "bin", "ceph-rbd-admin.tmp"), 0o755);
 await rename(join(out, "bin", "ceph-rbd-admin.tmp"), join(out, "bin", "ceph-rbd-admin"));
 await writeFile(join(out, "bin", "package.json"), '{ "type": "commonjs" }\n');
-process.stderr.write(`built ${Object.keys(volume.verbs).length} volume verbs and ${Object.keys(datapath.verbs).length} datapath plugins (${form} launchers) in ${out.startsWith(`${root}/`) ? relative(root, out) : out}/\n`);
+process.stderr.write(
+  `built ${Object.keys(volume.verbs).length} volume verbs and ${Object.keys(datapath.verbs).length} datapath plugins (${form} launchers) in ${out.startsWith(`${root}/`) ? relative(root, out) : out}/\n`,
+);

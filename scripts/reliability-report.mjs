@@ -35,7 +35,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const full = !args.includes("--reduced");
 const onlyArg = args.find((a) => a.startsWith("--only"));
-const only = onlyArg ? (onlyArg.includes("=") ? onlyArg.split("=")[1] : args[args.indexOf(onlyArg) + 1] ?? "").split(",").filter(Boolean) : undefined;
+const only = onlyArg ? (onlyArg.includes("=") ? onlyArg.split("=")[1] : (args[args.indexOf(onlyArg) + 1] ?? "")).split(",").filter(Boolean) : undefined;
 
 const SUITES = {
   crash: "test/integration/crash.test.ts",
@@ -84,7 +84,18 @@ let output = "";
 // One vitest run of some suites; its exit code and JSON results.
 async function vitest(files, extraEnv, tag) {
   const jsonOut = join(work, `vitest-${tag}.json`);
-  const vitestArgs = ["vitest", "run", "--project", "reliability", "--project", "integration", "--reporter=default", "--reporter=json", `--outputFile.json=${jsonOut}`, ...files];
+  const vitestArgs = [
+    "vitest",
+    "run",
+    "--project",
+    "reliability",
+    "--project",
+    "integration",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${jsonOut}`,
+    ...files,
+  ];
   const code = await new Promise((resolve) => {
     const child = spawn("npx", vitestArgs, { cwd: root, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.on("data", (d) => {
@@ -122,7 +133,8 @@ const status = (file) => {
 
 // RELIABILITY <suite> k=v ... (the last one printed per suite)
 const lines = {};
-for (const m of output.matchAll(/^RELIABILITY (\S+) (.*)$/gm)) lines[m[1]] = Object.fromEntries(m[2].split(" ").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+for (const m of output.matchAll(/^RELIABILITY (\S+) (.*)$/gm))
+  lines[m[1]] = Object.fromEntries(m[2].split(" ").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
 const hostile = /hostile input: (\d+) inputs tried, (\d+) clean errors, (\d+) changes/.exec(output);
 const mixed = /mixed load: (\d+) ops, (\d+) anomalies/.exec(output);
 
@@ -139,7 +151,14 @@ const crashPoints = [...starts].filter(([, p]) => !ours(p));
 const killed = crashPoints.filter(([pid]) => !exits.has(pid));
 // Which test of crash.test.ts kills at which points (by the operation's prefix).
 const testOf = (point) =>
-  ({ create: /Volume\.create/, snapshot: /Volume\.snapshot/, clone: /Volume\.clone/, destroy: /Volume\.destroy/, revert: /Volume\.revert/, resize: /Volume\.resize/ })[point.split(":")[0]];
+  ({
+    create: /Volume\.create/,
+    snapshot: /Volume\.snapshot/,
+    clone: /Volume\.clone/,
+    destroy: /Volume\.destroy/,
+    revert: /Volume\.revert/,
+    resize: /Volume\.resize/,
+  })[point.split(":")[0]];
 const crashStatus = status(SUITES.crash);
 const convergedCrash = killed.filter(([, p]) => {
   const re = testOf(p);
@@ -163,19 +182,39 @@ for (const [name] of chosen) {
       break;
     }
     case "gc-crash":
-      add(name, r.boundaries ? `boundaries: ${r.boundaries} tried, ${r.reached} killed there, ${r.converged} converged; unreachable: ${r.unreachable}` : "no figures (the suite did not finish)");
+      add(
+        name,
+        r.boundaries
+          ? `boundaries: ${r.boundaries} tried, ${r.reached} killed there, ${r.converged} converged; unreachable: ${r.unreachable}`
+          : "no figures (the suite did not finish)",
+      );
       break;
     case "mixed-load":
-      add(name, mixed ? `${mixed[1]} ops, ${mixed[2]} anomalies; refusals: ${r.novol ?? "?"} Volume_does_not_exist, ${r.busy ?? "?"} Busy, ${r.depth ?? "?"} depth; ${r.listings ?? "?"} SR.ls checked; ${r.strays_before_gc ?? "?"} strays left to the GC` : "no figures (the suite did not finish)");
+      add(
+        name,
+        mixed
+          ? `${mixed[1]} ops, ${mixed[2]} anomalies; refusals: ${r.novol ?? "?"} Volume_does_not_exist, ${r.busy ?? "?"} Busy, ${r.depth ?? "?"} depth; ${r.listings ?? "?"} SR.ls checked; ${r.strays_before_gc ?? "?"} strays left to the GC`
+          : "no figures (the suite did not finish)",
+      );
       break;
     case "hostile-input":
       add(name, hostile ? `${hostile[1]} inputs tried, ${hostile[2]} clean errors, ${hostile[3]} changes` : "no figures (the suite did not finish)");
       break;
     case "faults":
-      add(name, r.injected ? `${r.injected} faults injected, ${r.recovered} recovered; ${r.verbs_during_faults} verbs ran through them; slowest failure ${Math.round(Number(r.max_fail_ms) / 100) / 10} s; back to Healthy within ${Math.round(Number(r.max_back_to_healthy_ms) / 100) / 10} s` : "no figures (the suite did not finish)");
+      add(
+        name,
+        r.injected
+          ? `${r.injected} faults injected, ${r.recovered} recovered; ${r.verbs_during_faults} verbs ran through them; slowest failure ${Math.round(Number(r.max_fail_ms) / 100) / 10} s; back to Healthy within ${Math.round(Number(r.max_back_to_healthy_ms) / 100) / 10} s`
+          : "no figures (the suite did not finish)",
+      );
       break;
     case "security":
-      add(name, r.verbs ? `${r.secrets} secrets looked for in ${r.verbs} verb runs (${r.failing_verbs} failing), ${r.process_samples} process samples, ${r.child_processes_seen} child processes; ${r.keyrings_checked} keyrings 0600` : "no figures (the suite did not finish)");
+      add(
+        name,
+        r.verbs
+          ? `${r.secrets} secrets looked for in ${r.verbs} verb runs (${r.failing_verbs} failing), ${r.process_samples} process samples, ${r.child_processes_seen} child processes; ${r.keyrings_checked} keyrings 0600`
+          : "no figures (the suite did not finish)",
+      );
       break;
   }
 }

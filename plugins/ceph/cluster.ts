@@ -36,12 +36,7 @@ export function identityArgs(c: ClusterRef): string[] {
 // rbd and rados (C++ librados clients).
 export function clientArgs(c: ClusterRef): string[] {
   const t = timeouts();
-  return [
-    ...identityArgs(c),
-    "--client-mount-timeout", String(t.connect),
-    "--rados-osd-op-timeout", String(t.op),
-    "--rados-mon-op-timeout", String(t.op),
-  ];
+  return [...identityArgs(c), "--client-mount-timeout", String(t.connect), "--rados-osd-op-timeout", String(t.op), "--rados-mon-op-timeout", String(t.op)];
 }
 
 // The ceph CLI (Python) has its own connect bound.

@@ -87,7 +87,14 @@ export async function runCeph(call: Call): Promise<string> {
   }
   if (r.exitCode === 0 && !r.failed) {
     const partial = call.partial;
-    const holes = partial ? summarise((r.stderr ?? "").split("\n").filter((l) => partial.test(l)).join("\n")) : "";
+    const holes = partial
+      ? summarise(
+          (r.stderr ?? "")
+            .split("\n")
+            .filter((l) => partial.test(l))
+            .join("\n"),
+        )
+      : "";
     if (holes) {
       call.log.warning(`${shown} left something out (${ms} ms): ${holes}`);
       throw new CephError("failed", shown, `incomplete answer: ${holes}`);

@@ -13,7 +13,7 @@ import { imageSpec } from "./rbd.js";
 // librbd's feature bits (include/rbd/features.h).
 export const FEATURE_BITS: Readonly<Record<string, number>> = {
   layering: 1 << 0,
-  "striping": 1 << 1,
+  striping: 1 << 1,
   "exclusive-lock": 1 << 2,
   "object-map": 1 << 3,
   "fast-diff": 1 << 4,
@@ -52,7 +52,11 @@ export async function featureDisable(p: Place, log: Logger, image: string, featu
 }
 
 export async function deviceList(p: Place, log: Logger): Promise<DeviceList> {
-  return parseJson(DeviceList, await runCeph({ tool: "rbd", args: ["device", "list", "--format", "json"], connection: clientArgs(p.cluster), log, read: true }), "rbd device list");
+  return parseJson(
+    DeviceList,
+    await runCeph({ tool: "rbd", args: ["device", "list", "--format", "json"], connection: clientArgs(p.cluster), log, read: true }),
+    "rbd device list",
+  );
 }
 
 export async function deviceMap(p: Place, log: Logger, image: string, snap: string | undefined): Promise<string> {

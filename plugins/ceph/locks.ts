@@ -65,20 +65,24 @@ export async function withLock<T>(sr: Holder, name: string, work: () => Promise<
 // again, and the lease's own end, measured here, loses it should none succeed in time.
 function keepRenewed(sr: Holder, hold: Hold, lease: number): () => void {
   let pending = false;
-  const timer = setInterval(() => {
-    if (pending || hold.lost() !== undefined) return;
-    pending = true;
-    const sent = monotonicMs();
-    lockGet(sr.ref, sr.log, META_OBJECT, hold.name, hold.cookie, lease, true)
-      .then(
-        () => hold.renewed(sent),
-        (e: Error) => {
-          if (e instanceof CephError && (e.kind === "busy" || e.kind === "not_found" || e.kind === "exists")) hold.lose(`its renewal was refused: ${e.stderr}`);
-          else sr.log.warning(`could not renew lock ${hold.name}: ${e.message}; trying again`);
-        },
-      )
-      .finally(() => (pending = false));
-  }, (lease * 1000) / 3);
+  const timer = setInterval(
+    () => {
+      if (pending || hold.lost() !== undefined) return;
+      pending = true;
+      const sent = monotonicMs();
+      lockGet(sr.ref, sr.log, META_OBJECT, hold.name, hold.cookie, lease, true)
+        .then(
+          () => hold.renewed(sent),
+          (e: Error) => {
+            if (e instanceof CephError && (e.kind === "busy" || e.kind === "not_found" || e.kind === "exists"))
+              hold.lose(`its renewal was refused: ${e.stderr}`);
+            else sr.log.warning(`could not renew lock ${hold.name}: ${e.message}; trying again`);
+          },
+        )
+        .finally(() => (pending = false));
+    },
+    (lease * 1000) / 3,
+  );
   return () => clearInterval(timer);
 }
 

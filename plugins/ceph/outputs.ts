@@ -78,7 +78,13 @@ export const TaskList = z.array(
   z.object({
     id: z.string(),
     message: z.string(),
-    refs: z.object({ action: z.string(), pool_name: z.optional(z.string()), pool_namespace: z.optional(z.string()), image_name: z.optional(z.string()), image_id: z.optional(z.string()) }),
+    refs: z.object({
+      action: z.string(),
+      pool_name: z.optional(z.string()),
+      pool_namespace: z.optional(z.string()),
+      image_name: z.optional(z.string()),
+      image_id: z.optional(z.string()),
+    }),
     in_progress: z.optional(z.boolean()),
     progress: z.optional(z.number()),
     retry_message: z.optional(z.string()),
@@ -90,7 +96,9 @@ export type TaskList = z.infer<typeof TaskList>;
 export const Watchers = z.object({ watchers: z.array(z.object({ address: entityAddr, client: z.number() })) });
 
 // `rbd device list --format json` (krbd mappings of this host).
-export const DeviceList = z.array(z.object({ pool: z.string(), namespace: z.optional(z.string()), name: z.string(), snap: z.optional(z.string()), device: z.string() }));
+export const DeviceList = z.array(
+  z.object({ pool: z.string(), namespace: z.optional(z.string()), name: z.string(), snap: z.optional(z.string()), device: z.string() }),
+);
 export type DeviceList = z.infer<typeof DeviceList>;
 
 // `rbd lock ls --format json`: advisory and exclusive-lock owners of an image.

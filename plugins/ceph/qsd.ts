@@ -34,8 +34,12 @@ export function privateConf(p: Place): string {
   const own: string[] = [];
   if (p.cluster.keyring !== undefined) own.push(`keyring = ${p.cluster.keyring}`);
   if (p.cluster.monHost !== undefined) own.push(`mon host = ${p.cluster.monHost}`);
-  for (const [what, v] of [["keyring", p.cluster.keyring], ["monhost", p.cluster.monHost]] as const) {
-    if (v !== undefined && CONF_UNSAFE.test(v)) throw new Invalid_parameters(`${what}: cannot go into a Ceph configuration file (it holds a control character, quote, backslash, '#' or ';')`);
+  for (const [what, v] of [
+    ["keyring", p.cluster.keyring],
+    ["monhost", p.cluster.monHost],
+  ] as const) {
+    if (v !== undefined && CONF_UNSAFE.test(v))
+      throw new Invalid_parameters(`${what}: cannot go into a Ceph configuration file (it holds a control character, quote, backslash, '#' or ';')`);
   }
   let base: string;
   try {
@@ -44,7 +48,8 @@ export function privateConf(p: Place): string {
     throw new Invalid_parameters(`conf: cannot read ${p.cluster.conf}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   if (own.length === 0) return base;
-  if (!ENTITY_ID.test(p.cluster.user)) throw new Invalid_parameters(`user: ${JSON.stringify(p.cluster.user)} is not a Ceph client id this datapath can configure`);
+  if (!ENTITY_ID.test(p.cluster.user))
+    throw new Invalid_parameters(`user: ${JSON.stringify(p.cluster.user)} is not a Ceph client id this datapath can configure`);
   return `${base}${base.endsWith("\n") ? "" : "\n"}\n# this export's device-config\n[client.${p.cluster.user}]\n${own.join("\n")}\n`;
 }
 
@@ -72,10 +77,14 @@ export async function startExport(p: Place, log: Logger, image: string, snap: st
     await runCeph({
       tool: "qemu-storage-daemon",
       args: [
-        "--blockdev", blockdev,
-        "--nbd-server", nbdServer(e),
-        "--export", `type=nbd,id=export,node-name=disk,name=${opt(e.name)},writable=${snap ? "off" : "on"}`,
-        "--pidfile", e.pidFile,
+        "--blockdev",
+        blockdev,
+        "--nbd-server",
+        nbdServer(e),
+        "--export",
+        `type=nbd,id=export,node-name=disk,name=${opt(e.name)},writable=${snap ? "off" : "on"}`,
+        "--pidfile",
+        e.pidFile,
         "--daemonize",
       ],
       connection: [],
@@ -93,7 +102,10 @@ function readPidFile(path: string): { pid: number; mtimeMs: number } | undefined
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
     const buf = Buffer.alloc(32);
-    const text = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString("utf8").trim();
+    const text = buf
+      .subarray(0, readSync(fd, buf, 0, buf.length, 0))
+      .toString("utf8")
+      .trim();
     const pid = /^\d{1,10}$/.test(text) ? Number(text) : NaN;
     return Number.isSafeInteger(pid) && pid > 0 ? { pid, mtimeMs: fstatSync(fd).mtimeMs } : undefined;
   } catch {

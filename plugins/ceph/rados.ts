@@ -33,7 +33,12 @@ export async function omapUpdate(p: Place, log: Logger, obj: string, set: Readon
   const holds = guardsFor(p, obj);
   const guards = holds.map((h) => ({ name: h.name, cookie: h.cookie }));
   try {
-    const r = await librados<{ guarded?: string } | null>(p, log, `omap update ${where(p, obj)} ${keys.join(" ")}`, "omap_update", { obj, set, rm: remove, guards });
+    const r = await librados<{ guarded?: string } | null>(p, log, `omap update ${where(p, obj)} ${keys.join(" ")}`, "omap_update", {
+      obj,
+      set,
+      rm: remove,
+      guards,
+    });
     if (r?.guarded === "separate" && !toldSeparate) {
       toldSeparate = true;
       log.debug("this rados binding has no WriteOp.execute: locks are asserted just before each write, not within it");

@@ -7,10 +7,10 @@ import { type Call, runCeph } from "./exec.js";
 import { type ImageInfo, ImageLocks, LongList, parseJson, type SnapList, type TrashList } from "./outputs.js";
 import { librados } from "./session.js";
 
-const rbd = (p: Place, log: Logger, args: string[], how?: Pick<Call, "read" | "partial">) => runCeph({ tool: "rbd", args, connection: clientArgs(p.cluster), log, ...how });
+const rbd = (p: Place, log: Logger, args: string[], how?: Pick<Call, "read" | "partial">) =>
+  runCeph({ tool: "rbd", args, connection: clientArgs(p.cluster), log, ...how });
 
-export const imageSpec = (p: Place, image: string, snap?: string): string =>
-  `${p.pool}/${p.namespace}/${image}${snap ? `@${snap}` : ""}`;
+export const imageSpec = (p: Place, image: string, snap?: string): string => `${p.pool}/${p.namespace}/${image}${snap ? `@${snap}` : ""}`;
 const nsSpec = (p: Place): string => `${p.pool}/${p.namespace}`;
 
 export async function imageCreate(p: Place, log: Logger, image: string, bytes: number, features: readonly string[]): Promise<void> {

@@ -60,7 +60,9 @@ class Session {
     const t = timeouts();
     this.proc = takeProcess();
     const { child, requests, answers, stderr } = this.proc;
-    requests.write(`${JSON.stringify({ conf: ref.conf, user: ref.user, keyring: ref.keyring ?? "", mon_host: ref.monHost ?? "", connect_timeout: t.connect, op_timeout: t.op })}\n`);
+    requests.write(
+      `${JSON.stringify({ conf: ref.conf, user: ref.user, keyring: ref.keyring ?? "", mon_host: ref.monHost ?? "", connect_timeout: t.connect, op_timeout: t.op })}\n`,
+    );
     // Answers are lines; a large one (an SR's whole omap) arrives in many chunks, each searched
     // once for the line's end.
     let buffered = "";
@@ -198,4 +200,12 @@ export async function librados<T>(p: Place, log: Logger, shown: string, op: Excl
 // A monitor or mgr command, as `ceph <prefix> ...` sends it (JSON), with the op timeout; returns
 // its output text.
 export const clusterCommand = (c: ClusterRef, log: Logger, target: "mon" | "mgr", cmd: { prefix: string } & Record<string, unknown>): Promise<string> =>
-  run(c, log, `ceph ${cmd.prefix}${Object.entries(cmd).filter(([k]) => k !== "prefix" && k !== "format").map(([, v]) => ` ${String(v)}`).join("")}`, { op: "command", target, cmd, timeout: timeouts().op });
+  run(
+    c,
+    log,
+    `ceph ${cmd.prefix}${Object.entries(cmd)
+      .filter(([k]) => k !== "prefix" && k !== "format")
+      .map(([, v]) => ` ${String(v)}`)
+      .join("")}`,
+    { op: "command", target, cmd, timeout: timeouts().op },
+  );

@@ -28,7 +28,16 @@ export interface Captured {
 
 // Runs to its end (or its timeout) with `input` on its standard input; its standard output.
 export async function capture(file: string, args: readonly string[], opts: { input: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Captured> {
-  const r = await execa(file, [...args], { input: opts.input, env: opts.env, extendEnv: false, timeout: opts.timeoutMs, stderr: "ignore", reject: false, encoding: "utf8", stripFinalNewline: false });
+  const r = await execa(file, [...args], {
+    input: opts.input,
+    env: opts.env,
+    extendEnv: false,
+    timeout: opts.timeoutMs,
+    stderr: "ignore",
+    reject: false,
+    encoding: "utf8",
+    stripFinalNewline: false,
+  });
   const failed = r.failed && r.exitCode === undefined;
   return { code: r.exitCode, stdout: r.stdout ?? "", ...(failed ? { error: r.shortMessage } : {}) };
 }

@@ -31,7 +31,17 @@ function readBundle(path: string): { source: string; identity: string } {
   const fd = openSync(path, "r");
   try {
     const st = fstatSync(fd);
-    const identity = JSON.stringify([path, st.dev, st.ino, st.size, st.mtimeMs, process.version, process.arch, process.execArgv, process.env.NODE_OPTIONS ?? ""]);
+    const identity = JSON.stringify([
+      path,
+      st.dev,
+      st.ino,
+      st.size,
+      st.mtimeMs,
+      process.version,
+      process.arch,
+      process.execArgv,
+      process.env.NODE_OPTIONS ?? "",
+    ]);
     return { source: readFileSync(fd, "utf8"), identity };
   } finally {
     closeSync(fd);
@@ -68,7 +78,8 @@ function writeCache(dir: string, file: string, bytes: Buffer): void {
   try {
     writePrivateFile(file, bytes);
     const prefix = basename(file).split(".")[0];
-    for (const old of readdirSync(dir)) if (old.startsWith(`${prefix}.`) && old !== basename(file) && !old.endsWith(".tmp")) rmSync(join(dir, old), { force: true });
+    for (const old of readdirSync(dir))
+      if (old.startsWith(`${prefix}.`) && old !== basename(file) && !old.endsWith(".tmp")) rmSync(join(dir, old), { force: true });
   } catch {
     // The verb's answer never depends on its cache: the next verb writes it.
   }

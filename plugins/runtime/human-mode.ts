@@ -62,7 +62,13 @@ export async function runHuman(table: VerbTable, verbName: string, argv: readonl
     .version(false);
   for (const [name, schema] of fields) {
     const kind = kindOf(schema as z.ZodMiniType);
-    const describe = { string: "text", boolean: "true/false", int: "integer (bytes; K/M/G/T suffixes allowed)", map: "key=value, repeatable", json: "JSON value" }[kind];
+    const describe = {
+      string: "text",
+      boolean: "true/false",
+      int: "integer (bytes; K/M/G/T suffixes allowed)",
+      map: "key=value, repeatable",
+      json: "JSON value",
+    }[kind];
     cli = cli.option(name, {
       type: kind === "boolean" ? "boolean" : kind === "map" ? "array" : "string",
       describe,

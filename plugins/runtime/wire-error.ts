@@ -23,9 +23,7 @@ const backtraceOf = (e: Error): { files: string[]; lines: number[] } => {
 };
 
 export function toWireError(e: unknown): WireError {
-  const err: SmapiError = isSmapiError(e)
-    ? e
-    : new Internal_error(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+  const err: SmapiError = isSmapiError(e) ? e : new Internal_error(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
   const source = e instanceof Error ? e : err;
   return { code: err.code, params: [...err.params], backtrace: { error: err.message, ...backtraceOf(source) } };
 }

@@ -18,7 +18,10 @@ abstract class NamedError extends SmapiError {
   get params(): readonly string[] {
     return [this.name, this.detail];
   }
-  constructor(readonly detail: string, message?: string) {
+  constructor(
+    readonly detail: string,
+    message?: string,
+  ) {
     super(message ?? detail);
   }
 }
@@ -83,8 +86,7 @@ export class XenApiError extends SmapiError {
 export const shrinkRefused = (from: number, to: number): XenApiError =>
   new XenApiError("SR_BACKEND_FAILURE_79", ["VDI Invalid size", "shrinking not allowed"], `cannot shrink from ${from} to ${to} bytes`);
 
-export const srNotEmpty = (count: number): XenApiError =>
-  new XenApiError("SR_NOT_EMPTY", [], `the SR still holds ${count} volume(s); destroy them first`);
+export const srNotEmpty = (count: number): XenApiError => new XenApiError("SR_NOT_EMPTY", [], `the SR still holds ${count} volume(s); destroy them first`);
 
 export const isSmapiError = (e: unknown): e is SmapiError => e instanceof SmapiError;
 
@@ -92,7 +94,11 @@ export const isSmapiError = (e: unknown): e is SmapiError => e instanceof SmapiE
 // SMAPIv1 and SMAPIv3 drivers raise and XenCenter names): the second param, shown to the admin
 // verbatim, says where it is active and what to do.
 export const volumeInUse = (key: string, host: string, what: string): XenApiError =>
-  new XenApiError("SR_BACKEND_FAILURE_24", ["VDIInUse", `volume ${key} is active on host ${host}; deactivate it before ${what} (a dead host: ceph-rbd-admin fence)`], `volume ${key} is active on host ${host}`);
+  new XenApiError(
+    "SR_BACKEND_FAILURE_24",
+    ["VDIInUse", `volume ${key} is active on host ${host}; deactivate it before ${what} (a dead host: ceph-rbd-admin fence)`],
+    `volume ${key} is active on host ${host}`,
+  );
 
 // A lock this operation held was lost before its work was done (its lease ran out while the
 // process was stalled, or another host broke it): the operation stops before its next write, and

@@ -31,4 +31,8 @@ export function describeIssue(i: Issue, root = "params"): string {
   return `${where}: ${text}`;
 }
 
-export const describeIssues = (issues: readonly Issue[]): string => issues.slice(0, 5).map((i) => describeIssue(i)).join("; ");
+export const describeIssues = (issues: readonly Issue[]): string =>
+  issues
+    .slice(0, 5)
+    .map((i) => describeIssue(i))
+    .join("; ");

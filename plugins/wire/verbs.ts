@@ -3,15 +3,7 @@
 // Params are strict: xapi always sends every IDL parameter by name and nothing else, so a
 // missing or extra field means the caller is not xapi speaking API 5.0, and we refuse.
 import * as z from "zod/mini";
-import {
-  Backend,
-  int64,
-  ProbeResult,
-  QueryResult,
-  SrStat,
-  stringMap,
-  Volume,
-} from "./records.js";
+import { Backend, int64, ProbeResult, QueryResult, SrStat, stringMap, Volume } from "./records.js";
 
 export interface VerbSchema<P extends z.ZodMiniType = z.ZodMiniType, R extends z.ZodMiniType = z.ZodMiniType> {
   readonly name: string;
@@ -62,11 +54,7 @@ export const SrLs = verb("SR.ls", { sr }, z.array(Volume));
 export const SrSetName = verb("SR.set_name", { sr, new_name: name }, unit);
 export const SrSetDescription = verb("SR.set_description", { sr, new_description: description }, unit);
 
-export const VolumeCreate = verb(
-  "Volume.create",
-  { sr, name, description, size: int64, sharable: z.boolean() },
-  Volume,
-);
+export const VolumeCreate = verb("Volume.create", { sr, name, description, size: int64, sharable: z.boolean() }, Volume);
 export const VolumeSnapshot = verb("Volume.snapshot", { sr, key }, Volume);
 export const VolumeClone = verb("Volume.clone", { sr, key }, Volume);
 export const VolumeDestroy = verb("Volume.destroy", { sr, key }, unit);

@@ -68,7 +68,13 @@ export function parseVolumeUri(uri: string): VolumeLocation {
     key,
     snap: present("snap"),
   });
-  if (!r.success) throw new Error(r.error.issues.slice(0, 1).map((i) => describeIssue(i, "uri")).join(""));
+  if (!r.success)
+    throw new Error(
+      r.error.issues
+        .slice(0, 1)
+        .map((i) => describeIssue(i, "uri"))
+        .join(""),
+    );
   const v = r.data;
   return {
     scheme,

@@ -39,7 +39,11 @@ export default {
         const vol = (await callVerb("Volume.create", { sr: s.sr, name: "bench", description: "bench", size: IMAGE, sharable: false })).json;
         const uri = vol.uri.find((u) => u.startsWith("rbd+nbd://"));
         if (!uri) throw new Error(`Volume.create returned no rbd+nbd URI: ${JSON.stringify(vol.uri)}`);
-        const spec = uri.replace(/^rbd\+nbd:\/\/([^?]+)\?.*$/, "$1").split("/").map(decodeURIComponent).join("/");
+        const spec = uri
+          .replace(/^rbd\+nbd:\/\/([^?]+)\?.*$/, "$1")
+          .split("/")
+          .map(decodeURIComponent)
+          .join("/");
         let up = false;
         const start = async (domain) => {
           const a = await callDatapath("attach", { uri, domain });
@@ -66,21 +70,61 @@ export default {
             cyc.down.push(await stop(String(i + 2)));
           }
           const rbdBench = async (type, pattern, size, total) => {
-            const a = ["bench", "--io-type", type, "--io-size", String(size), "--io-threads", String(DEPTH), "--io-total", String(total), "--io-pattern", pattern, "--rbd-cache=false", spec];
+            const a = [
+              "bench",
+              "--io-type",
+              type,
+              "--io-size",
+              String(size),
+              "--io-threads",
+              String(DEPTH),
+              "--io-total",
+              String(total),
+              "--io-pattern",
+              pattern,
+              "--rbd-cache=false",
+              spec,
+            ];
             commands[`rbd bench ${type} ${pattern}`] ??= `rbd ${a.join(" ")}`;
             const m = /ops:\s+(\d+)\s+ops\/sec:\s+([\d.]+)/.exec((await ceph("rbd", a)).stdout);
             if (!m) throw new Error("rbd bench printed no ops/sec");
             return { iops: Number(m[2]), mibPerS: (Number(m[2]) * size) / MiB };
           };
           const qemuBench = async (nbd, write, size, count, step) => {
-            const a = ["bench", "-f", "raw", "-t", "none", ...(write ? ["-w", `--flush-interval=${count}`] : []), "-s", String(size), "-c", String(count), "-d", String(DEPTH), ...(step ? ["-S", String(step)] : []), nbd];
+            const a = [
+              "bench",
+              "-f",
+              "raw",
+              "-t",
+              "none",
+              ...(write ? ["-w", `--flush-interval=${count}`] : []),
+              "-s",
+              String(size),
+              "-c",
+              String(count),
+              "-d",
+              String(DEPTH),
+              ...(step ? ["-S", String(step)] : []),
+              nbd,
+            ];
             commands[`qemu-img ${write ? "write" : "read"} ${step ? "strided" : "seq"}`] ??= `qemu-img ${a.join(" ")}`;
             const m = /Run completed in ([\d.]+) seconds/.exec((await tool("qemu-img", a)).stdout);
             if (!m) throw new Error("qemu-img bench printed no completion time");
             return { iops: count / Number(m[1]), mibPerS: (count * size) / MiB / Number(m[1]) };
           };
           const fioRand = async (nbd, write) => {
-            const a = ["--name=bench", "--ioengine=nbd", `--uri=${nbd}`, `--rw=${write ? "randwrite" : "randread"}`, `--bs=${4 * KiB}`, `--iodepth=${DEPTH}`, `--size=${IMAGE}`, `--io_size=${RAND_OPS * 4 * KiB}`, ...(write ? ["--end_fsync=1"] : []), "--output-format=json"];
+            const a = [
+              "--name=bench",
+              "--ioengine=nbd",
+              `--uri=${nbd}`,
+              `--rw=${write ? "randwrite" : "randread"}`,
+              `--bs=${4 * KiB}`,
+              `--iodepth=${DEPTH}`,
+              `--size=${IMAGE}`,
+              `--io_size=${RAND_OPS * 4 * KiB}`,
+              ...(write ? ["--end_fsync=1"] : []),
+              "--output-format=json",
+            ];
             commands[`fio ${write ? "randwrite" : "randread"}`] ??= `fio ${a.join(" ")}`;
             const so = (await tool("fio", a)).stdout;
             const job = JSON.parse(so.slice(so.indexOf("{"))).jobs[0];
@@ -89,7 +133,20 @@ export default {
           };
           const rand = (nbd, write) => (useFio ? fioRand(nbd, write) : qemuBench(nbd, write, 4 * KiB, RAND_OPS, 4 * MiB + 4 * KiB));
           log(`datapath: filling the ${IMAGE / MiB} MiB image (untimed)`);
-          await ceph("rbd", ["bench", "--io-type", "write", "--io-size", "4M", "--io-threads", String(DEPTH), "--io-total", String(IMAGE), "--io-pattern", "seq", spec]);
+          await ceph("rbd", [
+            "bench",
+            "--io-type",
+            "write",
+            "--io-size",
+            "4M",
+            "--io-threads",
+            String(DEPTH),
+            "--io-total",
+            String(IMAGE),
+            "--io-pattern",
+            "seq",
+            spec,
+          ]);
           const sides = { nbd: [], rbd: [] };
           for (let r = 0; r < n; r++) {
             for (const side of r % 2 ? ["rbd", "nbd"] : ["nbd", "rbd"]) {
@@ -151,14 +208,46 @@ export default {
       "",
       ...Object.entries(commands).map(([k, c]) => `- ${k}: \`${c}\``),
     ].join("\n");
-    const med = (side, id) => fmt(summary(series(side, TESTS.find((t) => t.id === id)))?.median);
+    const med = (side, id) =>
+      fmt(
+        summary(
+          series(
+            side,
+            TESTS.find((t) => t.id === id),
+          ),
+        )?.median,
+      );
     return {
       markdown,
       headline: [
-        { what: "sequential write, 4 MiB", ours: `rbd+nbd ${med("nbd", "seq-write")} MiB/s`, theirs: `rbd bench ${med("rbd", "seq-write")} MiB/s`, ratio: ratios["seq-write"], of: "rbd+nbd / rbd bench" },
-        { what: "sequential read, 4 MiB", ours: `rbd+nbd ${med("nbd", "seq-read")} MiB/s`, theirs: `rbd bench ${med("rbd", "seq-read")} MiB/s`, ratio: ratios["seq-read"], of: "rbd+nbd / rbd bench" },
-        { what: "random write, 4 KiB", ours: `rbd+nbd ${med("nbd", "rand-write")} IOPS`, theirs: `rbd bench ${med("rbd", "rand-write")} IOPS`, ratio: ratios["rand-write"], of: "rbd+nbd / rbd bench" },
-        { what: "random read, 4 KiB", ours: `rbd+nbd ${med("nbd", "rand-read")} IOPS`, theirs: `rbd bench ${med("rbd", "rand-read")} IOPS`, ratio: ratios["rand-read"], of: "rbd+nbd / rbd bench" },
+        {
+          what: "sequential write, 4 MiB",
+          ours: `rbd+nbd ${med("nbd", "seq-write")} MiB/s`,
+          theirs: `rbd bench ${med("rbd", "seq-write")} MiB/s`,
+          ratio: ratios["seq-write"],
+          of: "rbd+nbd / rbd bench",
+        },
+        {
+          what: "sequential read, 4 MiB",
+          ours: `rbd+nbd ${med("nbd", "seq-read")} MiB/s`,
+          theirs: `rbd bench ${med("rbd", "seq-read")} MiB/s`,
+          ratio: ratios["seq-read"],
+          of: "rbd+nbd / rbd bench",
+        },
+        {
+          what: "random write, 4 KiB",
+          ours: `rbd+nbd ${med("nbd", "rand-write")} IOPS`,
+          theirs: `rbd bench ${med("rbd", "rand-write")} IOPS`,
+          ratio: ratios["rand-write"],
+          of: "rbd+nbd / rbd bench",
+        },
+        {
+          what: "random read, 4 KiB",
+          ours: `rbd+nbd ${med("nbd", "rand-read")} IOPS`,
+          theirs: `rbd bench ${med("rbd", "rand-read")} IOPS`,
+          ratio: ratios["rand-read"],
+          of: "rbd+nbd / rbd bench",
+        },
       ],
       data: { cycles: out.cyc, ...out.sides, commands },
     };

@@ -10,7 +10,25 @@
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { barChart } from "./svg.mjs";
-import { callVerb, cephArgs, childEnv, cluster, fillVolumes, fmt, fmtSummary, log, median, pool, run, sleep, state, summary, table, tree, withSr } from "./lib.mjs";
+import {
+  callVerb,
+  cephArgs,
+  childEnv,
+  cluster,
+  fillVolumes,
+  fmt,
+  fmtSummary,
+  log,
+  median,
+  pool,
+  run,
+  sleep,
+  state,
+  summary,
+  table,
+  tree,
+  withSr,
+} from "./lib.mjs";
 
 const GOAL_MIB = 100;
 const POLL_MS = 500;
@@ -156,7 +174,9 @@ export default {
         for (let r = 0; r < n; r++) {
           await giveWork(s.sr, vols.slice(r * handful, (r + 1) * handful));
           const w = await workerRun(s, want, (quick ? 5 : 20) * 60_000);
-          log(`gc-memory: run ${r + 1}: peak RSS ${fmt(w.peakMiB)} MiB (worker ${fmt(w.workerPeakMiB)}; children: session ${fmt(w.sessionPeakMiB)}, CLIs ${fmt(w.cliPeakMiB)}) over ${w.passes.length} passes (${w.seconds} s)`);
+          log(
+            `gc-memory: run ${r + 1}: peak RSS ${fmt(w.peakMiB)} MiB (worker ${fmt(w.workerPeakMiB)}; children: session ${fmt(w.sessionPeakMiB)}, CLIs ${fmt(w.cliPeakMiB)}) over ${w.passes.length} passes (${w.seconds} s)`,
+          );
           out.push(w);
         }
         return out;
@@ -174,14 +194,20 @@ export default {
     const withSession = top((w) => w.workerPeakMiB + w.sessionPeakMiB);
     const judge = (mib) => `${mib <= GOAL_MIB ? "PASS" : "MISS"}${quick ? ` (quick run, ${volumes} volumes: not a verdict)` : ""}`;
     const verdict = judge(worker);
-    log(`gc-memory: goal peak RSS <= ${GOAL_MIB} MiB with ${volumes} volumes: worker ${fmt(worker)} MiB ${verdict}; with its session ${fmt(withSession)} MiB ${judge(withSession)}; with every child ${fmt(peak.max)} MiB`);
-    const short = workers.filter((w) => w.passes.length + w.failed.length < want).map((w, i) => `run ${i + 1}: ${w.passes.length} passes in ${w.seconds} s (deadline)`);
+    log(
+      `gc-memory: goal peak RSS <= ${GOAL_MIB} MiB with ${volumes} volumes: worker ${fmt(worker)} MiB ${verdict}; with its session ${fmt(withSession)} MiB ${judge(withSession)}; with every child ${fmt(peak.max)} MiB`,
+    );
+    const short = workers
+      .filter((w) => w.passes.length + w.failed.length < want)
+      .map((w, i) => `run ${i + 1}: ${w.passes.length} passes in ${w.seconds} s (deadline)`);
     const failedText = [...new Set(workers.flatMap((w) => w.failed))];
     const svg = barChart({
       title: `GC worker resident memory, ${volumes} volumes in the SR`,
       unit: "MiB",
       series: ["peak, worker + children", "worker (Node)", "librados session (Python)", "Ceph CLIs", "median VmRSS, all"],
-      groups: [{ label: `${volumes} volumes`, bars: [peak, ...["workerPeakMiB", "sessionPeakMiB", "cliPeakMiB"].map((k) => summary(workers.map((w) => w[k]))), med] }],
+      groups: [
+        { label: `${volumes} volumes`, bars: [peak, ...["workerPeakMiB", "sessionPeakMiB", "cliPeakMiB"].map((k) => summary(workers.map((w) => w[k]))), med] },
+      ],
     });
     const markdown = [
       `One SR of ${volumes} thin 1 GiB volumes. ${n} run(s), each a fresh \`ceph-rbd-admin gc worker --sr SR\` (CEPH_RBD_GC_INTERVAL=${INTERVAL_S}) after ${handful} volumes got a snapshot and lost their head (half of those snapshots destroyed too), stopped with SIGTERM after ${want} pass(es); VmHWM and VmRSS from /proc/PID/status every 0.5 s, of the worker and of its children (its librados session, a Python process, and the Ceph CLIs it runs), passes from the SR's \`gc:status\`. The peak is the worker's peak plus its children's highest total at one sample (each child's own peak).`,
@@ -189,8 +215,30 @@ export default {
       figure("gc-memory", "GC worker resident memory", svg),
       "",
       table(
-        ["run", "passes", "pass ms: median (min–max)", "peak RSS MiB: worker + children", "worker (Node)", "session (Python)", "Ceph CLIs", "median VmRSS MiB, all", "samples", "seconds"],
-        workers.map((w, i) => [i + 1, w.passes.length, fmtSummary(summary(w.passes.map((p) => p.ms))), fmt(w.peakMiB), fmt(w.workerPeakMiB), fmt(w.sessionPeakMiB), fmt(w.cliPeakMiB), fmt(w.medianMiB), w.samples, w.seconds]),
+        [
+          "run",
+          "passes",
+          "pass ms: median (min–max)",
+          "peak RSS MiB: worker + children",
+          "worker (Node)",
+          "session (Python)",
+          "Ceph CLIs",
+          "median VmRSS MiB, all",
+          "samples",
+          "seconds",
+        ],
+        workers.map((w, i) => [
+          i + 1,
+          w.passes.length,
+          fmtSummary(summary(w.passes.map((p) => p.ms))),
+          fmt(w.peakMiB),
+          fmt(w.workerPeakMiB),
+          fmt(w.sessionPeakMiB),
+          fmt(w.cliPeakMiB),
+          fmt(w.medianMiB),
+          w.samples,
+          w.seconds,
+        ]),
       ),
       "",
       `Goal (issue 4): peak RSS at most ${GOAL_MIB} MiB with 1000 volumes. The worker process: ${fmt(worker)} MiB, **${verdict}**. With its librados session, the Python process it runs during a pass (and ends after it): ${fmt(withSession)} MiB, **${judge(withSession)}**. With every child, the Ceph CLIs too (\`rbd ls -l\`...): ${fmt(peak.max)} MiB. A pass took ${fmtSummary(passMs)} ms.`,
@@ -200,8 +248,16 @@ export default {
     return {
       markdown,
       headline: [
-        { what: `GC worker peak RSS at ${volumes} volumes`, ours: `${fmt(worker)} MiB, a pass ${fmt(passMs?.median)} ms`, theirs: `goal ≤ ${GOAL_MIB} MiB: ${verdict}` },
-        { what: `GC worker + its librados session, peak RSS`, ours: `${fmt(withSession)} MiB (all children: ${fmt(peak.max)} MiB)`, theirs: `goal ≤ ${GOAL_MIB} MiB: ${judge(withSession)}` },
+        {
+          what: `GC worker peak RSS at ${volumes} volumes`,
+          ours: `${fmt(worker)} MiB, a pass ${fmt(passMs?.median)} ms`,
+          theirs: `goal ≤ ${GOAL_MIB} MiB: ${verdict}`,
+        },
+        {
+          what: `GC worker + its librados session, peak RSS`,
+          ours: `${fmt(withSession)} MiB (all children: ${fmt(peak.max)} MiB)`,
+          theirs: `goal ≤ ${GOAL_MIB} MiB: ${judge(withSession)}`,
+        },
       ],
       data: { volumes, handful, passesWanted: want, goalMiB: GOAL_MIB, workers },
     };

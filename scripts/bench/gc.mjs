@@ -7,7 +7,25 @@
 //   GC (own)   the same with CEPH_RBD_GC_MGR=off: the GC flattens through its own worker;
 //   rbd flatten  `rbd flatten --no-progress`, process wall time.
 import { barChart } from "./svg.mjs";
-import { admin, callVerb, ceph, collect, fmt, fmtRatio, fmtSummary, log, MiB, pairedRatio, sizeText, sleep, state, summary, table, volumeSpec, withSr } from "./lib.mjs";
+import {
+  admin,
+  callVerb,
+  ceph,
+  collect,
+  fmt,
+  fmtRatio,
+  fmtSummary,
+  log,
+  MiB,
+  pairedRatio,
+  sizeText,
+  sleep,
+  state,
+  summary,
+  table,
+  volumeSpec,
+  withSr,
+} from "./lib.mjs";
 
 const METHODS = ["gc-mgr", "plain", "gc-local"];
 const LABEL = { "gc-mgr": "GC (mgr task)", plain: "rbd flatten", "gc-local": "GC (own worker)" };
@@ -18,7 +36,20 @@ const hasParent = async (spec) => "parent" in JSON.parse((await ceph("rbd", ["in
 // create, fill, snapshot, revert to it, destroy the snapshot: the head is an orphaned clone.
 async function orphanedClone(s, mib, tag) {
   const v = (await callVerb("Volume.create", { sr: s.sr, name: `flatten-${tag}`, description: "bench", size: mib * MiB, sharable: false })).json;
-  await ceph("rbd", ["bench", "--io-type", "write", "--io-size", "4M", "--io-threads", "16", "--io-total", `${mib}M`, "--io-pattern", "seq", volumeSpec(v).spec]);
+  await ceph("rbd", [
+    "bench",
+    "--io-type",
+    "write",
+    "--io-size",
+    "4M",
+    "--io-threads",
+    "16",
+    "--io-total",
+    `${mib}M`,
+    "--io-pattern",
+    "seq",
+    volumeSpec(v).spec,
+  ]);
   const snap = (await callVerb("Volume.snapshot", { sr: s.sr, key: v.key })).json;
   await callVerb("Volume.revert", { sr: s.sr, key: v.key, snapshot: snap.key });
   await callVerb("Volume.destroy", { sr: s.sr, key: snap.key });
@@ -37,7 +68,7 @@ async function timeGc(s, spec, env) {
   let flat = false;
   const poll = (async () => {
     while (!flat && !state.interrupted && Date.now() - t0 < DEADLINE_MS) {
-      if (!(await hasParent(spec))) return (flat = true), Date.now() - t0;
+      if (!(await hasParent(spec))) return ((flat = true), Date.now() - t0);
       await sleep(250);
     }
     if (state.interrupted) throw new Error("interrupted");
@@ -115,15 +146,30 @@ export default {
       "",
       table(
         ["clone", "GC (mgr task)", "rbd flatten", "GC (own worker)", "GC mgr / rbd flatten", "GC own / rbd flatten"],
-        rows.map((r) => [sizeText(r.mib), fmtSummary(summary(r["gc-mgr"])), fmtSummary(summary(r.plain)), fmtSummary(summary(r["gc-local"])), fmtSummary(pairedRatio(r["gc-mgr"], r.plain), fmtRatio), fmtSummary(pairedRatio(r["gc-local"], r.plain), fmtRatio)]),
+        rows.map((r) => [
+          sizeText(r.mib),
+          fmtSummary(summary(r["gc-mgr"])),
+          fmtSummary(summary(r.plain)),
+          fmtSummary(summary(r["gc-local"])),
+          fmtSummary(pairedRatio(r["gc-mgr"], r.plain), fmtRatio),
+          fmtSummary(pairedRatio(r["gc-local"], r.plain), fmtRatio),
+        ]),
       ),
-      ...(rows.some((r) => r.passes.length) ? ["", `More than one GC pass was needed: ${rows.flatMap((r) => r.passes.map((p) => `${sizeText(r.mib)} ${p}`)).join("; ")}.`] : []),
+      ...(rows.some((r) => r.passes.length)
+        ? ["", `More than one GC pass was needed: ${rows.flatMap((r) => r.passes.map((p) => `${sizeText(r.mib)} ${p}`)).join("; ")}.`]
+        : []),
     ].join("\n");
     const big = rows[rows.length - 1];
     return {
       markdown,
       headline: [
-        { what: `flatten of a ${sizeText(big.mib)} clone`, ours: `GC ${fmt(summary(big["gc-mgr"])?.median)} MiB/s`, theirs: `rbd flatten ${fmt(summary(big.plain)?.median)} MiB/s`, ratio: pairedRatio(big["gc-mgr"], big.plain), of: "GC / rbd flatten (MiB/s)" },
+        {
+          what: `flatten of a ${sizeText(big.mib)} clone`,
+          ours: `GC ${fmt(summary(big["gc-mgr"])?.median)} MiB/s`,
+          theirs: `rbd flatten ${fmt(summary(big.plain)?.median)} MiB/s`,
+          ratio: pairedRatio(big["gc-mgr"], big.plain),
+          of: "GC / rbd flatten (MiB/s)",
+        },
       ],
       data: rows,
     };

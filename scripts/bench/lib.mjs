@@ -304,7 +304,12 @@ export async function admin(args, { env = {}, allowFail = false, ignoreInterrupt
 
 // ------------------------------------------------------------------------------------ SRs, volumes
 
-export const srConfiguration = (extra = {}) => ({ pool: cluster.pool, conf: cluster.conf, ...(cluster.user !== "admin" ? { user: cluster.user } : {}), ...extra });
+export const srConfiguration = (extra = {}) => ({
+  pool: cluster.pool,
+  conf: cluster.conf,
+  ...(cluster.user !== "admin" ? { user: cluster.user } : {}),
+  ...extra,
+});
 
 // A volume URI's parts and its `pool/namespace/image[@snap]` spec.
 function parseUri(uri) {

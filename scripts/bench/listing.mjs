@@ -19,7 +19,15 @@ async function measure(s, count, runs) {
     omap.push((await ceph("rados", ["--pool", cluster.pool, "--namespace", s.namespace, "listomapvals", "ceph_rbd_sr"])).ms);
   }
   log(`listing: ${count} volumes: SR.ls ${fmt(summary(srLs).median)} ms, rbd ls -l ${fmt(summary(rbdLs).median)} ms`);
-  return { volumes: count, calls, srLs: summary(srLs), rbdLs: summary(rbdLs), omap: summary(omap), ratio: pairedRatio(srLs, rbdLs), raw: { srLs, rbdLs, omap } };
+  return {
+    volumes: count,
+    calls,
+    srLs: summary(srLs),
+    rbdLs: summary(rbdLs),
+    omap: summary(omap),
+    ratio: pairedRatio(srLs, rbdLs),
+    raw: { srLs, rbdLs, omap },
+  };
 }
 
 export default {
@@ -72,7 +80,13 @@ export default {
     return {
       markdown,
       headline: [
-        { what: `SR.ls at ${last.volumes} volumes`, ours: `${fmt(last.srLs.median)} ms`, theirs: `rbd ls -l: ${fmt(last.rbdLs.median)} ms`, ratio: last.ratio, of: "SR.ls / rbd ls -l (time)" },
+        {
+          what: `SR.ls at ${last.volumes} volumes`,
+          ours: `${fmt(last.srLs.median)} ms`,
+          theirs: `rbd ls -l: ${fmt(last.rbdLs.median)} ms`,
+          ratio: last.ratio,
+          of: "SR.ls / rbd ls -l (time)",
+        },
         { what: `SR.ls growth ${first.volumes} → ${last.volumes} volumes`, ours: growth("srLs"), theirs: `rbd ls -l: ${growth("rbdLs")}` },
       ],
       data: points,

@@ -32,7 +32,10 @@ export function writeReport(dir, { mode, started, seconds, machine, load, loadEn
         ["machine", `${m.nproc} CPU (${m.cpu}), ${m.memoryGiB} GiB RAM, ${m.os}, Linux ${m.kernel}`],
         ["software", `${m.ceph}; Node ${m.node}; ${m.qemu}; ${m.fio}`],
         ["cluster", cluster],
-        ["load average (1 min)", `median ${fmt(load?.median)}, min ${fmt(load?.min)}, max ${fmt(load?.max)} while this run ran (every 5 s); ${loadEnd.map((x) => x.toFixed(1)).join(" ")} at its end`],
+        [
+          "load average (1 min)",
+          `median ${fmt(load?.median)}, min ${fmt(load?.min)}, max ${fmt(load?.max)} while this run ran (every 5 s); ${loadEnd.map((x) => x.toFixed(1)).join(" ")} at its end`,
+        ],
         ["other Ceph daemons", `${daemons} running on this machine at the start (other test clusters)`],
         ["runs", runsNote],
       ],

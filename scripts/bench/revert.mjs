@@ -24,7 +24,8 @@ const KINDS = {
 
 const SETTLE_MS = 3000;
 
-const write = (spec, bytes) => ceph("rbd", ["bench", "--io-type", "write", "--io-size", "4M", "--io-threads", "16", "--io-total", String(bytes), "--io-pattern", "seq", spec]);
+const write = (spec, bytes) =>
+  ceph("rbd", ["bench", "--io-type", "write", "--io-size", "4M", "--io-threads", "16", "--io-total", String(bytes), "--io-pattern", "seq", spec]);
 
 // One run of one method; returns its time in ms (and the old flow's parts).
 async function once(s, sizeGiB, written, method, tag, quick) {
@@ -86,7 +87,8 @@ export default {
     // One SR per kind, all made first. Every cell gets its first run before any gets a second, so
     // that a run cut short still has a point for every cell.
     const srs = {};
-    const withSrs = async (rest, fn) => (rest.length ? withSr(`bench revert ${rest[0]}`, (s) => ((srs[rest[0]] = s), withSrs(rest.slice(1), fn)), { extra: KINDS[rest[0]].extra }) : fn());
+    const withSrs = async (rest, fn) =>
+      rest.length ? withSr(`bench revert ${rest[0]}`, (s) => ((srs[rest[0]] = s), withSrs(rest.slice(1), fn)), { extra: KINDS[rest[0]].extra }) : fn();
     let stopped;
     await withSrs(kinds, async () => {
       try {
@@ -133,7 +135,12 @@ export default {
           xTicks: sizes,
           series: METHODS.map((m) => ({ name: LABEL[m], points: cs.map((c) => ({ x: c.sizeGiB, ...scaled(summary(c[m])) })) })),
         });
-        parts.push(`### ${KINDS[kind].label}, D = ${sizeText(dataMiB)} written after the snapshot`, "", figure(`revert-${kind}-${dataMiB}M`, `Revert time, ${KINDS[kind].label}, D = ${sizeText(dataMiB)}`, svg), "");
+        parts.push(
+          `### ${KINDS[kind].label}, D = ${sizeText(dataMiB)} written after the snapshot`,
+          "",
+          figure(`revert-${kind}-${dataMiB}M`, `Revert time, ${KINDS[kind].label}, D = ${sizeText(dataMiB)}`, svg),
+          "",
+        );
         parts.push(
           table(
             ["size", "written", "native", "rollback", "old flow (destroy+clone / flatten)", "rollback / native", "old flow / native"],
@@ -152,17 +159,37 @@ export default {
         const big = cs[cs.length - 1];
         if (big) {
           const where = `${big.sizeGiB} GiB, D = ${sizeText(dataMiB)}, ${kind === "om" ? "object-map" : "no object-map"}`;
-          headline.push({ what: `revert (${where})`, ours: `native ${sec(summary(big.native)?.median)} s`, theirs: `rbd snap rollback ${sec(summary(big.rollback)?.median)} s`, ratio: pairedRatio(big.rollback, big.native), of: "rollback / native (time)" });
-          headline.push({ what: `revert (${where})`, ours: `native ${sec(summary(big.native)?.median)} s`, theirs: `old flow + flatten ${sec(summary(big.oldflow)?.median)} s`, ratio: pairedRatio(big.oldflow, big.native), of: "old flow / native (time)" });
+          headline.push({
+            what: `revert (${where})`,
+            ours: `native ${sec(summary(big.native)?.median)} s`,
+            theirs: `rbd snap rollback ${sec(summary(big.rollback)?.median)} s`,
+            ratio: pairedRatio(big.rollback, big.native),
+            of: "rollback / native (time)",
+          });
+          headline.push({
+            what: `revert (${where})`,
+            ours: `native ${sec(summary(big.native)?.median)} s`,
+            theirs: `old flow + flatten ${sec(summary(big.oldflow)?.median)} s`,
+            ratio: pairedRatio(big.oldflow, big.native),
+            of: "old flow / native (time)",
+          });
         }
       }
     }
     const calls = summary(cells.flatMap((c) => c.calls));
     const cli = summary(cells.flatMap((c) => c.cli));
     const span = (x) => (x.min === x.max ? String(x.min) : `${x.min}–${x.max}`);
-    if (calls) parts.push(`Volume.revert made ${span(calls)} Ceph calls in every cell${cli ? ` (${span(cli)} of them CLI processes, the rest through its librados session)` : ""}: metadata and image headers only, whatever the size.`);
+    if (calls)
+      parts.push(
+        `Volume.revert made ${span(calls)} Ceph calls in every cell${cli ? ` (${span(cli)} of them CLI processes, the rest through its librados session)` : ""}: metadata and image headers only, whatever the size.`,
+      );
     if (stopped) parts.push("", `**Stopped early** (${stopped}): the cells above are those measured before.`);
-    return { markdown: parts.join("\n"), headline, failure: stopped, data: cells.map((c) => ({ ...c, native: c.native.map(Math.round), rollback: c.rollback.map(Math.round), oldflow: c.oldflow.map(Math.round) })) };
+    return {
+      markdown: parts.join("\n"),
+      headline,
+      failure: stopped,
+      data: cells.map((c) => ({ ...c, native: c.native.map(Math.round), rollback: c.rollback.map(Math.round), oldflow: c.oldflow.map(Math.round) })),
+    };
   },
 };
 

@@ -42,7 +42,9 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  process.stdout.write(`usage: npm run bench -- [--quick] [--only ${TOPICS.map((t) => t.id).join("|")}] [--out DIR] [--runs N] [--revert-sizes GiB,..] [--revert-data MiB,..] [--revert-srs om,no] [--revert-runs-large N]\n`);
+  process.stdout.write(
+    `usage: npm run bench -- [--quick] [--only ${TOPICS.map((t) => t.id).join("|")}] [--out DIR] [--runs N] [--revert-sizes GiB,..] [--revert-data MiB,..] [--revert-srs om,no] [--revert-runs-large N]\n`,
+  );
   process.exit(0);
 }
 const only = (args.only ?? []).flatMap((x) => x.split(","));
@@ -85,16 +87,37 @@ const ctx = {
   },
 };
 const runsNote = [
-  runsArg ? `--runs ${runsArg}: every repeated figure is the median of ${runsArg} run(s)` : quick ? "--quick: one run of each, tiny sizes" : "defaults: start-up 30 pairs; per-verb 5; listing 5 at each size; revert, GC flatten, GC worker memory and datapath 3",
+  runsArg
+    ? `--runs ${runsArg}: every repeated figure is the median of ${runsArg} run(s)`
+    : quick
+      ? "--quick: one run of each, tiny sizes"
+      : "defaults: start-up 30 pairs; per-verb 5; listing 5 at each size; revert, GC flatten, GC worker memory and datapath 3",
   ...(args["revert-runs-large"] ? [`revert cells writing 1 GiB or more: ${args["revert-runs-large"]} run(s) (--revert-runs-large, for time)`] : []),
-  ...["revert-sizes", "revert-data", "revert-srs"].filter((k) => args[k]).map((k) => `--${k} ${args[k]} (default ${{ "revert-sizes": "1,4,16,64", "revert-data": "256,4096", "revert-srs": "om,no" }[k]})`),
+  ...["revert-sizes", "revert-data", "revert-srs"]
+    .filter((k) => args[k])
+    .map((k) => `--${k} ${args[k]} (default ${{ "revert-sizes": "1,4,16,64", "revert-data": "256,4096", "revert-srs": "om,no" }[k]})`),
 ].join("; ");
 let clusterText = "none (set-up failed)";
 const report = () =>
-  writeReport(out, { mode: quick ? "quick" : "full", started, seconds: (Date.now() - t0) / 1000, machine, load: load.summary(), loadEnd: loadavg(), daemons, cluster: clusterText, runsNote, sections: ordered(), failures, figures });
+  writeReport(out, {
+    mode: quick ? "quick" : "full",
+    started,
+    seconds: (Date.now() - t0) / 1000,
+    machine,
+    load: load.summary(),
+    loadEnd: loadavg(),
+    daemons,
+    cluster: clusterText,
+    runsNote,
+    sections: ordered(),
+    failures,
+    figures,
+  });
 try {
   await clusterUp({ osdGb: 60 });
-  clusterText = cluster.throwaway ? "throwaway (scripts/ceph-local.sh: one mon, one mgr, one bluestore OSD on a sparse file)" : `existing (${cluster.conf}), pool ${cluster.pool}`;
+  clusterText = cluster.throwaway
+    ? "throwaway (scripts/ceph-local.sh: one mon, one mgr, one bluestore OSD on a sparse file)"
+    : `existing (${cluster.conf}), pool ${cluster.pool}`;
   const runTopic = async (t) => {
     log(`=== ${t.id}: ${t.title}`);
     const t1 = Date.now();

@@ -4,11 +4,34 @@ import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { barChart } from "./svg.mjs";
-import { callVerb, ceph, cephArgs, childEnv, cluster, fmt, fmtRatio, fmtSummary, GiB, log, median, newVolume, pairedRatio, pool, run, srConfiguration, summary, table, tree, volumeSpec, withSr } from "./lib.mjs";
+import {
+  callVerb,
+  ceph,
+  cephArgs,
+  childEnv,
+  cluster,
+  fmt,
+  fmtRatio,
+  fmtSummary,
+  GiB,
+  log,
+  median,
+  newVolume,
+  pairedRatio,
+  pool,
+  run,
+  srConfiguration,
+  summary,
+  table,
+  tree,
+  volumeSpec,
+  withSr,
+} from "./lib.mjs";
 
 // Peak RSS of one child, as the kernel counts it (getrusage of children, KiB on Linux).
 function peakRssMiB(cmd, args, input) {
-  const probe = "import resource,subprocess,sys; subprocess.run(sys.argv[1:], input=sys.stdin.buffer.read(), stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
+  const probe =
+    "import resource,subprocess,sys; subprocess.run(sys.argv[1:], input=sys.stdin.buffer.read(), stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
   const r = spawnSync("python3", ["-c", probe, cmd, ...args], { input, env: childEnv({ CEPH_RBD_LOG_STDERR: "off" }), encoding: "utf8" });
   return Number(r.stdout.trim()) / 1024;
 }
@@ -82,7 +105,12 @@ async function perVerb(runs) {
   const baselines = [];
   await withSr("bench per-verb SR", async ({ sr, config, namespace }) => {
     const plain = [];
-    await measure("Volume.create", "Volume.create", (i) => ({ sr, name: `plain-${i}`, description: "bench", size: GiB, sharable: false }), (v) => plain.push(v));
+    await measure(
+      "Volume.create",
+      "Volume.create",
+      (i) => ({ sr, name: `plain-${i}`, description: "bench", size: GiB, sharable: false }),
+      (v) => plain.push(v),
+    );
     const [a, ...heads] = (await pool(runs + 1, 4, (i) => newVolume(sr, i ? `head-${i}` : "A", GiB))).map((r) => r.json);
     await measure("SR.stat", "SR.stat", () => ({ sr }));
     await measure("SR.ls", "SR.ls", () => ({ sr }));
@@ -97,7 +125,12 @@ async function perVerb(runs) {
     // Snapshots S_i of heads H_i, then second snapshots T_i to clone from, so that the S_i
     // destroyed below have no clone of their own.
     const snaps = [];
-    await measure("Volume.snapshot", "Volume.snapshot", (i) => ({ sr, key: heads[i].key }), (v) => snaps.push(v));
+    await measure(
+      "Volume.snapshot",
+      "Volume.snapshot",
+      (i) => ({ sr, key: heads[i].key }),
+      (v) => snaps.push(v),
+    );
     const sources = (await pool(runs, 4, (i) => callVerb("Volume.snapshot", { sr, key: heads[i].key }))).map((r) => r.json);
     await measure("Volume.clone (of a snapshot)", "Volume.clone", (i) => ({ sr, key: sources[i].key }));
     await measure("Volume.clone (of a writable volume)", "Volume.clone", () => ({ sr, key: a.key }));
@@ -111,7 +144,12 @@ async function perVerb(runs) {
     await measure("Plugin.diagnostics", "Plugin.diagnostics", () => ({}));
     // Empty SRs, created then destroyed.
     const extra = [];
-    await measure("SR.create", "SR.create", () => ({ uuid: randomUUID(), configuration: srConfiguration(), name: "bench empty SR", description: "bench" }), (c) => extra.push(c));
+    await measure(
+      "SR.create",
+      "SR.create",
+      () => ({ uuid: randomUUID(), configuration: srConfiguration(), name: "bench empty SR", description: "bench" }),
+      (c) => extra.push(c),
+    );
     const attached = [];
     for (const c of extra) attached.push((await callVerb("SR.attach", { configuration: c })).json);
     await measure("SR.destroy (empty SR)", "SR.destroy", (i) => ({ sr: attached[i] }));
@@ -191,14 +229,33 @@ export default {
       "",
       table(
         ["verb", "ms: median (min–max)", "Ceph calls", "CLI processes"],
-        [...v.rows.map((r) => [r.label, fmtSummary(summary(r.ms)), callText(r), callText(r, "cli")]), ...v.baselines.map((b) => [b.label, fmtSummary(b.ms), "1", "1"])],
+        [
+          ...v.rows.map((r) => [r.label, fmtSummary(summary(r.ms)), callText(r), callText(r, "cli")]),
+          ...v.baselines.map((b) => [b.label, fmtSummary(b.ms), "1", "1"]),
+        ],
       ),
     ].join("\n");
     return {
       markdown,
       headline: [
-        { what: "verb start-up (Plugin.Query)", ours: `${fmt(s.verb?.median)} ms`, theirs: `node -e 0: ${fmt(s.node?.median)} ms`, ratio: s.ratio, of: "Plugin.Query / node -e 0 (time)" },
-        ...(ins ? [{ what: "verb start-up (Plugin.Query), instructions", ours: mi(ins.verb.median), theirs: `node -e 0: ${mi(ins.node.median)}`, ratio: ins.ratio, of: "Plugin.Query / node -e 0 (instructions, valgrind)" }] : []),
+        {
+          what: "verb start-up (Plugin.Query)",
+          ours: `${fmt(s.verb?.median)} ms`,
+          theirs: `node -e 0: ${fmt(s.node?.median)} ms`,
+          ratio: s.ratio,
+          of: "Plugin.Query / node -e 0 (time)",
+        },
+        ...(ins
+          ? [
+              {
+                what: "verb start-up (Plugin.Query), instructions",
+                ours: mi(ins.verb.median),
+                theirs: `node -e 0: ${mi(ins.node.median)}`,
+                ratio: ins.ratio,
+                of: "Plugin.Query / node -e 0 (instructions, valgrind)",
+              },
+            ]
+          : []),
       ],
       data: { startUp: s, instructions: ins, verbs: v.rows, baselines: v.baselines },
     };

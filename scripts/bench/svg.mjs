@@ -49,14 +49,22 @@ const frame = (w, h, title, body) =>
 
 const legend = (names, x, y) =>
   names
-    .map((n, i) => `<rect x="${x}" y="${num(y + i * 16 - 9)}" width="12" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${x + 17}" y="${num(y + i * 16)}">${esc(n)}</text>`)
+    .map(
+      (n, i) =>
+        `<rect x="${x}" y="${num(y + i * 16 - 9)}" width="12" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${x + 17}" y="${num(y + i * 16)}">${esc(n)}</text>`,
+    )
     .join("\n");
 
 // A min–max whisker: a line with caps, vertical (x fixed) or horizontal (y fixed).
 const whisker = (vertical, at, from, to, color) => {
   if (Math.abs(to - from) < 0.5) return "";
-  const line = vertical ? `<line x1="${num(at)}" y1="${num(from)}" x2="${num(at)}" y2="${num(to)}"` : `<line x1="${num(from)}" y1="${num(at)}" x2="${num(to)}" y2="${num(at)}"`;
-  const cap = (v) => (vertical ? `<line x1="${num(at - 4)}" y1="${num(v)}" x2="${num(at + 4)}" y2="${num(v)}"` : `<line x1="${num(v)}" y1="${num(at - 4)}" x2="${num(v)}" y2="${num(at + 4)}"`);
+  const line = vertical
+    ? `<line x1="${num(at)}" y1="${num(from)}" x2="${num(at)}" y2="${num(to)}"`
+    : `<line x1="${num(from)}" y1="${num(at)}" x2="${num(to)}" y2="${num(at)}"`;
+  const cap = (v) =>
+    vertical
+      ? `<line x1="${num(at - 4)}" y1="${num(v)}" x2="${num(at + 4)}" y2="${num(v)}"`
+      : `<line x1="${num(v)}" y1="${num(at - 4)}" x2="${num(v)}" y2="${num(at + 4)}"`;
   return `${line} stroke="${color}" stroke-width="1.2"/>${cap(from)} stroke="${color}" stroke-width="1.2"/>${cap(to)} stroke="${color}" stroke-width="1.2"/>`;
 };
 
@@ -69,20 +77,43 @@ export function lineChart({ title, xLabel, yLabel, series, xLog = false, yLog = 
   const T = 40;
   const B = 60;
   const pts = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.median));
-  const xs = scale(pts.map((p) => p.x), L, W - R, xLog, false);
-  const ys = scale(pts.flatMap((p) => [p.min, p.max, p.median]).filter((v) => Number.isFinite(v) && (!yLog || v > 0)), H - B, T, yLog, true);
+  const xs = scale(
+    pts.map((p) => p.x),
+    L,
+    W - R,
+    xLog,
+    false,
+  );
+  const ys = scale(
+    pts.flatMap((p) => [p.min, p.max, p.median]).filter((v) => Number.isFinite(v) && (!yLog || v > 0)),
+    H - B,
+    T,
+    yLog,
+    true,
+  );
   const grid = ys.ticks
-    .map((t) => `<line x1="${L}" y1="${num(ys.map(t))}" x2="${W - R}" y2="${num(ys.map(t))}" stroke="#e0e0e0"/><text x="${L - 6}" y="${num(ys.map(t) + 4)}" text-anchor="end">${label(t)}</text>`)
+    .map(
+      (t) =>
+        `<line x1="${L}" y1="${num(ys.map(t))}" x2="${W - R}" y2="${num(ys.map(t))}" stroke="#e0e0e0"/><text x="${L - 6}" y="${num(ys.map(t) + 4)}" text-anchor="end">${label(t)}</text>`,
+    )
     .join("\n");
   const xt = (xTicks ?? [...new Set(pts.map((p) => p.x))])
-    .map((t) => `<line x1="${num(xs.map(t))}" y1="${H - B}" x2="${num(xs.map(t))}" y2="${H - B + 5}" stroke="#000"/><text x="${num(xs.map(t))}" y="${H - B + 18}" text-anchor="middle">${label(t)}</text>`)
+    .map(
+      (t) =>
+        `<line x1="${num(xs.map(t))}" y1="${H - B}" x2="${num(xs.map(t))}" y2="${H - B + 5}" stroke="#000"/><text x="${num(xs.map(t))}" y="${H - B + 18}" text-anchor="middle">${label(t)}</text>`,
+    )
     .join("\n");
   const lines = series
     .map((s, i) => {
       const c = COLORS[i % COLORS.length];
       const p = s.points.filter((q) => Number.isFinite(q.median)).sort((a, b) => a.x - b.x);
       const path = p.map((q, k) => `${k ? "L" : "M"}${num(xs.map(q.x))},${num(ys.map(q.median))}`).join(" ");
-      const marks = p.map((q) => `<circle cx="${num(xs.map(q.x))}" cy="${num(ys.map(q.median))}" r="3.5" fill="${c}"/>${whisker(true, xs.map(q.x), ys.map(q.min), ys.map(q.max), c)}`).join("");
+      const marks = p
+        .map(
+          (q) =>
+            `<circle cx="${num(xs.map(q.x))}" cy="${num(ys.map(q.median))}" r="3.5" fill="${c}"/>${whisker(true, xs.map(q.x), ys.map(q.min), ys.map(q.max), c)}`,
+        )
+        .join("");
       return `${p.length > 1 ? `<path d="${path}" fill="none" stroke="${c}" stroke-width="2"/>` : ""}${marks}`;
     })
     .join("\n");
@@ -91,7 +122,16 @@ export function lineChart({ title, xLabel, yLabel, series, xLog = false, yLog = 
     `<text x="${(L + W - R) / 2}" y="${H - 15}" text-anchor="middle">${esc(xLabel)}${xLog ? " (log scale)" : ""}</text>` +
     `<text transform="translate(16 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}${yLog ? " (log scale)" : ""}</text>`;
   const note = `<text x="${W - R + 15}" y="${H - B}" font-size="10" fill="#555">dot: median; bar: min–max</text>`;
-  return frame(W, H, title, `${grid}\n${xt}\n${axes}\n${lines}\n${labels}\n${legend(series.map((s) => s.name), W - R + 15, T + 14)}\n${note}\n`);
+  return frame(
+    W,
+    H,
+    title,
+    `${grid}\n${xt}\n${axes}\n${lines}\n${labels}\n${legend(
+      series.map((s) => s.name),
+      W - R + 15,
+      T + 14,
+    )}\n${note}\n`,
+  );
 }
 
 // groups: [{ label, bars: [{ median, min, max }] }], one bar per series (in `series` order).
@@ -107,7 +147,10 @@ export function barChart({ title, unit, series, groups, log = false }) {
   const xs = scale(log ? vals : [0, ...vals], L, W - R, log, true);
   const base = log ? L : xs.map(0);
   const grid = xs.ticks
-    .map((t) => `<line x1="${num(xs.map(t))}" y1="${T - 4}" x2="${num(xs.map(t))}" y2="${H - B}" stroke="#e0e0e0"/><text x="${num(xs.map(t))}" y="${H - B + 15}" text-anchor="middle">${label(t)}</text>`)
+    .map(
+      (t) =>
+        `<line x1="${num(xs.map(t))}" y1="${T - 4}" x2="${num(xs.map(t))}" y2="${H - B}" stroke="#e0e0e0"/><text x="${num(xs.map(t))}" y="${H - B + 15}" text-anchor="middle">${label(t)}</text>`,
+    )
     .join("\n");
   const rows = groups
     .map((g, gi) => {

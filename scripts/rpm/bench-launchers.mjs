@@ -29,7 +29,10 @@ for (const form of ["node", "dual", "python"]) {
   query[form] = join(out, "volume/org.xen.xapi.storage.ceph-rbd/Plugin.Query");
 }
 // What observer.py does with the file, minus OpenTelemetry (its own cost, the same for any plugin).
-const runpy = (file) => [PY, ["-c", `import runpy,sys; sys.argv=[${JSON.stringify(file)},'--json']; runpy.run_path(${JSON.stringify(file)}, run_name='__main__')`]];
+const runpy = (file) => [
+  PY,
+  ["-c", `import runpy,sys; sys.argv=[${JSON.stringify(file)},'--json']; runpy.run_path(${JSON.stringify(file)}, run_name='__main__')`],
+];
 
 const cases = {
   "node -e 0": [process.execPath, ["-e", "0"], ""],
@@ -111,6 +114,8 @@ if (asJson) {
   console.log(`${"".padEnd(34)} ${"wall median".padStart(12)} ${"wall min".padStart(9)} ${"CPU median".padStart(11)}   vs node launcher (wall / CPU)`);
   for (const r of rows) {
     const delta = r.case.includes("launcher") ? `   ${sign(r.wall_vs_node_launcher_ms)} / ${sign(r.cpu_vs_node_launcher_ms)} ms` : "";
-    console.log(`${r.case.padEnd(34)} ${`${r.wall_median_ms} ms`.padStart(12)} ${`${r.wall_min_ms}`.padStart(9)} ${`${r.cpu_median_ms} ms`.padStart(11)}${delta}${r.failed ? `   FAILED ${r.failed}/${runs + 3}` : ""}`);
+    console.log(
+      `${r.case.padEnd(34)} ${`${r.wall_median_ms} ms`.padStart(12)} ${`${r.wall_min_ms}`.padStart(9)} ${`${r.cpu_median_ms} ms`.padStart(11)}${delta}${r.failed ? `   FAILED ${r.failed}/${runs + 3}` : ""}`,
+    );
   }
 }

@@ -37,10 +37,15 @@ interface Run {
 // The local cluster script, asynchronously (a test keeps running verbs meanwhile).
 function clusterScript(args: string[], env: Record<string, string> = {}, timeoutMs = 180_000): Promise<Run> {
   return new Promise((resolve) => {
-    execFile("bash", [SCRIPT, ...args], { env: { ...process.env, ...env }, encoding: "utf8", timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      "bash",
+      [SCRIPT, ...args],
+      { env: { ...process.env, ...env }, encoding: "utf8", timeout: timeoutMs, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -53,7 +58,15 @@ export async function startCluster(osds: number, reuse?: string): Promise<Cluste
     if (r.code !== 0) throw new Error(`ceph-local env ${reuse}: ${r.stderr}`);
     const v = parseEnv(r.stdout);
     const state = parseEnv(readFileSync(join(reuse, "local.env"), "utf8"));
-    return { dir: reuse, conf: v.CEPH_CONF ?? "", keyring: v.CEPH_KEYRING ?? "", pool: v.CEPH_POOL ?? "rbd", port: Number(state.PORT), osds: Number(state.OSDS), owned: false };
+    return {
+      dir: reuse,
+      conf: v.CEPH_CONF ?? "",
+      keyring: v.CEPH_KEYRING ?? "",
+      pool: v.CEPH_POOL ?? "rbd",
+      port: Number(state.PORT),
+      osds: Number(state.OSDS),
+      owned: false,
+    };
   }
   const errors: string[] = [];
   for (let attempt = 0; attempt < 4; attempt++) {
@@ -100,7 +113,7 @@ export async function stopDaemon(c: Cluster, name: string, kill = false): Promis
   if (r.code !== 0) throw new Error(`stop-daemon ${name}: ${r.stderr}`);
   // The script is satisfied once the process's command line is gone, which can be before the
   // last of its threads has let go of the OSD's store: a start then finds the store locked.
-  for (const until = Date.now() + 30_000; pid !== undefined && !gone(pid) && Date.now() < until; ) await sleep(100);
+  for (const until = Date.now() + 30_000; pid !== undefined && !gone(pid) && Date.now() < until;) await sleep(100);
 }
 
 export async function startDaemon(c: Cluster, name: string): Promise<void> {

@@ -104,7 +104,25 @@ class Rng {
   }
   // A short string from characters that break naive code: shell, quoting, control, unicode.
   nasty(): string {
-    const alphabet = [..."$`;|&<>(){}[]*?!~#'\"\\/.-= \t\n\r", "\u0000", "\u0001", "\u001b", "\u007f", "é", "ß", "日", "🔥", "\u202e", "\u200b", "\u2028", "\ufeff", "\ud800", "a", "Z", "0"];
+    const alphabet = [
+      ..."$`;|&<>(){}[]*?!~#'\"\\/.-= \t\n\r",
+      "\u0000",
+      "\u0001",
+      "\u001b",
+      "\u007f",
+      "é",
+      "ß",
+      "日",
+      "🔥",
+      "\u202e",
+      "\u200b",
+      "\u2028",
+      "\ufeff",
+      "\ud800",
+      "a",
+      "Z",
+      "0",
+    ];
     const n = 1 + this.int(40);
     let s = "";
     for (let i = 0; i < n; i++) s += this.pick(alphabet);
@@ -466,11 +484,13 @@ export function hostileCases(ctx: HostileContext): HostileSet {
         `${ctx.volA}\u0000`,
         "k".repeat(257),
       ];
-      for (const k of rng.take("odd keys", odd, 2, full)) if (!(unknownKeyOk && lookupKey(k))) add("odd key", json(dbgMix({ ...base(), [f]: k })), lookupKey(k) ? NOVOL : P);
-      if (full) for (let i = 0; i < 4; i++) {
-        const k = rng.nasty();
-        if (!(unknownKeyOk && lookupKey(k))) add("odd key", json({ ...base(), [f]: k }), lookupKey(k) ? NOVOL : P);
-      }
+      for (const k of rng.take("odd keys", odd, 2, full))
+        if (!(unknownKeyOk && lookupKey(k))) add("odd key", json(dbgMix({ ...base(), [f]: k })), lookupKey(k) ? NOVOL : P);
+      if (full)
+        for (let i = 0; i < 4; i++) {
+          const k = rng.nasty();
+          if (!(unknownKeyOk && lookupKey(k))) add("odd key", json({ ...base(), [f]: k }), lookupKey(k) ? NOVOL : P);
+        }
       // Unknown key in an unknown SR: the SR is what is missing.
       if (full || rng.chance(0.4)) add("unknown SR", json({ ...base(), sr: unknownSr(), [f]: rng.uuid() }), NOSR);
     }
@@ -550,17 +570,7 @@ export function hostileCases(ctx: HostileContext): HostileSet {
     // --- the uuid of SR.create
     if ("uuid" in fields) {
       const u = rng.uuid();
-      const bad = [
-        ...H,
-        "not-a-uuid",
-        u.toUpperCase().replace(/-/g, ""),
-        `${u}\n`,
-        ` ${u}`,
-        `${u}\u0000`,
-        u.replace(/.$/, "g"),
-        `${u}${u}`,
-        `{${u}}`,
-      ];
+      const bad = [...H, "not-a-uuid", u.toUpperCase().replace(/-/g, ""), `${u}\n`, ` ${u}`, `${u}\u0000`, u.replace(/.$/, "g"), `${u}${u}`, `{${u}}`];
       for (const b of rng.take("bad uuid", bad, 4, full)) add("bad SR uuid", json(dbgMix({ ...base(), uuid: b })), P);
       // Taking over the test SR's namespace under another uuid.
       add("foreign namespace", json({ ...base(), configuration: { pool: ctx.pool, conf: ctx.conf, namespace: ctx.namespace } }), ["Invalid_request"]);
@@ -621,7 +631,9 @@ export function hostileCases(ctx: HostileContext): HostileSet {
       const perKey = full ? 8 : 1;
       for (const k of keys) {
         const values = [...H, ...(k === "conf" || k === "keyring" ? paths : [])];
-        const chosen = full ? [...rng.take(`config ${verb}.${k}`, values, perKey, false), ...Array.from({ length: 2 }, () => rng.nasty())] : rng.take(`config ${verb}.${k}`, values, perKey, false);
+        const chosen = full
+          ? [...rng.take(`config ${verb}.${k}`, values, perKey, false), ...Array.from({ length: 2 }, () => rng.nasty())]
+          : rng.take(`config ${verb}.${k}`, values, perKey, false);
         for (const v of chosen) {
           const c: Record<string, string> = { ...cfg(), [k]: v };
           let expect: Expect;
@@ -631,7 +643,8 @@ export function hostileCases(ctx: HostileContext): HostileSet {
               break;
             case "namespace":
               if (badName(v)) expect = P;
-              else if (verb === "SR.probe") continue; // ignored by probe: legal
+              else if (verb === "SR.probe")
+                continue; // ignored by probe: legal
               else if (verb === "SR.create" && !isOptionLike(v)) {
                 // A legal name would make a legal SR: only in a pool that does not exist.
                 c.pool = `nopool-${rng.hex(8)}`;

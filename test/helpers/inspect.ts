@@ -21,7 +21,9 @@ export interface SrView {
 
 export function inspectSr(pool: string, ns: string, conf = inject("ceph").conf): SrView {
   const base = ["--conf", conf, "--pool", pool, "--namespace", ns];
-  const keys = sh("rados", [...base, "listomapkeys", "ceph_rbd_sr"]).split("\n").filter(Boolean);
+  const keys = sh("rados", [...base, "listomapkeys", "ceph_rbd_sr"])
+    .split("\n")
+    .filter(Boolean);
   const records = new Map<string, { image: string; snap?: string }>();
   // getomapval writes raw bytes only to a file (node's stdio pipes are sockets it cannot open).
   const dir = mkdtempSync(join(tmpdir(), "inspect-"));
@@ -37,7 +39,10 @@ export function inspectSr(pool: string, ns: string, conf = inject("ceph").conf):
   const snaps = new Map<string, string[]>();
   for (const image of images) {
     const list = JSON.parse(sh("rbd", ["--conf", conf, "snap", "ls", "--format", "json", `${pool}/${ns}/${image}`])) as Array<{ name: string }>;
-    snaps.set(image, list.map((s) => s.name));
+    snaps.set(
+      image,
+      list.map((s) => s.name),
+    );
   }
   return {
     keys,

@@ -9,7 +9,10 @@ export interface Proc {
   argv: string[];
 }
 
-const pids = () => readdirSync("/proc").filter((name) => /^\d+$/.test(name)).map(Number);
+const pids = () =>
+  readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number);
 
 // The fields of /proc/<pid>/stat after the command name (which, in parentheses, may hold
 // spaces): state, ppid, ...
@@ -63,7 +66,7 @@ export function descendantsOf(pid: number): Proc[] {
   }
   const mine = new Set([pid]);
   // /proc lists parents before children only until pids wrap: repeat until no process joins.
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [p, pp] of parent) {
       if (!mine.has(p) && mine.has(pp)) {

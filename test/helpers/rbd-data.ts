@@ -22,7 +22,9 @@ export const imageOf = (uri: string): string => parse(uri).image;
 
 // Fills [offset, offset+length) with one byte value, through librbd (qemu's rbd driver).
 export function writePattern(uri: string, byte: number, offset: number, length: number, conf = inject("ceph").conf): void {
-  execFileSync("qemu-io", ["-f", "raw", "-c", `write -P 0x${byte.toString(16)} ${offset} ${length}`, `rbd:${specOf(uri)}:conf=${conf}:id=admin`], { stdio: "ignore" });
+  execFileSync("qemu-io", ["-f", "raw", "-c", `write -P 0x${byte.toString(16)} ${offset} ${length}`, `rbd:${specOf(uri)}:conf=${conf}:id=admin`], {
+    stdio: "ignore",
+  });
 }
 
 // SHA-256 of the whole volume (or snapshot) as a VM would read it.

@@ -28,7 +28,12 @@ export const runExecutable = (path: string, stdin: string, args: string[] = ["--
   startExecutable(path, stdin, args, env).done;
 
 // The same, started: its pid (for a test that stops and resumes it) and its end.
-export function startExecutable(path: string, stdin: string, args: string[] = ["--json"], env: Record<string, string> = {}): { pid: number; done: Promise<VerbRun> } {
+export function startExecutable(
+  path: string,
+  stdin: string,
+  args: string[] = ["--json"],
+  env: Record<string, string> = {},
+): { pid: number; done: Promise<VerbRun> } {
   const child = spawn(path, args, {
     // The GC worker is started by its own tests only: elsewhere it would race the assertions.
     env: { ...process.env, CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_LOG_STDERR: "debug", CEPH_RBD_GC: "off", ...env },
@@ -76,7 +81,13 @@ export async function fail(verb: string, params: unknown, env?: Record<string, s
   const r = await runVerb(verb, params, env);
   if (r.code === 0) throw new Error(`${verb} succeeded but should have failed: ${r.stdout}`);
   const e = r.json as WireError;
-  if (typeof e?.code !== "string" || !Array.isArray(e.params) || typeof e.backtrace?.error !== "string" || !Array.isArray(e.backtrace.files) || !Array.isArray(e.backtrace.lines)) {
+  if (
+    typeof e?.code !== "string" ||
+    !Array.isArray(e.params) ||
+    typeof e.backtrace?.error !== "string" ||
+    !Array.isArray(e.backtrace.files) ||
+    !Array.isArray(e.backtrace.lines)
+  ) {
     throw new Error(`${verb} printed no well-formed error object: ${r.stdout}`);
   }
   return e;

@@ -18,7 +18,11 @@ export const cephEnv = () => {
   return { CEPH_CONF: c.conf };
 };
 
-export async function makeSr(extra: Record<string, string> = {}, at: { conf: string; pool: string } = inject("ceph"), env: Record<string, string> = {}): Promise<TestSr> {
+export async function makeSr(
+  extra: Record<string, string> = {},
+  at: { conf: string; pool: string } = inject("ceph"),
+  env: Record<string, string> = {},
+): Promise<TestSr> {
   const { conf, pool } = at;
   const uuid = randomUUID();
   const config = await call<Record<string, string>>(

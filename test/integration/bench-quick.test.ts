@@ -7,7 +7,14 @@ import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { ROOT } from "../helpers/run-verb.js";
 
-const TOPICS = ["Verb start-up and Ceph calls per verb", "SR.ls against the number of volumes", "Revert time against volume size", "GC flatten throughput against rbd flatten", "GC worker memory with many volumes in the SR", "Datapath throughput through rbd+nbd against rbd bench"];
+const TOPICS = [
+  "Verb start-up and Ceph calls per verb",
+  "SR.ls against the number of volumes",
+  "Revert time against volume size",
+  "GC flatten throughput against rbd flatten",
+  "GC worker memory with many volumes in the SR",
+  "Datapath throughput through rbd+nbd against rbd bench",
+];
 
 // Tags balance (a stack check over start and end tags), no script, one <svg> root.
 function svgProblems(text: string): string[] {
@@ -37,11 +44,20 @@ describe("npm run bench -- --quick", () => {
     const { conf, pool } = inject("ceph");
     const t0 = Date.now();
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile("npm", ["run", "--silent", "bench", "--", "--quick", "--out", out], { cwd: ROOT, env: { ...process.env, CEPH_CONF: conf, CEPH_POOL: pool }, maxBuffer: 64 * 1024 * 1024, timeout: 540_000, killSignal: "SIGINT" }, (e, stdout, stderr) =>
-        resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      execFile(
+        "npm",
+        ["run", "--silent", "bench", "--", "--quick", "--out", out],
+        { cwd: ROOT, env: { ...process.env, CEPH_CONF: conf, CEPH_POOL: pool }, maxBuffer: 64 * 1024 * 1024, timeout: 540_000, killSignal: "SIGINT" },
+        (e, stdout, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
-    process.stderr.write(`bench --quick took ${Math.round((Date.now() - t0) / 1000)} s (${r.stderr.split("\n").filter((l) => l.startsWith("bench: ===") && l.includes("done in")).map((l) => l.slice(11)).join("; ")})\n`);
+    process.stderr.write(
+      `bench --quick took ${Math.round((Date.now() - t0) / 1000)} s (${r.stderr
+        .split("\n")
+        .filter((l) => l.startsWith("bench: ===") && l.includes("done in"))
+        .map((l) => l.slice(11))
+        .join("; ")})\n`,
+    );
     expect(r.code, r.stderr.slice(-4000)).toBe(0);
     expect(r.stdout.trim()).toBe(join(out, "report.md"));
 
@@ -61,7 +77,11 @@ describe("npm run bench -- --quick", () => {
     expect(new Set(linked)).toEqual(new Set(svgs));
     for (const f of svgs) expect(svgProblems(readFileSync(join(out, f), "utf8")), f).toEqual([]);
 
-    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { mode: string; sections: { id: string; data: unknown }[]; failures: unknown[] };
+    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as {
+      mode: string;
+      sections: { id: string; data: unknown }[];
+      failures: unknown[];
+    };
     expect(results.mode).toBe("quick");
     expect(results.sections.map((s) => s.id)).toEqual(["startup", "listing", "gc", "gc-memory", "datapath", "revert"]);
     for (const s of results.sections) expect(s.data, s.id).toBeTruthy();

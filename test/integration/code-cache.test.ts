@@ -1,7 +1,21 @@
 // The launchers load their plugin's bundle through V8's code cache (plugins/runtime/code-cache.ts):
 // written by the first verb to miss it, used by the next, never trusted when it is not exactly
 // this bundle's or sits where others could write it. Each case has a run directory of its own.
-import { chmodSync, chownSync, linkSync, lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  linkSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -77,7 +91,11 @@ describe("the bundles' code cache", () => {
     await query(run);
     expect((await query(run, DATAPATH_DIR("rbd"))).state).toBe("miss");
     expect((await query(run, DATAPATH_DIR("rbd+nbd"))).state).toBe("hit");
-    expect(cacheFiles(run).map((f) => f.split("-")[0]).sort()).toEqual(["datapath", "volume"]);
+    expect(
+      cacheFiles(run)
+        .map((f) => f.split("-")[0])
+        .sort(),
+    ).toEqual(["datapath", "volume"]);
   });
 
   it("is rejected, the verb still answers, and rewritten when its data is not V8's", async () => {

@@ -29,7 +29,10 @@ beforeAll(async () => {
 
 describe("concurrent verbs", () => {
   it("creates never share a key or an image", async () => {
-    const made = await pool(8, Array.from({ length: 24 }, (_, i) => () => create(`c${i}`)));
+    const made = await pool(
+      8,
+      Array.from({ length: 24 }, (_, i) => () => create(`c${i}`)),
+    );
     expect(new Set(made.map((v) => v.key)).size).toBe(24);
     expect(new Set(made.map(imageOf)).size).toBe(24);
     const listed = (await call<WireVolume[]>("SR.ls", { sr: s.sr })).map((v) => v.key);
@@ -70,8 +73,14 @@ describe("concurrent verbs", () => {
   });
 
   it("SR.ls always parses and matches the final state while verbs run", async () => {
-    const creates = pool(4, Array.from({ length: 8 }, (_, i) => () => create(`ls${i}`)));
-    const listings = pool(2, Array.from({ length: 8 }, () => () => call<WireVolume[]>("SR.ls", { sr: s.sr })));
+    const creates = pool(
+      4,
+      Array.from({ length: 8 }, (_, i) => () => create(`ls${i}`)),
+    );
+    const listings = pool(
+      2,
+      Array.from({ length: 8 }, () => () => call<WireVolume[]>("SR.ls", { sr: s.sr })),
+    );
     const [made, seen] = await Promise.all([creates, listings]);
     for (const l of seen) expect(Array.isArray(l)).toBe(true);
     const final = (await call<WireVolume[]>("SR.ls", { sr: s.sr })).map((v) => v.key);

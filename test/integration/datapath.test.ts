@@ -73,9 +73,15 @@ describe("rbd+nbd", () => {
     const snap = await call<WireVolume>("Volume.snapshot", { sr: s.sr, key: v.key });
     io(nbd, "write -P 0x99 0 8M");
     // Revert refuses while the disk is active, and changes nothing.
-    const r = await runExecutable(join(DATAPATH_DIR("rbd+nbd"), "..", "..", "volume/org.xen.xapi.storage.ceph-rbd/Volume.revert"), JSON.stringify({ dbg: "t", sr: s.sr, key: v.key, snapshot: snap.key }));
+    const r = await runExecutable(
+      join(DATAPATH_DIR("rbd+nbd"), "..", "..", "volume/org.xen.xapi.storage.ceph-rbd/Volume.revert"),
+      JSON.stringify({ dbg: "t", sr: s.sr, key: v.key, snapshot: snap.key }),
+    );
     expect((r.json as WireError).code).toBe("SR_BACKEND_FAILURE_24");
-    expect((r.json as WireError).params).toEqual(["VDIInUse", `volume ${v.key} is active on host ${HOST_A}; deactivate it before reverting it (a dead host: ceph-rbd-admin fence)`]);
+    expect((r.json as WireError).params).toEqual([
+      "VDIInUse",
+      `volume ${v.key} is active on host ${HOST_A}; deactivate it before reverting it (a dead host: ceph-rbd-admin fence)`,
+    ]);
     await stop(v.key, host(HOST_A));
     await call("Volume.revert", { sr: s.sr, key: v.key, snapshot: snap.key });
     const again = await start(v.key, host(HOST_A));
@@ -163,7 +169,9 @@ describe("rbd (kernel)", () => {
     const v = await call<WireVolume>("Volume.create", { sr: s.sr, name: "k", description: "", size: 4 * MiB, sharable: false });
     const uri = v.uri.find((u) => u.startsWith("rbd://")) ?? "";
     const started = Date.now();
-    const e = await dp("attach", uri, "1", { ...host(HOST_A), CEPH_RBD_SYSFS_RBD: join(run, "no-such-sysfs") }, "rbd").catch((x: { wire: WireError }) => x.wire);
+    const e = await dp("attach", uri, "1", { ...host(HOST_A), CEPH_RBD_SYSFS_RBD: join(run, "no-such-sysfs") }, "rbd").catch(
+      (x: { wire: WireError }) => x.wire,
+    );
     expect(Date.now() - started).toBeLessThan(5000);
     expect((e as WireError).backtrace.error).toMatch(/kernel RBD is not available/);
     expect(existsSync("/sys/bus/rbd") || (e as WireError).params[0] === "Invalid_request").toBe(true);

@@ -68,7 +68,9 @@ async function deactivate(v: WireVolume, host: string): Promise<void> {
   active.delete(v.key);
 }
 const readsBack = (nbd: string, byte: number, mib: number) =>
-  expect(execFileSync("qemu-io", ["-r", "-f", "raw", "-c", `read -P 0x${byte.toString(16)} 0 ${mib}M`, nbd], { encoding: "utf8" })).toMatch(new RegExp(`read ${mib * MiB}/${mib * MiB}`));
+  expect(execFileSync("qemu-io", ["-r", "-f", "raw", "-c", `read -P 0x${byte.toString(16)} 0 ${mib}M`, nbd], { encoding: "utf8" })).toMatch(
+    new RegExp(`read ${mib * MiB}/${mib * MiB}`),
+  );
 
 // A destroy refused because the volume is active on `host`: XCP-ng's VDIInUse, the host named.
 async function refusedAsActive(key: string, host: string): Promise<void> {
@@ -151,9 +153,12 @@ describe("Volume.destroy of a key this SR never had", () => {
 });
 
 describe("the GC and a tombstone still in use", () => {
-  const gcRun = async (env: Record<string, string> = {}) => (await runAdmin(["gc", "run", "--sr", s.sr, "--json"], env)).json as { done: string[]; failed: string[]; waiting: Array<{ item: string; why: string }> };
+  const gcRun = async (env: Record<string, string> = {}) =>
+    (await runAdmin(["gc", "run", "--sr", s.sr, "--json"], env)).json as { done: string[]; failed: string[]; waiting: Array<{ item: string; why: string }> };
   const waitingOn = async (image: string) =>
-    ((await runAdmin(["gc", "status", "--sr", s.sr, "--json"])).json as { waiting: Array<{ item: string; why: string }> }).waiting.filter((w) => w.item === image).map((w) => w.why);
+    ((await runAdmin(["gc", "status", "--sr", s.sr, "--json"])).json as { waiting: Array<{ item: string; why: string }> }).waiting
+      .filter((w) => w.item === image)
+      .map((w) => w.why);
 
   // A destroyed head kept for its snapshot, with data in it for the GC to reclaim.
   async function tombstoneWithData() {
@@ -199,14 +204,16 @@ describe("the GC and a tombstone still in use", () => {
     const exited = new Promise((resolve) => gc.on("close", resolve));
     // Stopped at the reclaim, its plan made: the volume's activation appears now.
     const state = () => readFileSync(`/proc/${gc.pid}/stat`, "utf8").split(") ")[1]?.[0];
-    for (const until = Date.now() + 60_000; state() !== "T" && Date.now() < until; ) await sleep(50);
+    for (const until = Date.now() + 60_000; state() !== "T" && Date.now() < until;) await sleep(50);
     expect(state()).toBe("T");
     putActivation(v.key, activationOf(HOST_B));
     gc.kill("SIGCONT");
     await exited;
     const r = JSON.parse(out) as { done: string[]; failed: string[] };
     expect(r.done.join("\n")).not.toContain(image);
-    expect(r.failed).toEqual([expect.stringMatching(new RegExp(`^reclaim ${image}: left alone: tombstone held: its volume ${v.key} is active on host ${HOST_B}`))]);
+    expect(r.failed).toEqual([
+      expect.stringMatching(new RegExp(`^reclaim ${image}: left alone: tombstone held: its volume ${v.key} is active on host ${HOST_B}`)),
+    ]);
     expect(headSize(image)).toBe(8 * MiB);
     dropActivation(v.key);
   });

@@ -177,8 +177,14 @@ async function throughRestart(expect: ExpectStatic, s: TestSr, round: number, wh
   const attempts = await b.stop(1);
   trace(`${what}: ${attempts.length} calls, ${attempts.map((a) => a.end - a.start).join(" ")} ms`);
   for (const a of attempts) expect(a.r.code, describeAttempt(a)).toBe(0);
-  expect(attempts.some((a) => a.start < w.stopTo && a.end > w.stopFrom), `a ${what} spans the stop`).toBe(true);
-  expect(attempts.some((a) => overlaps(a, w.startFrom, w.startTo)), `a ${what} spans the start`).toBe(true);
+  expect(
+    attempts.some((a) => a.start < w.stopTo && a.end > w.stopFrom),
+    `a ${what} spans the stop`,
+  ).toBe(true);
+  expect(
+    attempts.some((a) => overlaps(a, w.startFrom, w.startTo)),
+    `a ${what} spans the start`,
+  ).toBe(true);
   figures.verbsDuringFaults += attempts.filter((a) => overlaps(a, w.stopFrom, w.startTo)).length;
   return attempts;
 }
@@ -323,7 +329,10 @@ describe.concurrent("one OSD: a dead OSD or monitor gives clear errors in bounde
         const attempts = await b.stop(0);
         trace(`${verb}: ${attempts.map((a) => `${a.r.code === 0 ? "ok" : "failed"} ${a.end - a.start}`).join(", ")} ms`);
         expect(attempts.some((a) => a.r.code !== 0)).toBe(true);
-        expect(attempts.some((a) => a.start < stopTo && a.end > stopFrom), "a verb was under way when the daemon stopped").toBe(true);
+        expect(
+          attempts.some((a) => a.start < stopTo && a.end > stopFrom),
+          "a verb was under way when the daemon stopped",
+        ).toBe(true);
         for (const a of attempts) {
           expect(a.end - a.start, `bounded: ${describeAttempt(a)}`).toBeLessThan(VERB_BOUND_MS);
           if (a.r.code === 0) {

@@ -51,8 +51,14 @@ const io = (nbd: string, cmd: string) => {
 };
 const imageOf = (uri: string) => decodeURIComponent(/^[a-z+]+:\/\/[^/]+\/[^/]*\/([^/?]+)\?/.exec(uri)?.[1] ?? "");
 const watchers = (image: string): string[] =>
-  (JSON.parse(ceph("rbd", ["status", "--format", "json", `${s.pool}/${s.namespace}/${image}`])) as { watchers: Array<{ address: string }> }).watchers.map((w) => w.address);
-const blocklist = (): string[] => ceph("ceph", ["osd", "blocklist", "ls"]).split("\n").map((l) => l.split(" ")[0] ?? "").filter(Boolean);
+  (JSON.parse(ceph("rbd", ["status", "--format", "json", `${s.pool}/${s.namespace}/${image}`])) as { watchers: Array<{ address: string }> }).watchers.map(
+    (w) => w.address,
+  );
+const blocklist = (): string[] =>
+  ceph("ceph", ["osd", "blocklist", "ls"])
+    .split("\n")
+    .map((l) => l.split(" ")[0] ?? "")
+    .filter(Boolean);
 
 function activationText(key: string): string | undefined {
   const keys = rados(["listomapkeys", "ceph_rbd_sr"]).split("\n");
@@ -78,10 +84,14 @@ function standIn(image: string): string {
   const dir = mkdtempSync(join(tmpdir(), "stand-in-"));
   const socket = join(dir, "s.sock");
   execFileSync("qemu-storage-daemon", [
-    "--blockdev", `driver=rbd,node-name=disk,pool=${s.pool},namespace=${s.namespace},image=${image},conf=${s.conf},cache.direct=on`,
-    "--nbd-server", `addr.type=unix,addr.path=${socket}`,
-    "--export", "type=nbd,id=e,node-name=disk,name=standin,writable=on",
-    "--pidfile", join(dir, "pid"),
+    "--blockdev",
+    `driver=rbd,node-name=disk,pool=${s.pool},namespace=${s.namespace},image=${image},conf=${s.conf},cache.direct=on`,
+    "--nbd-server",
+    `addr.type=unix,addr.path=${socket}`,
+    "--export",
+    "type=nbd,id=e,node-name=disk,name=standin,writable=on",
+    "--pidfile",
+    join(dir, "pid"),
     "--daemonize",
   ]);
   standIns.push(Number(readFileSync(join(dir, "pid"), "utf8")));
@@ -156,9 +166,17 @@ describe("fence refuses what it cannot do safely", () => {
   });
 
   it.each([
-    ["an activation that never finished", (h: string) => JSON.stringify({ host: h, domain: "1", scheme: "rbd+nbd", since: "x", clients: [], starting: true }), /never finished/],
+    [
+      "an activation that never finished",
+      (h: string) => JSON.stringify({ host: h, domain: "1", scheme: "rbd+nbd", since: "x", clients: [], starting: true }),
+      /never finished/,
+    ],
     ["no recorded client", (h: string) => JSON.stringify({ host: h, domain: "1", scheme: "rbd+nbd", since: "x", clients: [] }), /no client of it is recorded/],
-    ["a malformed client", (h: string) => JSON.stringify({ host: h, domain: "1", scheme: "rbd+nbd", since: "x", clients: ["0.0.0.0/0"] }), /not a client address/],
+    [
+      "a malformed client",
+      (h: string) => JSON.stringify({ host: h, domain: "1", scheme: "rbd+nbd", since: "x", clients: ["0.0.0.0/0"] }),
+      /not a client address/,
+    ],
     ["an unreadable record", () => "{not json", /unreadable/],
   ])("refuses %s without --force, and with it clears the activation, blocklisting nothing", async (_what, record, why) => {
     const v = await volume("unknown");
@@ -179,11 +197,16 @@ describe("the activation is claimed before the export starts", () => {
   it("a crash mid-start leaves this host's claim: another host is refused, this one may activate again", async () => {
     const v = await volume("claim");
     const a = nbdOf(await dp<Backend>("attach", v.uri, "5", host(HOST_A)));
-    const killed = await runExecutable(join(DATAPATH_DIR("rbd+nbd"), "Datapath.activate"), JSON.stringify({ dbg: "crash", uri: v.uri, domain: "5" }), ["--json"], {
-      ...host(HOST_A),
-      CEPH_RBD_CRASH_AT: "activate:started",
-      CEPH_RBD_LOCK_LEASE: "2",
-    });
+    const killed = await runExecutable(
+      join(DATAPATH_DIR("rbd+nbd"), "Datapath.activate"),
+      JSON.stringify({ dbg: "crash", uri: v.uri, domain: "5" }),
+      ["--json"],
+      {
+        ...host(HOST_A),
+        CEPH_RBD_CRASH_AT: "activate:started",
+        CEPH_RBD_LOCK_LEASE: "2",
+      },
+    );
     expect(killed.code, killed.stdout).toBeNull();
     expect(activation(v.key)).toMatchObject({ host: HOST_A, clients: [], starting: true });
     // The crashed process's lock lease runs out: the claim alone keeps host B away.
@@ -248,7 +271,13 @@ describe("no device-config value becomes an option of qemu-storage-daemon", () =
     const e = { socket: join(dir, "x.sock"), pidFile: join(dir, "x.pid"), conf: join(dir, "x.conf"), name: v.key };
     const log = createLogger("fence-inject");
     const image = new URL(v.uri).pathname.split("/").pop() ?? "";
-    await startExport({ cluster: { conf: s.conf, user: "admin", keyring }, pool: s.pool, namespace: s.namespace }, log, decodeURIComponent(image), undefined, e);
+    await startExport(
+      { cluster: { conf: s.conf, user: "admin", keyring }, pool: s.pool, namespace: s.namespace },
+      log,
+      decodeURIComponent(image),
+      undefined,
+      e,
+    );
     try {
       const pid = Number(readFileSync(e.pidFile, "utf8"));
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
@@ -258,7 +287,11 @@ describe("no device-config value becomes an option of qemu-storage-daemon", () =
       const conf = /(?:^|,)conf=([^,]+)/.exec(argv[argv.indexOf("--blockdev") + 1] ?? "")?.[1] ?? "";
       expect(conf).toBe(e.conf);
       expect(statSync(conf).mode & 0o777).toBe(0o600);
-      expect(readFileSync(conf, "utf8").split("\n").filter((l) => l.includes("plugin_dir"))).toEqual([`keyring = ${keyring}`]);
+      expect(
+        readFileSync(conf, "utf8")
+          .split("\n")
+          .filter((l) => l.includes("plugin_dir")),
+      ).toEqual([`keyring = ${keyring}`]);
       io(`nbd:unix:${e.socket}:exportname=${e.name}`, "write -P 0x66 0 1M");
     } finally {
       await stopExport(e, log);

@@ -156,7 +156,12 @@ async function converge(w: World): Promise<void> {
 }
 
 afterAll(() => {
-  summary("gc-crash", { boundaries: figures.tried, reached: figures.reached, converged: figures.converged, unreachable: figures.unreachable.join(",") || "none" });
+  summary("gc-crash", {
+    boundaries: figures.tried,
+    reached: figures.reached,
+    converged: figures.converged,
+    unreachable: figures.unreachable.join(",") || "none",
+  });
 });
 
 describe.concurrent("the GC killed at each action converges on its next passes", { timeout: 600_000 }, () => {
@@ -193,7 +198,10 @@ describe("Datapath.activate killed between starting the export and recording it"
     writePattern(v.uri.find((u) => u.startsWith("rbd://")) ?? "", 0x7c, 0, 8 * MiB);
     const uri = v.uri.find((u) => u.startsWith("rbd+nbd://")) ?? "";
     const dp = (verb: string, env: Record<string, string> = {}) =>
-      runExecutable(join(DATAPATH_DIR("rbd+nbd"), `Datapath.${verb}`), JSON.stringify({ dbg: `gc-crash-${verb}`, uri, domain: "5" }), ["--json"], { ...host, ...env });
+      runExecutable(join(DATAPATH_DIR("rbd+nbd"), `Datapath.${verb}`), JSON.stringify({ dbg: `gc-crash-${verb}`, uri, domain: "5" }), ["--json"], {
+        ...host,
+        ...env,
+      });
     const attached = await dp("attach");
     expect(attached.code, attached.stdout).toBe(0);
     figures.tried++;
@@ -203,14 +211,17 @@ describe("Datapath.activate killed between starting the export and recording it"
     figures.reached++;
     // Killed before the final record: only this host's claim, made before the start, is there.
     const { conf } = inject("ceph");
-    const omap = () => execFileSync("rados", ["--conf", conf, "--pool", s.pool, "--namespace", s.namespace, "listomapkeys", "ceph_rbd_sr"], { encoding: "utf8" }).split("\n");
+    const omap = () =>
+      execFileSync("rados", ["--conf", conf, "--pool", s.pool, "--namespace", s.namespace, "listomapkeys", "ceph_rbd_sr"], { encoding: "utf8" }).split("\n");
     expect(omap().filter((k) => k.startsWith("act:"))).toEqual([`act:${v.key}`]);
     await sleep(2500);
     const again = await dp("activate");
     expect(again.code, again.stdout).toBe(0);
     expect(omap()).toContain(`act:${v.key}`);
     // The export serves the volume's data.
-    const nbd = ((attached.json as { implementations: Array<[string, { uri?: string }]> }).implementations.find(([k]) => k === "Nbd")?.[1].uri ?? "").match(/^nbd:unix:(.+):exportname=(.+)$/);
+    const nbd = ((attached.json as { implementations: Array<[string, { uri?: string }]> }).implementations.find(([k]) => k === "Nbd")?.[1].uri ?? "").match(
+      /^nbd:unix:(.+):exportname=(.+)$/,
+    );
     const read = execFileSync("qemu-io", ["-f", "raw", "-c", "read -P 0x7c 0 8M", `nbd+unix:///${nbd?.[2]}?socket=${nbd?.[1]}`], { encoding: "utf8" });
     expect(read).toMatch(/read 8388608\/8388608/);
     expect(read).not.toMatch(/verification failed/i);

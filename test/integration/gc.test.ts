@@ -62,7 +62,8 @@ describe("reclaiming and purging", () => {
     const own = await makeSr({ pool });
     const { v, snap, sum } = await diskWithSnapshot(own, 0x11, 0x22, 64);
     await call("Volume.destroy", { sr: own.sr, key: v.key });
-    const stored = () => (JSON.parse(ceph("df", "--format", "json")).pools as Array<{ name: string; stats: { stored: number } }>).find((p) => p.name === pool)?.stats.stored ?? 0;
+    const stored = () =>
+      (JSON.parse(ceph("df", "--format", "json")).pools as Array<{ name: string; stats: { stored: number } }>).find((p) => p.name === pool)?.stats.stored ?? 0;
     await sleep(2500);
     const before = stored();
     const r = await gcRun(own);
@@ -143,7 +144,9 @@ describe("a listing with a hole", () => {
     const own = await makeSr();
     // Two tombstones, the first in the listing's (sorted) order damaged: `rbd ls -l` exits 0
     // when an image that opens comes after the damaged one, and fails on its own when none does.
-    const disks = [await diskWithSnapshot(own, 0x61, 0x62, 4), await diskWithSnapshot(own, 0x63, 0x64, 4)].sort((a, b) => (imageOf(a.v) < imageOf(b.v) ? -1 : 1));
+    const disks = [await diskWithSnapshot(own, 0x61, 0x62, 4), await diskWithSnapshot(own, 0x63, 0x64, 4)].sort((a, b) =>
+      imageOf(a.v) < imageOf(b.v) ? -1 : 1,
+    );
     for (const d of disks) await call("Volume.destroy", { sr: own.sr, key: d.v.key });
     const [first] = disks;
     if (!first) throw new Error("no disk made");
@@ -207,7 +210,9 @@ describe("a listing whose `rbd` dies", () => {
     const r = await runAdmin(["gc", "run", "--sr", own.sr, "--json"], crash.env);
     expect(crash.crashes()).toBe(2);
     expect(r.code).not.toBe(0);
-    expect(r.stdout + r.stderr).toMatch(/rbd ls --long .*: died of SIGABRT: terminate called after throwing an instance of 'std::system_error' \/ what\(\): Invalid argument/);
+    expect(r.stdout + r.stderr).toMatch(
+      /rbd ls --long .*: died of SIGABRT: terminate called after throwing an instance of 'std::system_error' \/ what\(\): Invalid argument/,
+    );
     expect(omapKeys(own.pool, own.namespace).sort()).toEqual(before);
     expect(rbd("ls", `${own.pool}/${own.namespace}`)).toBe(images);
     expect((await gcRun(own)).done.join("\n")).toMatch(/reclaimed the head/);
@@ -249,7 +254,10 @@ describe("one pass at a time, and recovery", () => {
       for (const w of workers) w.kill("SIGTERM");
     }
     await sleep(1000);
-    const events = readFileSync(trace, "utf8").trim().split("\n").map((l) => l.split(" "));
+    const events = readFileSync(trace, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" "));
     const passes = events.filter((e) => e[0] === "start").length;
     expect(passes).toBeGreaterThanOrEqual(5);
     expect(new Set(events.map((e) => e[1])).size).toBeGreaterThanOrEqual(2);
@@ -260,7 +268,7 @@ describe("one pass at a time, and recovery", () => {
       open += what === "start" ? 1 : -1;
       expect(open).toBeLessThanOrEqual(1);
     }
-   }, 300_000);
+  }, 300_000);
 
   it("a GC killed mid-flatten (doing the work itself, without the mgr) resumes and finishes", async () => {
     const s = await makeSr();

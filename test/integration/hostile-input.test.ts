@@ -39,7 +39,11 @@ interface State {
 const canonical = (v: unknown): unknown => {
   if (Array.isArray(v)) return v.map(canonical);
   if (v !== null && typeof v === "object") {
-    return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, canonical(x)]));
+    return Object.fromEntries(
+      Object.entries(v)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, x]) => [k, canonical(x)]),
+    );
   }
   return v;
 };
@@ -157,7 +161,9 @@ describe("bad input gets a clear error and changes nothing", () => {
   });
 
   it("has cases for every verb of the plugin", () => {
-    const installed = readdirSync(VOLUME_DIR).filter((f) => /^(Plugin|SR|Volume)\./.test(f)).sort();
+    const installed = readdirSync(VOLUME_DIR)
+      .filter((f) => /^(Plugin|SR|Volume)\./.test(f))
+      .sort();
     expect(Object.keys(VERB_FIELDS).sort()).toEqual(installed);
   });
 
@@ -173,7 +179,10 @@ describe("bad input gets a clear error and changes nothing", () => {
         else failures.push([i, `${shortCase(c)}\n      [${c.cls}] ${why}`]);
       });
       if (failures.length > 0) {
-        const shown = failures.sort(([a], [b]) => a - b).slice(0, 20).map(([, f]) => `  - ${f}`);
+        const shown = failures
+          .sort(([a], [b]) => a - b)
+          .slice(0, 20)
+          .map(([, f]) => `  - ${f}`);
         const more = failures.length > 20 ? [`  ... and ${failures.length - 20} more`] : [];
         throw new Error([`${failures.length} of ${cases.length} bad inputs to ${verb} were not refused cleanly:`, ...shown, ...more].join("\n"));
       }

@@ -23,8 +23,10 @@ beforeAll(async () => {
   s = await makeSr();
 });
 
-const rados = (args: string[]) => execFileSync("rados", ["--conf", s.conf, "--pool", s.pool, "--namespace", s.namespace, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-const lockers = (lock: string) => (JSON.parse(rados(["lock", "info", META_OBJECT, lock, "--format", "json"])) as { lockers: Array<{ name: string; cookie: string }> }).lockers;
+const rados = (args: string[]) =>
+  execFileSync("rados", ["--conf", s.conf, "--pool", s.pool, "--namespace", s.namespace, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const lockers = (lock: string) =>
+  (JSON.parse(rados(["lock", "info", META_OBJECT, lock, "--format", "json"])) as { lockers: Array<{ name: string; cookie: string }> }).lockers;
 // Another client (the rados CLI) trying to take the lock: true if it got it (and let it go).
 const othersTake = (lock: string): boolean => {
   try {
@@ -46,9 +48,14 @@ describe("a lock's lease", () => {
     const vol = await call<WireVolume>("Volume.create", { sr: s.sr, name: "lease", description: "", size: 4 * MiB, sharable: false });
     const before = await call<WireVolume[]>("SR.ls", { sr: s.sr });
     // Frozen between its snapshot and its commit, the lease of 2 s long gone.
-    const frozen = startExecutable(join(VOLUME_DIR, "Volume.snapshot"), JSON.stringify({ dbg: "frozen", sr: s.sr, key: vol.key }), ["--json"], { CEPH_RBD_LOCK_LEASE: "2", CEPH_RBD_PAUSE_AT: "snapshot:snap", CEPH_RBD_HOST_UUID: "frozen-host" });
+    const frozen = startExecutable(join(VOLUME_DIR, "Volume.snapshot"), JSON.stringify({ dbg: "frozen", sr: s.sr, key: vol.key }), ["--json"], {
+      CEPH_RBD_LOCK_LEASE: "2",
+      CEPH_RBD_PAUSE_AT: "snapshot:snap",
+      CEPH_RBD_HOST_UUID: "frozen-host",
+    });
     try {
-      for (const until = Date.now() + 60_000; !stopped(frozen.pid); await sleep(50)) if (Date.now() > until) throw new Error("the verb never reached its pause point");
+      for (const until = Date.now() + 60_000; !stopped(frozen.pid); await sleep(50))
+        if (Date.now() > until) throw new Error("the verb never reached its pause point");
       await sleep(3000);
       // Another host's verb on the volume takes the lock and rolls the frozen one's entry back.
       await call("Volume.resize", { sr: s.sr, key: vol.key, new_size: 4 * MiB }, { CEPH_RBD_HOST_UUID: "other-host" });

@@ -124,19 +124,33 @@ describe("mixed load from two hosts", () => {
       const gone = [...model.values()].filter((v) => v.destroyedAt !== undefined);
       const x = rng();
       let verb =
-        live.length < 4 ? "Volume.create"
-        : x < 0.1 ? "Volume.create"
-        : x < 0.2 ? "Volume.snapshot"
-        : x < 0.28 ? "Volume.clone"
-        : x < 0.5 ? "Volume.set"
-        : x < 0.58 ? "Volume.unset"
-        : x < 0.76 ? "Volume.destroy"
-        : x < 0.84 ? "Volume.revert"
-        : x < 0.96 ? "SR.ls"
-        : "stale";
+        live.length < 4
+          ? "Volume.create"
+          : x < 0.1
+            ? "Volume.create"
+            : x < 0.2
+              ? "Volume.snapshot"
+              : x < 0.28
+                ? "Volume.clone"
+                : x < 0.5
+                  ? "Volume.set"
+                  : x < 0.58
+                    ? "Volume.unset"
+                    : x < 0.76
+                      ? "Volume.destroy"
+                      : x < 0.84
+                        ? "Volume.revert"
+                        : x < 0.96
+                          ? "SR.ls"
+                          : "stale";
       const withKeys = live.filter((v) => [...v.keys.keys()].some((k) => !v.keyBusy.has(k)));
       const revertable = heads.filter((h) => snaps.some((sn) => sn.family === h.family));
-      if ((verb === "Volume.snapshot" && heads.length === 0) || (verb === "Volume.unset" && withKeys.length === 0) || (verb === "Volume.revert" && revertable.length === 0) || (verb === "stale" && gone.length === 0)) {
+      if (
+        (verb === "Volume.snapshot" && heads.length === 0) ||
+        (verb === "Volume.unset" && withKeys.length === 0) ||
+        (verb === "Volume.revert" && revertable.length === 0) ||
+        (verb === "stale" && gone.length === 0)
+      ) {
         verb = "Volume.create";
       }
       perVerb.set(verb, (perVerb.get(verb) ?? 0) + 1);
@@ -206,7 +220,12 @@ describe("mixed load from two hosts", () => {
           const r = await runVerb("SR.ls", { dbg: "mixed", ...base }, env);
           const end = Date.now();
           const parsed = r.json;
-          const ok = r.code === 0 && Array.isArray(parsed) && parsed.every((v: Partial<WireVolume>) => typeof v?.key === "string" && Array.isArray(v.uri) && typeof v.keys === "object" && typeof v.read_write === "boolean");
+          const ok =
+            r.code === 0 &&
+            Array.isArray(parsed) &&
+            parsed.every(
+              (v: Partial<WireVolume>) => typeof v?.key === "string" && Array.isArray(v.uri) && typeof v.keys === "object" && typeof v.read_write === "boolean",
+            );
           if (!ok) {
             anomalies.push(`SR.ls did not give a list of volumes: exit ${r.code}: ${r.stdout.slice(0, 300)}`);
             outcome = "anomaly";
@@ -233,7 +252,9 @@ describe("mixed load from two hosts", () => {
       }),
     );
     const ms = Date.now() - t0;
-    trace(`${OPS} ops in ${ms} ms; per verb (median ms): ${[...durations].map(([v, d]) => `${v} ${d.sort((a, b) => a - b)[Math.floor(d.length / 2)]}`).join(", ")}`);
+    trace(
+      `${OPS} ops in ${ms} ms; per verb (median ms): ${[...durations].map(([v, d]) => `${v} ${d.sort((a, b) => a - b)[Math.floor(d.length / 2)]}`).join(", ")}`,
+    );
 
     // --- every SR.ls of the run, against what the model knows for sure
     const returned = new Set(returnedKeys);
@@ -243,7 +264,8 @@ describe("mixed load from two hosts", () => {
       for (const v of model.values()) {
         const surely = v.madeAt < l.start && (v.destroyFrom === undefined || v.destroyFrom > l.end);
         if (surely && !listed.has(v.key)) anomalies.push(`SR.ls at ${l.start} missed ${v.key}, alive throughout`);
-        if (v.destroyedAt !== undefined && v.destroyedAt < l.start && listed.has(v.key)) anomalies.push(`SR.ls at ${l.start} listed ${v.key}, destroyed at ${v.destroyedAt}`);
+        if (v.destroyedAt !== undefined && v.destroyedAt < l.start && listed.has(v.key))
+          anomalies.push(`SR.ls at ${l.start} listed ${v.key}, destroyed at ${v.destroyedAt}`);
       }
       if (listed.size !== l.keys.length) anomalies.push(`SR.ls at ${l.start} listed a key twice`);
     }
@@ -264,7 +286,8 @@ describe("mixed load from two hosts", () => {
       if (!m) continue;
       if (v.read_write !== (m.kind === "head")) anomalies.push(`${v.key}: read_write ${v.read_write} for a ${m.kind}`);
       const want = Object.fromEntries(m.keys);
-      for (const [k, val] of Object.entries(want)) if (v.keys[k] !== val) anomalies.push(`lost update: ${v.key} ${k}=${val}, SR.ls has ${JSON.stringify(v.keys[k])}`);
+      for (const [k, val] of Object.entries(want))
+        if (v.keys[k] !== val) anomalies.push(`lost update: ${v.key} ${k}=${val}, SR.ls has ${JSON.stringify(v.keys[k])}`);
       for (const k of Object.keys(v.keys)) if (!(k in want)) anomalies.push(`${v.key} has key ${k} that no successful set left (an unset lost?)`);
     }
     const view = inspectSr(s.pool, s.namespace);
@@ -304,15 +327,21 @@ describe("mixed load from two hosts", () => {
     for (const p of afterGc) anomalies.push(`after the GC: ${p}`);
     if (pending.length > 0) {
       // What a stuck purge still has: the trash namespace's snapshots are in no listing the GC reads.
-      const snaps = (pending as Array<{ kind: string; id?: string }>).filter((a) => a.kind === "trash-purge").map((a) => `${a.id}: ${trashSnapsOf(s.pool, s.namespace, a.id ?? "")}`);
-      anomalies.push(`the GC cannot finish: ${JSON.stringify(pending).slice(0, 600)}; waiting ${JSON.stringify(waiting).slice(0, 600)}; snapshots ${snaps.join("; ")}`);
+      const snaps = (pending as Array<{ kind: string; id?: string }>)
+        .filter((a) => a.kind === "trash-purge")
+        .map((a) => `${a.id}: ${trashSnapsOf(s.pool, s.namespace, a.id ?? "")}`);
+      anomalies.push(
+        `the GC cannot finish: ${JSON.stringify(pending).slice(0, 600)}; waiting ${JSON.stringify(waiting).slice(0, 600)}; snapshots ${snaps.join("; ")}`,
+      );
     }
     const fsck = await runAdmin(["fsck", "--sr", s.sr, "--json"]);
     if (!(fsck.json as { clean?: boolean })?.clean) anomalies.push(`fsck: ${fsck.stdout.slice(0, 600)}`);
 
     const ops = OPS + 4;
     console.log(`mixed load: ${ops} ops, ${anomalies.length} anomalies${anomalies.map((a) => `\n  - ${a}`).join("")}`);
-    console.log(`mixed load: ${[...perVerb].map(([v, n]) => `${v} ${n}`).join(", ")}; refusals: ${counts.novol} Volume_does_not_exist, ${counts.busy} Busy, ${counts.depth} depth; ${listings.length} SR.ls checked; ${beforeGc.length} strays left to the GC (${beforeGc.slice(0, 5).join("; ")}); ${Math.round(ms / 1000)} s`);
+    console.log(
+      `mixed load: ${[...perVerb].map(([v, n]) => `${v} ${n}`).join(", ")}; refusals: ${counts.novol} Volume_does_not_exist, ${counts.busy} Busy, ${counts.depth} depth; ${listings.length} SR.ls checked; ${beforeGc.length} strays left to the GC (${beforeGc.slice(0, 5).join("; ")}); ${Math.round(ms / 1000)} s`,
+    );
     summary("mixed-load", {
       ops,
       anomalies: anomalies.length,

@@ -33,11 +33,15 @@ function whyNoRpmbuild(): string | undefined {
   const has = () => spawnSync("sh", ["-c", "command -v rpmbuild"]).status === 0;
   if (has()) return undefined;
   if (process.getuid?.() !== 0) return "rpmbuild is missing and installing Debian's rpm package needs root";
-  const r = spawnSync("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rpm"], { encoding: "utf8" });
+  const r = spawnSync("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rpm"], {
+    encoding: "utf8",
+  });
   return has() ? undefined : `rpmbuild could not be installed (apt-get: ${(r.stderr || r.stdout).trim().slice(-300)})`;
 }
 const whyNoNamespace = (): string | undefined =>
-  spawnSync("unshare", ["-m", "true"]).status === 0 ? undefined : "no private mount namespaces here (unshare -m): the installed tree cannot be run at its real paths";
+  spawnSync("unshare", ["-m", "true"]).status === 0
+    ? undefined
+    : "no private mount namespaces here (unshare -m): the installed tree cannot be run at its real paths";
 
 const skipRpm = whyNoRpmbuild();
 const skipRun = skipRpm ?? whyNoNamespace();
@@ -87,7 +91,11 @@ function inRoot(argv: string[], input = "", env: Record<string, string> = {}): R
 const scriptlet = (tag: string) => rpmq("-qp", "--qf", `%{${tag}}`, rpms.main);
 const runScriptlet = (tag: string, arg: string) => inRoot(["sh", "-c", scriptlet(tag), tag, arg]);
 
-const tracing = (file: string): string[] => ["/usr/bin/python3", "-c", `import runpy,sys; sys.argv=[${JSON.stringify(file)},'--json']; runpy.run_path(${JSON.stringify(file)}, run_name='__main__')`];
+const tracing = (file: string): string[] => [
+  "/usr/bin/python3",
+  "-c",
+  `import runpy,sys; sys.argv=[${JSON.stringify(file)},'--json']; runpy.run_path(${JSON.stringify(file)}, run_name='__main__')`,
+];
 
 // The verb tables of this test run's build: the package must carry exactly these.
 const built = () => {
@@ -103,15 +111,24 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
     // TEST FIXTURE standing in for node-vX-linux-x64-glibc-217.tar.xz.
     const top = `node-v${process.versions.node}-linux-x64-test-fixture`;
     mkdirSync(join(work, "fixture", top, "bin"), { recursive: true });
-    writeFileSync(join(work, "fixture", top, "bin/node"), `#!/bin/sh\n# TEST FIXTURE, not a Node runtime: runs the build machine's node.\nexec ${process.execPath} "$@"\n`);
+    writeFileSync(
+      join(work, "fixture", top, "bin/node"),
+      `#!/bin/sh\n# TEST FIXTURE, not a Node runtime: runs the build machine's node.\nexec ${process.execPath} "$@"\n`,
+    );
     chmodSync(join(work, "fixture", top, "bin/node"), 0o755);
     writeFileSync(join(work, "fixture", top, "LICENSE"), "Test fixture for scripts/rpm/build.sh; not Node.js.\n");
     fixture.path = join(work, `${top}.tar.xz`);
     execFileSync("tar", ["-C", join(work, "fixture"), "-cJf", fixture.path, top]);
     fixture.sha = createHash("sha256").update(readFileSync(fixture.path)).digest("hex");
-    fixture.nodeSha = createHash("sha256").update(readFileSync(join(work, "fixture", top, "bin/node"))).digest("hex");
+    fixture.nodeSha = createHash("sha256")
+      .update(readFileSync(join(work, "fixture", top, "bin/node")))
+      .digest("hex");
 
-    const out = execFileSync("bash", [join(ROOT, "scripts/rpm/build.sh"), "--node-tarball", fixture.path, "--node-sha256", fixture.sha, "--outdir", join(work, "rpms")], { encoding: "utf8", cwd: ROOT });
+    const out = execFileSync(
+      "bash",
+      [join(ROOT, "scripts/rpm/build.sh"), "--node-tarball", fixture.path, "--node-sha256", fixture.sha, "--outdir", join(work, "rpms")],
+      { encoding: "utf8", cwd: ROOT },
+    );
     const files = out.trim().split("\n");
     rpms = { main: files.find((f) => /\/xcp-ceph-rbd-\d[^/]*\.rpm$/.test(f)) ?? "", runtime: files.find((f) => /xcp-ceph-rbd-runtime-/.test(f)) ?? "" };
     // A stub systemctl for the scriptlets, recording its calls.
@@ -130,7 +147,15 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
   });
 
   it("refuses a runtime tarball whose SHA-256 differs, and builds the plugin package alone without one", () => {
-    const bad = sh("bash", [join(ROOT, "scripts/rpm/build.sh"), "--node-tarball", fixture.path, "--node-sha256", "0".repeat(64), "--outdir", join(work, "bad")]);
+    const bad = sh("bash", [
+      join(ROOT, "scripts/rpm/build.sh"),
+      "--node-tarball",
+      fixture.path,
+      "--node-sha256",
+      "0".repeat(64),
+      "--outdir",
+      join(work, "bad"),
+    ]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/refusing it/);
     expect(existsSync(join(work, "bad"))).toBe(false);
@@ -161,7 +186,8 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
     expect(new Set(owners)).toEqual(new Set(["root:root"]));
     // The published plugin directories: links owned as %ghost, made by %posttrans.
     expect(entry(VOLUME)).toBe(`lrwxrwxrwx g ${VOLUME} -> ${PKG}/volume/org.xen.xapi.storage.ceph-rbd`);
-    for (const scheme of Object.keys(datapath)) expect(entry(`${XSS}/datapath/${scheme}`)).toBe(`lrwxrwxrwx g ${XSS}/datapath/${scheme} -> ${PKG}/datapath/${scheme}`);
+    for (const scheme of Object.keys(datapath))
+      expect(entry(`${XSS}/datapath/${scheme}`)).toBe(`lrwxrwxrwx g ${XSS}/datapath/${scheme} -> ${PKG}/datapath/${scheme}`);
     // Never the parents, which xapi-storage-script owns and watches.
     expect(entry(`${XSS}/volume`)).toBeUndefined();
     expect(entry(`${XSS}/datapath`)).toBeUndefined();
@@ -174,12 +200,17 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
     const text = readFileSync(join(root, PKG, "volume/org.xen.xapi.storage.ceph-rbd/SR.attach"), "utf8");
     expect(text.split("\n")[0]).toBe(`#!${PKG}/node/bin/node`);
     expect(text).toContain('.main("SR.attach")');
-    expect(sh("/usr/bin/python3", ["-c", "import ast,sys; ast.parse(open(sys.argv[1]).read())", join(root, PKG, "volume/org.xen.xapi.storage.ceph-rbd/SR.attach")]).code).toBe(0);
+    expect(
+      sh("/usr/bin/python3", ["-c", "import ast,sys; ast.parse(open(sys.argv[1]).read())", join(root, PKG, "volume/org.xen.xapi.storage.ceph-rbd/SR.attach")])
+        .code,
+    ).toBe(0);
     expect(readFileSync(join(root, "usr/libexec/xcp-ceph-rbd/bin/ceph-rbd-admin"), "utf8").split("\n")[0]).toBe(`#!${PKG}/node/bin/node`);
   });
 
   it("requires ceph-common, the librados and librbd Python bindings, xapi-storage-script and its runtime; payloads readable by XCP-ng 8.3's rpm", () => {
-    const req = rpmq("-qp", "--requires", rpms.main).split("\n").map((l) => l.trim());
+    const req = rpmq("-qp", "--requires", rpms.main)
+      .split("\n")
+      .map((l) => l.trim());
     expect(req).toEqual(expect.arrayContaining(["ceph-common", "python3-rados", "python3-rbd", "xapi-storage-script", "xcp-ceph-rbd-runtime"]));
     for (const r of [rpms.main, rpms.runtime]) {
       const all = rpmq("-qp", "--requires", r);
@@ -229,7 +260,12 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
       expect(present(join(rootDir, XSS, "datapath/rbd+gone"))).toBe(false);
       expect(existsSync(join(rootDir, XSS, "datapath/tapdisk"))).toBe(true);
       // Made aside and renamed: no temporary name is left in the watched directories.
-      expect(sh("ls", ["-A", join(rootDir, XSS, "datapath")]).stdout.split("\n").filter(Boolean).sort()).toEqual(["rbd", "rbd+nbd", "tapdisk"]);
+      expect(
+        sh("ls", ["-A", join(rootDir, XSS, "datapath")])
+          .stdout.split("\n")
+          .filter(Boolean)
+          .sort(),
+      ).toEqual(["rbd", "rbd+nbd", "tapdisk"]);
     });
 
     it("the run directory is made root's alone at boot, and the GC unit is sandboxed and valid", () => {
@@ -237,7 +273,8 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
       expect(tmpfiles.split("\n").filter((l) => l && !l.startsWith("#"))).toEqual(["d /run/ceph-rbd 0700 root root -"]);
       const unit = join(rootDir, "usr/lib/systemd/system/ceph-rbd-gc@.service");
       const text = readFileSync(unit, "utf8");
-      for (const d of ["NoNewPrivileges=yes", "ProtectSystem=strict", "ReadOnlyDirectories=/", "PrivateTmp=yes", "ProtectHome=yes"]) expect(text).toContain(`\n${d}\n`);
+      for (const d of ["NoNewPrivileges=yes", "ProtectSystem=strict", "ReadOnlyDirectories=/", "PrivateTmp=yes", "ProtectHome=yes"])
+        expect(text).toContain(`\n${d}\n`);
       expect(text).toMatch(/\nReadWriteDirectories=\/run\/ceph-rbd( |\n)/);
       // systemd's own reading of the unit, against the installed tree (its ExecStart included).
       const v = sh("systemd-analyze", ["verify", `--root=${rootDir}`, "/usr/lib/systemd/system/ceph-rbd-gc@x.service"]);
@@ -290,7 +327,8 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
     it("ceph-rbd-admin doctor passes on a healthy host and fails on a world-readable keyring or a dead cluster", () => {
       const { conf, pool, keyring } = inject("ceph");
       const doctor = (...args: string[]) => inRoot(["/usr/sbin/ceph-rbd-admin", "doctor", "--json", "--conf", conf, "--root", XSS, ...args]);
-      const statusOf = (r: Run, name: string) => (JSON.parse(r.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks.find((c) => c.name === name);
+      const statusOf = (r: Run, name: string) =>
+        (JSON.parse(r.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks.find((c) => c.name === name);
       const healthy = doctor("--pool", pool);
       expect(healthy.code, healthy.stdout + healthy.stderr).toBe(0);
       for (const name of ["ceph tools", "configuration", "keyring", "pool", "plugin tree", "volume ceph-rbd", "datapath rbd", "datapath rbd+nbd"]) {

@@ -9,10 +9,28 @@ describe("install tree", () => {
     const files = readdirSync(VOLUME_DIR).sort();
     expect(files).toEqual(
       [
-        "Plugin.Query", "Plugin.diagnostics",
-        "SR.attach", "SR.create", "SR.destroy", "SR.detach", "SR.ls", "SR.probe", "SR.set_description", "SR.set_name", "SR.stat",
-        "Volume.clone", "Volume.create", "Volume.destroy", "Volume.resize", "Volume.set", "Volume.set_description", "Volume.set_name",
-        "Volume.revert", "Volume.snapshot", "Volume.stat", "Volume.unset",
+        "Plugin.Query",
+        "Plugin.diagnostics",
+        "SR.attach",
+        "SR.create",
+        "SR.destroy",
+        "SR.detach",
+        "SR.ls",
+        "SR.probe",
+        "SR.set_description",
+        "SR.set_name",
+        "SR.stat",
+        "Volume.clone",
+        "Volume.create",
+        "Volume.destroy",
+        "Volume.resize",
+        "Volume.set",
+        "Volume.set_description",
+        "Volume.set_name",
+        "Volume.revert",
+        "Volume.snapshot",
+        "Volume.stat",
+        "Volume.unset",
       ].sort(),
     );
     for (const f of files) expect(statSync(join(VOLUME_DIR, f)).mode & 0o111).toBe(0o111);
@@ -29,9 +47,7 @@ describe("Plugin.Query", () => {
     expect(q.plugin).toBe("ceph-rbd");
     expect(q.required_api_version).toBe("5.0");
     expect(q.required_cluster_stack).toEqual([]);
-    expect(Object.keys(q.configuration as object)).toEqual(
-      expect.arrayContaining(["pool", "conf", "user", "keyring", "monhost", "image_features"]),
-    );
+    expect(Object.keys(q.configuration as object)).toEqual(expect.arrayContaining(["pool", "conf", "user", "keyring", "monhost", "image_features"]));
     expect(q.features).toEqual(expect.arrayContaining(["THIN_PROVISIONING", "LARGE_VDI"]));
   });
 
@@ -67,7 +83,14 @@ describe("wire discipline", () => {
   });
 
   it("validates params before doing any work", async () => {
-    const e = await fail("Volume.create", { dbg: "x", sr: "ceph-rbd://rbd/x?conf=%2Fnone&user=admin", name: "a", description: "", size: "10", sharable: false });
+    const e = await fail("Volume.create", {
+      dbg: "x",
+      sr: "ceph-rbd://rbd/x?conf=%2Fnone&user=admin",
+      name: "a",
+      description: "",
+      size: "10",
+      sharable: false,
+    });
     expect(e.params).toEqual(["Invalid_parameters", expect.stringContaining("size")]);
   });
 
@@ -89,7 +112,9 @@ describe("ceph-rbd-admin's failures", () => {
     expect(usage.stderr).toMatch(/Commands:/);
     expect(usage.stderr.trim().split("\n").at(-1)).toBe("ceph-rbd-admin: Unknown argument: stauts");
     // A pool that does not exist: the command starts, then fails against the cluster.
-    const r = await runAdmin(["gc", "status", "--pool", "no-such-pool", "--sr-uuid", "0238f102-36ea-49a5-a190-0f1fccea7d9a", "--conf", inject("ceph").conf], { CEPH_RBD_LOG_STDERR: "off" });
+    const r = await runAdmin(["gc", "status", "--pool", "no-such-pool", "--sr-uuid", "0238f102-36ea-49a5-a190-0f1fccea7d9a", "--conf", inject("ceph").conf], {
+      CEPH_RBD_LOG_STDERR: "off",
+    });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(/^ceph-rbd-admin: .*no-such-pool.*\n$/);

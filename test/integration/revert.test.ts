@@ -74,7 +74,11 @@ describe("Volume.revert", () => {
     const ws = await snapshot(w.key);
     const vs = await snapshot(v.key);
     const before = await stat(v.key);
-    for (const [key, snap] of [[v.key, ws.key], [v.key, w.key], [vs.key, vs.key]]) {
+    for (const [key, snap] of [
+      [v.key, ws.key],
+      [v.key, w.key],
+      [vs.key, vs.key],
+    ]) {
       const e = await fail("Volume.revert", { dbg: "t", sr: s.sr, key, snapshot: snap });
       expect(e.params[0]).toBe("Invalid_request");
     }

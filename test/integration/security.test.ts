@@ -47,7 +47,8 @@ function clusterKeyrings(): string[] {
   return [...found];
 }
 
-const secretsOf = (file: string): string[] => [...readFileSync(file, "utf8").matchAll(/^\s*key\s*=\s*(\S+)\s*$/gm)].map((m) => m[1] ?? "").filter((k) => k.length >= 16);
+const secretsOf = (file: string): string[] =>
+  [...readFileSync(file, "utf8").matchAll(/^\s*key\s*=\s*(\S+)\s*$/gm)].map((m) => m[1] ?? "").filter((k) => k.length >= 16);
 
 describe("no secret leaves the keyring", () => {
   let omap = "";
@@ -161,7 +162,9 @@ describe("no secret leaves the keyring", () => {
     await verb("SR.probe", { configuration: { pool, conf } });
     // An SR whose device-config names the keyring explicitly: the path travels, never the key.
     const uuid = randomUUID();
-    const cfg = JSON.parse((await verb("SR.create", { uuid, configuration: { pool, conf, user: "admin", keyring: adminKeyring }, name: "security", description: "" })).stdout) as Record<string, string>;
+    const cfg = JSON.parse(
+      (await verb("SR.create", { uuid, configuration: { pool, conf, user: "admin", keyring: adminKeyring }, name: "security", description: "" })).stdout,
+    ) as Record<string, string>;
     expect(cfg.keyring).toBe(adminKeyring);
     const sr = JSON.parse((await verb("SR.attach", { configuration: cfg })).stdout) as string;
     await verb("SR.stat", { sr });
@@ -201,7 +204,11 @@ describe("no secret leaves the keyring", () => {
     record("SR.stat as nobody", other);
     expect(other.code === 0 ? (other.json as { health: string[] }).health[0] : "failed").not.toBe("Healthy");
     if (xcpKeyring) await verb("SR.attach", { configuration: { ...cfg, keyring: xcpKeyring } }, false);
-    await verb("Volume.create", { sr: sr.replace(encodeURIComponent(adminKeyring), encodeURIComponent(conf)), name: "x", description: "", size: MiB, sharable: false }, false);
+    await verb(
+      "Volume.create",
+      { sr: sr.replace(encodeURIComponent(adminKeyring), encodeURIComponent(conf)), name: "x", description: "", size: MiB, sharable: false },
+      false,
+    );
     // What the SR's metadata holds by now: records, URIs' parts, the journal, the GC's report.
     const ns = new URLSearchParams(sr.split("?")[1]).get("namespace") ?? decodeURIComponent(/^ceph-rbd:\/\/[^/]+\/([^?]+)/.exec(sr)?.[1] ?? "");
     omap = execFileSync("rados", ["--conf", conf, "--pool", pool, "--namespace", ns, "listomapvals", "ceph_rbd_sr"], { encoding: "latin1" });
@@ -218,8 +225,14 @@ describe("no secret leaves the keyring", () => {
     expect(shells, "a shell among the verbs' processes").toEqual([]);
     // The sampler really saw the verbs' Ceph children, the export server among them.
     const argvs = [...seen.values()].map((a) => a.join(" "));
-    expect(argvs.some((a) => /python3.*ceph-session\.py/.test(a)), "saw the librados session").toBe(true);
-    expect(argvs.some((a) => /qemu-storage-daemon/.test(a)), "saw qemu-storage-daemon").toBe(true);
+    expect(
+      argvs.some((a) => /python3.*ceph-session\.py/.test(a)),
+      "saw the librados session",
+    ).toBe(true);
+    expect(
+      argvs.some((a) => /qemu-storage-daemon/.test(a)),
+      "saw qemu-storage-daemon",
+    ).toBe(true);
     expect(argvs.filter((a) => /--key(file)?\b|--secret/.test(a))).toEqual([]);
     figures.samples = samples;
   });
@@ -231,11 +244,14 @@ describe("no secret leaves the keyring", () => {
 
   // A cluster that scripts/ceph-local.sh did not make (CEPH_TEST_CONF): nothing of ours to check.
   const noScriptCluster = !clusterDir();
-  it.skipIf(noScriptCluster)(`keyring files made by the project's scripts are 0600${noScriptCluster ? " (skipped: the test cluster was not made by scripts/ceph-local.sh)" : ""}`, () => {
-    const dir = clusterDir();
-    const files = clusterKeyrings().filter((f) => f.startsWith(dir));
-    expect(files.length).toBeGreaterThanOrEqual(3);
-    for (const f of files) expect((statSync(f).mode & 0o777).toString(8), relative(dir, f)).toBe("600");
-    figures.keyrings = files.length;
-  });
+  it.skipIf(noScriptCluster)(
+    `keyring files made by the project's scripts are 0600${noScriptCluster ? " (skipped: the test cluster was not made by scripts/ceph-local.sh)" : ""}`,
+    () => {
+      const dir = clusterDir();
+      const files = clusterKeyrings().filter((f) => f.startsWith(dir));
+      expect(files.length).toBeGreaterThanOrEqual(3);
+      for (const f of files) expect((statSync(f).mode & 0o777).toString(8), relative(dir, f)).toBe("600");
+      figures.keyrings = files.length;
+    },
+  );
 });

@@ -30,7 +30,13 @@ beforeAll(async () => {
 });
 
 const lockers = (lock: string) =>
-  (JSON.parse(execFileSync("rados", ["--conf", s.conf, "--pool", s.pool, "--namespace", s.namespace, "lock", "info", "ceph_rbd_sr", lock, "--format", "json"], { encoding: "utf8" })) as { lockers: unknown[] }).lockers;
+  (
+    JSON.parse(
+      execFileSync("rados", ["--conf", s.conf, "--pool", s.pool, "--namespace", s.namespace, "lock", "info", "ceph_rbd_sr", lock, "--format", "json"], {
+        encoding: "utf8",
+      }),
+    ) as { lockers: unknown[] }
+  ).lockers;
 
 describe("the librados session", () => {
   it("runs beside the verb and ends with it", async () => {
@@ -71,7 +77,9 @@ describe("the librados session", () => {
     expect(existsSync(crash.marker), "the session never listed the trash").toBe(true);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toMatchObject({ pending: [] });
-    expect(r.stderr).toMatch(/trash ls --all --long .*librados session ended: terminate called after throwing an instance of 'std::system_error'.*; asking a new session/);
+    expect(r.stderr).toMatch(
+      /trash ls --all --long .*librados session ended: terminate called after throwing an instance of 'std::system_error'.*; asking a new session/,
+    );
   });
 
   it("that dies under a write fails the verb with the crash's message, repeating nothing, and the next verb works", async () => {

@@ -17,7 +17,13 @@ describe("SR.create and SR.attach", () => {
     const s = await makeSr();
     const again = await call("SR.create", { uuid: s.uuid, configuration: s.config, name: "n", description: "d" });
     expect(again).toEqual(s.config);
-    const e = await fail("SR.create", { dbg: "t", uuid: randomUUID(), configuration: { pool: s.pool, conf: s.conf, namespace: s.namespace }, name: "x", description: "" });
+    const e = await fail("SR.create", {
+      dbg: "t",
+      uuid: randomUUID(),
+      configuration: { pool: s.pool, conf: s.conf, namespace: s.namespace },
+      name: "x",
+      description: "",
+    });
     expect(e.params[0]).toBe("Invalid_request");
   });
 

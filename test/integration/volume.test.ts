@@ -17,9 +17,9 @@ beforeAll(async () => {
 
 describe("Volume.create and Volume.stat", () => {
   it("rounds the size up to whole 4 MiB objects and returns the real size", async () => {
-    const v = await create(10 * MiB + 1, { name: "a \"b\" $(c)\n", description: "é∂ 🚀", sharable: true });
+    const v = await create(10 * MiB + 1, { name: 'a "b" $(c)\n', description: "é∂ 🚀", sharable: true });
     expect(v.virtual_size).toBe(12 * MiB);
-    expect(v).toMatchObject({ name: "a \"b\" $(c)\n", description: "é∂ 🚀", sharable: true, read_write: true, keys: {}, physical_utilisation: 0 });
+    expect(v).toMatchObject({ name: 'a "b" $(c)\n', description: "é∂ 🚀", sharable: true, read_write: true, keys: {}, physical_utilisation: 0 });
     expect(v.uuid).toMatch(/^[0-9a-f-]{36}$/);
     expect(v.uri[0]).toMatch(/^rbd:\/\//);
     expect(v.uri[1]).toMatch(/^rbd\+nbd:\/\//);

@@ -40,9 +40,12 @@ describe("classify", () => {
     expect(classify(exit, stderr)).toBe(kind);
   });
 
-  it.each([...ERRNO_KINDS, [1, "failed"], [undefined, "failed"]] as const)("falls back on the exit status %s -> %s when stderr says nothing known", (exit, kind) => {
-    expect(classify(exit, "rbd: something odd happened")).toBe(kind);
-  });
+  it.each([...ERRNO_KINDS, [1, "failed"], [undefined, "failed"]] as const)(
+    "falls back on the exit status %s -> %s when stderr says nothing known",
+    (exit, kind) => {
+      expect(classify(exit, "rbd: something odd happened")).toBe(kind);
+    },
+  );
 
   it("lets the words win over the exit status", () => {
     expect(classify(1, "rbd: error opening image nope: (2) No such file or directory")).toBe("not_found");
@@ -114,8 +117,18 @@ describe("classifyErrno (the librados session's failures)", () => {
 // What `rbd ls -l` prints on stderr about an image it leaves out while exiting 0 (List.cc).
 describe("LIST_HOLE", () => {
   it("is any image the listing could not open or read, but one removed since it began", () => {
-    const holes = ["rbd: error opening vol-1: (5) Input/output error", "rbd: error opening vol-2: (1) Operation not permitted", "rbd: error opening vol-3: (22) Invalid argument", "rbd: error processing image vol-4: (5) Input/output error"];
-    const fine = ["rbd: error opening vol-5: (2) No such file or directory", "rbd: error opening vol-6: (22) Invalid argument".replace("rbd:", "warning:"), "2026-11-22T01:16:51.298+0000 7f597bfff6c0 -1 librbd::ImageState: 0x55f5dd83f6f0 failed to open image: (5) Input/output error", ""];
+    const holes = [
+      "rbd: error opening vol-1: (5) Input/output error",
+      "rbd: error opening vol-2: (1) Operation not permitted",
+      "rbd: error opening vol-3: (22) Invalid argument",
+      "rbd: error processing image vol-4: (5) Input/output error",
+    ];
+    const fine = [
+      "rbd: error opening vol-5: (2) No such file or directory",
+      "rbd: error opening vol-6: (22) Invalid argument".replace("rbd:", "warning:"),
+      "2026-11-22T01:16:51.298+0000 7f597bfff6c0 -1 librbd::ImageState: 0x55f5dd83f6f0 failed to open image: (5) Input/output error",
+      "",
+    ];
     expect(holes.filter((l) => LIST_HOLE.test(l))).toEqual(holes);
     expect(fine.filter((l) => LIST_HOLE.test(l))).toEqual([]);
   });

@@ -45,7 +45,10 @@ keyring = /srv/keys/$cluster.$name.keyring, /srv/keys/\${id}.keyring
   });
 
   it("reads only section names out of a keyring", () => {
-    expect(keyringEntities("[client.xcp]\n\tkey = AQSECRET==\n\tcaps mon = \"profile rbd\"\n[client.admin]\n\tkey = X\n")).toEqual(["client.xcp", "client.admin"]);
+    expect(keyringEntities('[client.xcp]\n\tkey = AQSECRET==\n\tcaps mon = "profile rbd"\n[client.admin]\n\tkey = X\n')).toEqual([
+      "client.xcp",
+      "client.admin",
+    ]);
   });
 });
 
@@ -73,7 +76,10 @@ describe("keyring check", () => {
   });
 
   it("warns when the keyring has no entry for the user", () => {
-    expect(evaluateKeyring({ ...ok, entities: ["client.admin"] }, "xcp", [])).toMatchObject({ status: "WARN", detail: expect.stringContaining("[client.xcp]") });
+    expect(evaluateKeyring({ ...ok, entities: ["client.admin"] }, "xcp", [])).toMatchObject({
+      status: "WARN",
+      detail: expect.stringContaining("[client.xcp]"),
+    });
   });
 
   it("never puts the keyring's content in the report", () => {
@@ -145,20 +151,29 @@ describe("plugin tree", () => {
   const answer = { code: 0, stdout: '{"plugin":"rbd","required_api_version":"5.0"}\n', ms: 80 };
 
   it("passes a complete directory whose Plugin.Query answers with its name", () => {
-    expect(evaluatePlugin(spec, dir, files(), answer)).toEqual({ name: "datapath rbd", status: "OK", detail: "2 verbs, all executable; Plugin.Query answers in 80 ms" });
+    expect(evaluatePlugin(spec, dir, files(), answer)).toEqual({
+      name: "datapath rbd",
+      status: "OK",
+      detail: "2 verbs, all executable; Plugin.Query answers in 80 ms",
+    });
   });
 
   it("fails a missing directory, a missing or non-executable verb, a wrong answer", () => {
     expect(evaluatePlugin(spec, { kind: "missing", executable: false }, new Map(), undefined).status).toBe("FAIL");
     expect(evaluatePlugin(spec, dir, new Map([["Plugin.Query", exe]]), answer).detail).toMatch(/missing: Datapath.attach/);
-    expect(evaluatePlugin(spec, dir, files({ "Datapath.attach": { kind: "file", executable: false } }), answer).detail).toMatch(/not executable: Datapath.attach/);
+    expect(evaluatePlugin(spec, dir, files({ "Datapath.attach": { kind: "file", executable: false } }), answer).detail).toMatch(
+      /not executable: Datapath.attach/,
+    );
     expect(evaluatePlugin(spec, dir, files(), { code: 1, stdout: '{"code":"X"}', ms: 5 }).detail).toMatch(/Plugin.Query exited 1/);
     expect(evaluatePlugin(spec, dir, files(), { code: 0, stdout: '{"plugin":"other"}', ms: 5 }).status).toBe("FAIL");
     expect(evaluatePlugin(spec, dir, files(), { code: null, stdout: "", ms: 5, error: "spawn EACCES" }).detail).toMatch(/failed to start: spawn EACCES/);
   });
 
   it("warns about files that are not verbs (xapi would advertise them)", () => {
-    expect(evaluatePlugin(spec, dir, files({ "Datapath.open": exe }), answer)).toMatchObject({ status: "WARN", detail: expect.stringContaining("Datapath.open") });
+    expect(evaluatePlugin(spec, dir, files({ "Datapath.open": exe }), answer)).toMatchObject({
+      status: "WARN",
+      detail: expect.stringContaining("Datapath.open"),
+    });
   });
 
   it("checks xapi-storage-script's root when run from the RPM, the checkout's plugins/ otherwise", () => {

@@ -8,9 +8,12 @@ import { isEntityAddr } from "../../plugins/wire/entity-addr.js";
 import { privateConf } from "../../plugins/ceph/qsd.js";
 
 describe("client addresses", () => {
-  it.each(["127.0.0.1:0/123456", "v1:10.1.2.3:0/4040627619", "v2:10.1.2.3:3300/1", "any:10.1.2.3:0/0", "[2001:db8::1]:0/42", "v2:[::1]:6789/7"])("takes %s", (a) => {
-    expect(isEntityAddr(a)).toBe(true);
-  });
+  it.each(["127.0.0.1:0/123456", "v1:10.1.2.3:0/4040627619", "v2:10.1.2.3:3300/1", "any:10.1.2.3:0/0", "[2001:db8::1]:0/42", "v2:[::1]:6789/7"])(
+    "takes %s",
+    (a) => {
+      expect(isEntityAddr(a)).toBe(true);
+    },
+  );
 
   it.each([
     "",
@@ -41,7 +44,12 @@ describe("qemu-storage-daemon's private Ceph configuration", () => {
   it("is the SR's ceph.conf, then the device-config's keyring and monitors as the client's last values, each one value", () => {
     const text = privateConf(place("/etc/ceph/x.keyring --plugin_dir=/var/tmp/x", "[v2:10.0.0.2:3300,v1:10.0.0.2:6789],10.0.0.3"));
     expect(text.startsWith("[global]\nmon host = 10.0.0.1\n[client.xcp]\nkeyring = /etc/ceph/old.keyring\n")).toBe(true);
-    expect(text.split("\n").slice(-4)).toEqual(["[client.xcp]", "keyring = /etc/ceph/x.keyring --plugin_dir=/var/tmp/x", "mon host = [v2:10.0.0.2:3300,v1:10.0.0.2:6789],10.0.0.3", ""]);
+    expect(text.split("\n").slice(-4)).toEqual([
+      "[client.xcp]",
+      "keyring = /etc/ceph/x.keyring --plugin_dir=/var/tmp/x",
+      "mon host = [v2:10.0.0.2:3300,v1:10.0.0.2:6789],10.0.0.3",
+      "",
+    ]);
     expect(text.split("\n").filter((l) => l.includes("plugin_dir"))).toHaveLength(1);
   });
 

@@ -16,7 +16,7 @@ const tomb: Tombstone = { image: "vol-old", key: DESTROYED, since: "2026-11-21T0
 const KEYS_A: Record<string, string> = {
   "vdi-type": "user",
   "sm-config:host_OpaqueRef:1": "RW",
-  "odd\nkey: with %41 and é": "line1\nline2 \"q\" $(x)",
+  "odd\nkey: with %41 and é": 'line1\nline2 "q" $(x)',
   "100%": "",
   "": "empty name",
 };
@@ -65,12 +65,17 @@ describe("parseSrState", () => {
   it("gives the xapi keys back verbatim", () => {
     const keys = state.volumes.get(A)?.keys ?? {};
     expect(Object.keys(keys).sort()).toEqual(Object.keys(KEYS_A).sort());
-    expect(keys["odd\nkey: with %41 and é"]).toBe("line1\nline2 \"q\" $(x)");
+    expect(keys["odd\nkey: with %41 and é"]).toBe('line1\nline2 "q" $(x)');
   });
 
   it("reads tombstones, journal entries, gone keys and usage", () => {
     expect(state.tombstones).toEqual(new Map([["vol-old", tomb]]));
-    expect(state.ops).toEqual(new Map([["op-1", '{"op":"create","key":"x"}'], ["op-2", "not even json"]]));
+    expect(state.ops).toEqual(
+      new Map([
+        ["op-1", '{"op":"create","key":"x"}'],
+        ["op-2", "not even json"],
+      ]),
+    );
     expect([...state.gone.keys()]).toEqual([DESTROYED]);
     expect(state.usage.get(A)).toBe(12345);
     expect(state.usage.has(B)).toBe(false);

@@ -73,7 +73,7 @@ describe("a pid file", () => {
     ["a bare pid without newline", `${process.pid}`],
     ["no arguments", `${process.pid}\n1\n[]\n`],
     ["arguments that are not strings", `${process.pid}\n1\n[1]\n`],
-    ["a pid that is not a number", "x\n1\n[\"a\"]\n"],
+    ["a pid that is not a number", 'x\n1\n["a"]\n'],
     ["a negative pid", `-1\n1\n["a"]\n`],
     ["a group", `0\n1\n["a"]\n`],
     ["a trailing line", `${process.pid}\n1\n["a"]\nmore\n`],

@@ -47,7 +47,12 @@ describe("Volume", () => {
 });
 
 describe("Health", () => {
-  it.each([["Healthy", ""], ["Recovering", "OSD_DOWN: 1 osds down"], ["Unreachable", "x"], ["Unavailable", ""]])("accepts [%j, %j]", (name, reason) => {
+  it.each([
+    ["Healthy", ""],
+    ["Recovering", "OSD_DOWN: 1 osds down"],
+    ["Unreachable", "x"],
+    ["Unavailable", ""],
+  ])("accepts [%j, %j]", (name, reason) => {
     expect(Health.safeParse([name, reason]).success).toBe(true);
   });
 

@@ -4,13 +4,28 @@ import { scrub } from "../../plugins/ceph/exec.js";
 
 describe("scrub", () => {
   it.each([
-    [["auth", "import", "--key", "AQBxyz=="], ["auth", "import", "--key", "***"]],
-    [["--key=AQBxyz==", "info"], ["--key=***", "info"]],
-    [["--keyfile", "/root/secret.key", "ls"], ["--keyfile", "***", "ls"]],
+    [
+      ["auth", "import", "--key", "AQBxyz=="],
+      ["auth", "import", "--key", "***"],
+    ],
+    [
+      ["--key=AQBxyz==", "info"],
+      ["--key=***", "info"],
+    ],
+    [
+      ["--keyfile", "/root/secret.key", "ls"],
+      ["--keyfile", "***", "ls"],
+    ],
     [["--keyfile=/root/secret.key"], ["--keyfile=***"]],
-    [["--secret", "s3cr3t", "--password=hunter2"], ["--secret", "***", "--password=***"]],
+    [
+      ["--secret", "s3cr3t", "--password=hunter2"],
+      ["--secret", "***", "--password=***"],
+    ],
     [["--key=a=b=c"], ["--key=***"]],
-    [["map", "rbd/img", "-o", "name=admin,secret=AQBxyz==,noshare"], ["map", "rbd/img", "-o", "name=admin,secret=***,noshare"]],
+    [
+      ["map", "rbd/img", "-o", "name=admin,secret=AQBxyz==,noshare"],
+      ["map", "rbd/img", "-o", "name=admin,secret=***,noshare"],
+    ],
     [["rbd://p/n/i?conf=/c&user=u&key=abc&snap=s"], ["rbd://p/n/i?conf=/c&user=u&key=***&snap=s"]],
     [["mon_host=1.2.3.4,Secret=xyz key=abc"], ["mon_host=1.2.3.4,Secret=*** key=***"]],
   ])("masks %j", (args, shown) => {

@@ -42,7 +42,11 @@ function helper(python: string[], env: Record<string, string> = {}) {
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
   child.stdin.write(`${JSON.stringify(CONFIG)}\n`);
-  const answers = (): Answer[] => fd3.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Answer);
+  const answers = (): Answer[] =>
+    fd3
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Answer);
   return {
     send: (line: string | Buffer) => child.stdin.write(line),
     request: (r: Record<string, unknown>) => child.stdin.write(`${JSON.stringify({ pool: "p", ns: "", ...r })}\n`),
@@ -118,19 +122,26 @@ describe.each(pythons)("the session helper on %s, under LC_ALL=C", (_, python, m
     expect(await h.exited).toBe(0);
   });
 
-  it.skipIf(missing)("exits at the end of its input even with an operation stuck", async () => {
-    const h = helper(python);
-    h.request({ id: 1, op: "omap_list", obj: "stuck" });
-    for (let i = 0; i < 200 && !h.trace().includes("most"); i++) await new Promise((ok) => setTimeout(ok, 25));
-    h.end();
-    expect(await h.exited).toBe(0);
-  }, 30_000);
+  it.skipIf(missing)(
+    "exits at the end of its input even with an operation stuck",
+    async () => {
+      const h = helper(python);
+      h.request({ id: 1, op: "omap_list", obj: "stuck" });
+      for (let i = 0; i < 200 && !h.trace().includes("most"); i++) await new Promise((ok) => setTimeout(ok, 25));
+      h.end();
+      expect(await h.exited).toBe(0);
+    },
+    30_000,
+  );
 
   it.skipIf(missing)("asserts a write's locks within the write, or just before it on a binding without WriteOp.execute", async () => {
     // cls_lock_assert_op: version 1, compat 1, length; name, type 1 (exclusive), cookie, tag "".
     const body = Buffer.concat([Buffer.from([5, 0, 0, 0]), Buffer.from("vol:x"), Buffer.from([1, 1, 0, 0, 0]), Buffer.from("c"), Buffer.from([0, 0, 0, 0])]);
     const encoded = Buffer.concat([Buffer.from([1, 1, body.length, 0, 0, 0]), body]).toString("hex");
-    for (const [env, how] of [[{}, "atomic"], [{ STUB_NO_EXECUTE: "1" }, "separate"]] as const) {
+    for (const [env, how] of [
+      [{}, "atomic"],
+      [{ STUB_NO_EXECUTE: "1" }, "separate"],
+    ] as const) {
       const h = helper(python, env);
       h.request({ id: 1, op: "omap_update", obj: "o", set: { k: "v" }, guards: [{ name: "vol:x", cookie: "c" }] });
       const answers = await h.waitFor(1);

@@ -19,7 +19,12 @@ os.write(m.ANSWERS, json.dumps({"ops": sorted(m.OPS), "rados": sorted(m.RADOS_OP
 `;
 
 const helperOps = (): { ops: string[]; rados: string[]; cluster: string[] } =>
-  JSON.parse(execFileSync("/usr/bin/python3", ["-S", "-c", LIST, SCRIPT], { env: { PATH: process.env.PATH ?? "", LC_ALL: "C", PYTHONPATH: STUB, PYTHONDONTWRITEBYTECODE: "1" }, stdio: ["ignore", "pipe", "ignore"] }).toString());
+  JSON.parse(
+    execFileSync("/usr/bin/python3", ["-S", "-c", LIST, SCRIPT], {
+      env: { PATH: process.env.PATH ?? "", LC_ALL: "C", PYTHONPATH: STUB, PYTHONDONTWRITEBYTECODE: "1" },
+      stdio: ["ignore", "pipe", "ignore"],
+    }).toString(),
+  );
 
 const ours = (on: string) =>
   Object.entries(SESSION_OPS)

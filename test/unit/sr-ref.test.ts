@@ -12,7 +12,12 @@ const refs: Array<[string, SrRef]> = [
   ["a monhost", { cluster: { ...cluster, monHost: "[v2:10.0.0.1:3300/0,v1:10.0.0.1:6789/0]" }, pool: "rbd", namespace: "n", datapath: "rbd+nbd" }],
   [
     "everything, with odd names",
-    { cluster: { conf: "/etc/ceph/a-b+c.conf", user: "xcp.1", keyring: "/k?e&y=1", monHost: "10.0.0.1:6789,10.0.0.2" }, pool: "p%?&=é", namespace: "n#1%", datapath: "rbd+nbd" },
+    {
+      cluster: { conf: "/etc/ceph/a-b+c.conf", user: "xcp.1", keyring: "/k?e&y=1", monHost: "10.0.0.1:6789,10.0.0.2" },
+      pool: "p%?&=é",
+      namespace: "n#1%",
+      datapath: "rbd+nbd",
+    },
   ],
 ];
 

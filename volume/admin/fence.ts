@@ -39,12 +39,18 @@ export async function fence(sr: Sr, key: string, deadHost: string, force = false
   if (!a) throw new Error(`volume ${key} is not active on any host`);
   if (a.host !== deadHost && a.host !== UNREADABLE_HOST) throw new Error(`volume ${key} is active on ${a.host}, not on ${deadHost}: refusing`);
   const unknown = unknownClients(a);
-  if (unknown !== undefined && !force) throw new Error(`refusing to fence ${deadHost} off volume ${key}: ${unknown}; nothing would stop it writing. If it is surely dead, run again with --force (breaks the locks and clears the activation, blocklists nothing unknown)`);
+  if (unknown !== undefined && !force)
+    throw new Error(
+      `refusing to fence ${deadHost} off volume ${key}: ${unknown}; nothing would stop it writing. If it is surely dead, run again with --force (breaks the locks and clears the activation, blocklists nothing unknown)`,
+    );
   const clients = a.clients.filter(isEntityAddr);
   for (const [other, o] of state.active) {
     if (o.host === a.host) continue;
     const shared = clients.filter((c) => o.clients.includes(c));
-    if (shared.length > 0) throw new Error(`refusing to blocklist ${shared.join(", ")}: host ${o.host}'s activation of volume ${other} records it too, and blocklisting it would cut that host off`);
+    if (shared.length > 0)
+      throw new Error(
+        `refusing to blocklist ${shared.join(", ")}: host ${o.host}'s activation of volume ${other} records it too, and blocklisting it would cut that host off`,
+      );
   }
   if (unknown !== undefined) sr.log.warning(`fencing host ${deadHost} off volume ${key} with --force: ${unknown}`);
   sr.log.warning(`fencing host ${deadHost} off volume ${key}: blocklisting ${clients.join(", ") || "no client"}`);

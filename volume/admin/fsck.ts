@@ -33,21 +33,38 @@ export async function fsck(sr: Sr, repair: boolean): Promise<Finding[]> {
   for (const [id, text] of state.ops) add({ kind: "journal", item: id, detail: `unfinished operation ${text.slice(0, 200)}`, repairable: true });
   for (const [image, f] of images) {
     if (!used.has(image) && !busy.includes(image)) {
-      add({ kind: "orphan-image", item: image, detail: "an image of the SR's namespace that no volume or tombstone owns", repairable: true }, () => ignoreNotFound(trashMove(sr.ref, sr.log, image)));
+      add({ kind: "orphan-image", item: image, detail: "an image of the SR's namespace that no volume or tombstone owns", repairable: true }, () =>
+        ignoreNotFound(trashMove(sr.ref, sr.log, image)),
+      );
     }
     for (const snap of f.snaps) {
       if (!referenced.has(`${image}@${snap}`) && !busy.includes(snap)) {
-        add({ kind: "leaked-snapshot", item: `${image}@${snap}`, detail: "a snapshot no volume references", repairable: true }, () => ignoreNotFound(snapRemove(sr.ref, sr.log, image, snap)));
+        add({ kind: "leaked-snapshot", item: `${image}@${snap}`, detail: "a snapshot no volume references", repairable: true }, () =>
+          ignoreNotFound(snapRemove(sr.ref, sr.log, image, snap)),
+        );
       }
     }
   }
   for (const v of records) {
     const f = images.get(v.record.image);
-    if (!f) add({ kind: "missing-image", item: v.key, detail: `volume ${v.key} names image ${v.record.image}, which ${trashed.has(v.record.image) ? "is in the trash" : "does not exist"}`, repairable: false });
-    else if (v.record.snap && !f.snaps.includes(v.record.snap)) add({ kind: "missing-snapshot", item: v.key, detail: `snapshot volume ${v.key} names ${v.record.image}@${v.record.snap}, which does not exist`, repairable: false });
+    if (!f)
+      add({
+        kind: "missing-image",
+        item: v.key,
+        detail: `volume ${v.key} names image ${v.record.image}, which ${trashed.has(v.record.image) ? "is in the trash" : "does not exist"}`,
+        repairable: false,
+      });
+    else if (v.record.snap && !f.snaps.includes(v.record.snap))
+      add({
+        kind: "missing-snapshot",
+        item: v.key,
+        detail: `snapshot volume ${v.key} names ${v.record.image}@${v.record.snap}, which does not exist`,
+        repairable: false,
+      });
   }
   for (const entry of state.strays) {
-    if (/^(vol|tomb):/.test(entry)) add({ kind: "dangling-entry", item: entry, detail: "a record this version cannot read (left as it is)", repairable: false });
+    if (/^(vol|tomb):/.test(entry))
+      add({ kind: "dangling-entry", item: entry, detail: "a record this version cannot read (left as it is)", repairable: false });
     else add({ kind: "dangling-entry", item: entry, detail: "an omap entry of no volume", repairable: true }, () => drop(sr, entry));
   }
 

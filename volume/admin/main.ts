@@ -36,7 +36,15 @@ type SrArgs = { sr?: string; pool?: string; "sr-uuid"?: string; namespace?: stri
 function srOf(a: SrArgs, log: Logger): Sr {
   if (a.sr) return { ref: parseSrRef(a.sr), log };
   const raw: Record<string, string> = {};
-  for (const [opt, key] of [["pool", "pool"], ["sr-uuid", "sr_uuid"], ["namespace", "namespace"], ["conf", "conf"], ["user", "user"], ["keyring", "keyring"], ["monhost", "monhost"]] as const) {
+  for (const [opt, key] of [
+    ["pool", "pool"],
+    ["sr-uuid", "sr_uuid"],
+    ["namespace", "namespace"],
+    ["conf", "conf"],
+    ["user", "user"],
+    ["keyring", "keyring"],
+    ["monhost", "monhost"],
+  ] as const) {
     const v = a[opt];
     if (v !== undefined) raw[key] = v;
   }
@@ -59,14 +67,22 @@ async function gcStatus(sr: Sr, json: boolean): Promise<void> {
   print(json, report, () =>
     [
       `SR ${sr.ref.pool}/${sr.ref.namespace}`,
-      status ? `last pass: ${status.at} on ${status.host} (pid ${status.pid}), ${status.ms} ms, ${status.done.length} done, ${status.failed.length} failed${status.paused ? `, heavy work paused: ${status.paused}` : ""}` : "last pass: never",
+      status
+        ? `last pass: ${status.at} on ${status.host} (pid ${status.pid}), ${status.ms} ms, ${status.done.length} done, ${status.failed.length} failed${status.paused ? `, heavy work paused: ${status.paused}` : ""}`
+        : "last pass: never",
       `tombstones: ${plan.tombstones}`,
       `pending (${plan.actions.length}):`,
-      ...plan.actions.map((a) => `  ${a.kind} ${"image" in a ? a.image : "entry" in a ? a.entry : a.name}${"reason" in a ? ` (${a.reason})` : ""}${"bytes" in a ? ` (${a.bytes} bytes provisioned)` : ""}`),
+      ...plan.actions.map(
+        (a) =>
+          `  ${a.kind} ${"image" in a ? a.image : "entry" in a ? a.entry : a.name}${"reason" in a ? ` (${a.reason})` : ""}${"bytes" in a ? ` (${a.bytes} bytes provisioned)` : ""}`,
+      ),
       `waiting (${plan.waiting.length}):`,
       ...plan.waiting.map((w) => `  ${w.item}: ${w.why}`),
       `mgr tasks (${mine.length}):`,
-      ...mine.map((t) => `  ${t.message}${t.in_progress ? ` ${Math.round((t.progress ?? 0) * 100)}%` : " (queued)"}${t.retry_message ? ` retrying: ${t.retry_message}` : ""}`),
+      ...mine.map(
+        (t) =>
+          `  ${t.message}${t.in_progress ? ` ${Math.round((t.progress ?? 0) * 100)}%` : " (queued)"}${t.retry_message ? ` retrying: ${t.retry_message}` : ""}`,
+      ),
     ].join("\n"),
   );
 }
@@ -94,7 +110,12 @@ async function runFsck(sr: Sr, json: boolean, repair: boolean): Promise<void> {
   print(json, { clean: findings.length === 0, findings }, () =>
     findings.length === 0
       ? `SR ${sr.ref.pool}/${sr.ref.namespace}: clean`
-      : findings.map((f) => `${f.kind}: ${f.item}: ${f.detail}${f.repaired === true ? " [repaired]" : f.repaired === false ? " [NOT repaired]" : f.repairable ? " [repairable with --repair]" : ""}`).join("\n"),
+      : findings
+          .map(
+            (f) =>
+              `${f.kind}: ${f.item}: ${f.detail}${f.repaired === true ? " [repaired]" : f.repaired === false ? " [NOT repaired]" : f.repairable ? " [repairable with --repair]" : ""}`,
+          )
+          .join("\n"),
   );
   if (findings.some((f) => f.repaired !== true)) process.exitCode = 1;
 }
@@ -126,11 +147,19 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
             .option("key", { type: "string", demandOption: true, describe: "the volume's key (VDI location)" })
             .option("host", { type: "string", demandOption: true, describe: "the dead host's uuid, as the activation records it" })
             .option("yes", { type: "boolean", default: false, describe: "confirm that the host is dead (required)" })
-            .option("force", { type: "boolean", default: false, describe: "fence even when the host's clients are unknown (unfinished or unreadable activation): nothing is blocklisted" }),
+            .option("force", {
+              type: "boolean",
+              default: false,
+              describe: "fence even when the host's clients are unknown (unfinished or unreadable activation): nothing is blocklisted",
+            }),
         async (a) => {
           if (!a.yes) throw new Error("fencing cuts the host off the cluster for good: confirm with --yes that it is dead");
           const r = await fence(srOf(a, log), a.key, a.host, a.force);
-          print(a.json, r, () => `fenced ${r.host} off ${r.key}: ${r.blocklisted.length} client(s) blocklisted (${r.blocklisted.join(", ")}), ${r.locksBroken} lock(s) broken`);
+          print(
+            a.json,
+            r,
+            () => `fenced ${r.host} off ${r.key}: ${r.blocklisted.length} client(s) blocklisted (${r.blocklisted.join(", ")}), ${r.locksBroken} lock(s) broken`,
+          );
         },
       )
       .command(
@@ -139,7 +168,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         (y) => withSr(y).option("repair", { type: "boolean", default: false, describe: "fix what can be fixed safely" }),
         (a) => runFsck(srOf(a, log), a.json, a.repair),
       )
-      .command("doctor", "check this host: Ceph tools, configuration, keyring, cluster, kernel RBD, qemu-storage-daemon, plugin tree", (y) => y.options(DOCTOR_OPTIONS), (a) => doctorCommand(a, log))
+      .command(
+        "doctor",
+        "check this host: Ceph tools, configuration, keyring, cluster, kernel RBD, qemu-storage-daemon, plugin tree",
+        (y) => y.options(DOCTOR_OPTIONS),
+        (a) => doctorCommand(a, log),
+      )
       .demandCommand(1)
       .strict()
       .help()

@@ -12,7 +12,8 @@ export async function watchTasks(sr: Sr, json: boolean, limitMs = 30 * 60_000): 
     const mine = (await taskList(sr.ref.cluster, sr.log).catch(() => [])).filter(
       (t) => t.refs.pool_name === sr.ref.pool && t.refs.pool_namespace === sr.ref.namespace,
     );
-    if (tty) process.stderr.write(`\x1b[2K\r${mine.map((t) => `${t.refs.action} ${t.refs.image_name ?? t.refs.image_id ?? ""} ${bar(t.progress ?? 0)}`).join("  ")}`);
+    if (tty)
+      process.stderr.write(`\x1b[2K\r${mine.map((t) => `${t.refs.action} ${t.refs.image_name ?? t.refs.image_id ?? ""} ${bar(t.progress ?? 0)}`).join("  ")}`);
     if (mine.length === 0 || Date.now() > giveUp) break;
     await new Promise((r) => setTimeout(r, 2000));
   }

@@ -13,7 +13,6 @@ import { applyAction, type ApplyOptions } from "./apply.js";
 import { limits } from "./limits.js";
 import { type Action, HEAVY, imageFacts, makePlan, type Plan, type Waiting } from "./plan.js";
 
-
 export async function look(sr: Sr): Promise<{ plan: Plan; state: SrRead }> {
   const { state, list, trash } = await survey(sr);
   return { plan: makePlan(state, imageFacts(list), trash, limits()), state };

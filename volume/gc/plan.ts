@@ -21,7 +21,6 @@ import type { LongList } from "../../plugins/ceph/outputs.js";
 import { K, type SrState } from "../meta/layout.js";
 import type { Limits } from "./limits.js";
 
-
 export interface ImageFacts {
   readonly id?: string | undefined;
   readonly size: number;

@@ -27,7 +27,12 @@ export const CONFIG_KEYS: Record<string, string> = {
 const features = z.pipe(
   z.pipe(
     z.string(),
-    z.transform((s) => s.split(",").map((f) => f.trim()).filter((f) => f.length > 0)),
+    z.transform((s) =>
+      s
+        .split(",")
+        .map((f) => f.trim())
+        .filter((f) => f.length > 0),
+    ),
   ),
   z.array(z.enum(FEATURES)).check(
     z.minLength(1),
@@ -41,7 +46,10 @@ const DeviceConfig = z.strictObject({
   pool: cephName,
   conf: z._default(cephPath, "/etc/ceph/ceph.conf"),
   user: z.pipe(
-    z.pipe(z.string(), z.transform((u) => u.replace(/^client\./, ""))),
+    z.pipe(
+      z.string(),
+      z.transform((u) => u.replace(/^client\./, "")),
+    ),
     clientId,
   ),
   keyring: z.optional(cephPath),

@@ -6,7 +6,8 @@ import type { Health as CephHealth } from "../../plugins/ceph/outputs.js";
 import type { Health } from "../../plugins/wire/records.js";
 import type { Sr } from "../meta/store.js";
 
-const DATA_AFFECTING = /^(OSD_DOWN|OSD_HOST_DOWN|OSD_ROOT_DOWN|PG_DEGRADED|PG_AVAILABILITY|PG_RECOVERY_FULL|PG_BACKFILL_FULL|OSD_FULL|POOL_FULL|MON_DOWN|OBJECT_UNFOUND|PG_DAMAGED)/;
+const DATA_AFFECTING =
+  /^(OSD_DOWN|OSD_HOST_DOWN|OSD_ROOT_DOWN|PG_DEGRADED|PG_AVAILABILITY|PG_RECOVERY_FULL|PG_BACKFILL_FULL|OSD_FULL|POOL_FULL|MON_DOWN|OBJECT_UNFOUND|PG_DAMAGED)/;
 
 export function healthOf(h: CephHealth): Health {
   const checks = Object.entries(h.checks);

@@ -28,7 +28,11 @@ export default defineVerb(SrProbe, async (p, ctx) => {
     if (!entries) continue;
     const state = parseSrState(entries);
     if (!state.config) {
-      results.push({ configuration: formatDeviceConfig({ ...rest, namespace }), complete: false, extra_info: { namespace, reason: "SR.create did not finish here" } });
+      results.push({
+        configuration: formatDeviceConfig({ ...rest, namespace }),
+        complete: false,
+        extra_info: { namespace, reason: "SR.create did not finish here" },
+      });
       continue;
     }
     capacity ??= await clusterStat(sr);
@@ -50,6 +54,7 @@ export default defineVerb(SrProbe, async (p, ctx) => {
       extra_info: { namespace, volumes: String(state.volumes.size) },
     });
   }
-  if (results.length === 0) results.push({ configuration: formatDeviceConfig(rest), complete: true, extra_info: { hint: "no SR in this pool yet: usable for SR.create" } });
+  if (results.length === 0)
+    results.push({ configuration: formatDeviceConfig(rest), complete: true, extra_info: { hint: "no SR in this pool yet: usable for SR.create" } });
   return results;
 });

@@ -21,7 +21,11 @@ export default defineVerb(VolumeClone, (p, ctx) =>
     // with clone v2 it stays in the trash snapshot namespace for as long as the clone needs it.
     const hidden = source.record.snap === undefined;
     const parentSnap = source.record.snap ?? `clone-${newKey}`;
-    const entry = await intentIf(sr, { op: "clone", key: p.key, newKey, image, parent: source.record.image, parentSnap, hidden }, ensureCloneable(sr, source.record.image));
+    const entry = await intentIf(
+      sr,
+      { op: "clone", key: p.key, newKey, image, parent: source.record.image, parentSnap, hidden },
+      ensureCloneable(sr, source.record.image),
+    );
     // The names are written during the image steps, under one Promise.all: a failed image step
     // must not leave their promise rejected with nobody waiting (Node would exit without printing
     // the verb's error object).

@@ -28,10 +28,15 @@ export async function recoverStale(sr: Sr, state: SrState): Promise<number> {
   let done = 0;
   for (const entry of stale) {
     try {
-      await withLock(sr, lockOf(entry.op), async () => {
-        const fresh = await readSr(sr);
-        if (fresh.ops.has(entry.id)) await recoverEntry(sr, entry, fresh);
-      }, { wait: false });
+      await withLock(
+        sr,
+        lockOf(entry.op),
+        async () => {
+          const fresh = await readSr(sr);
+          if (fresh.ops.has(entry.id)) await recoverEntry(sr, entry, fresh);
+        },
+        { wait: false },
+      );
       done++;
     } catch (e) {
       if (!(e instanceof CephError) && !(e instanceof Busy)) throw e;

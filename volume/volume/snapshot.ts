@@ -15,7 +15,14 @@ import { measureUsage } from "./usage.js";
 export default defineVerb(VolumeSnapshot, (p, ctx) =>
   underSource(ctx, p.sr, p.key, async (sr, source) => {
     const newKey = randomUUID();
-    const base = { uuid: newKey, sharable: source.record.sharable, size: source.record.size, created: new Date().toISOString(), parent: p.key, family: familyOf(source) };
+    const base = {
+      uuid: newKey,
+      sharable: source.record.sharable,
+      size: source.record.size,
+      created: new Date().toISOString(),
+      parent: p.key,
+      family: familyOf(source),
+    };
     // A snapshot of a snapshot is the same immutable content: it shares the RBD snapshot.
     if (source.record.snap !== undefined) {
       const record: VolumeRecord = { ...base, image: source.record.image, snap: source.record.snap };

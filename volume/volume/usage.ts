@@ -10,7 +10,6 @@ import { put, type Sr } from "../meta/store.js";
 
 export const usageOf = (state: SrState, key: string): number => state.usage.get(key) ?? 0;
 
-
 // The GC's share: a few writable volumes per pass, in turn, so every figure is refreshed within
 // (volumes / batch) passes whatever the SR's size, at a bounded cost per pass.
 export async function refreshSome(sr: Sr, state: SrState, cursor: string | undefined, batch: number): Promise<number> {

@@ -222,7 +222,11 @@ export async function runDoctor(a: DoctorArgs, log: Logger): Promise<Report> {
 
   const kernel = evaluateKernel(kernelFeatures(), moduleInstalled());
   checks.push(kernel, evaluateQsd(qsd, kernel));
-  checks.push(onPath("logger") ? check("syslog", "OK", "logger found: verbs log to syslog local2 (/var/log/SMlog)") : check("syslog", "WARN", "no `logger` on PATH: verbs log to stderr only, nothing reaches SMlog"));
+  checks.push(
+    onPath("logger")
+      ? check("syslog", "OK", "logger found: verbs log to syslog local2 (/var/log/SMlog)")
+      : check("syslog", "WARN", "no `logger` on PATH: verbs log to stderr only, nothing reaches SMlog"),
+  );
   checks.push(check("runtime", "OK", `node ${process.version} (${process.execPath})`));
   checks.push(...(await treeChecks(a.root)));
   return report(checks);

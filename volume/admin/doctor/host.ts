@@ -37,7 +37,10 @@ export function evaluateCluster(h: HealthFacts): Check {
   return check("cluster", "FAIL", detail);
 }
 
-export const featureNames = (bits: number): string[] => Object.entries(FEATURE_BITS).filter(([, b]) => (bits & b) !== 0).map(([n]) => n);
+export const featureNames = (bits: number): string[] =>
+  Object.entries(FEATURE_BITS)
+    .filter(([, b]) => (bits & b) !== 0)
+    .map(([n]) => n);
 
 export function evaluateKernel(supported: number | undefined, moduleInstalled: boolean): Check {
   if (supported === undefined) {
@@ -53,7 +56,11 @@ export function evaluateKernel(supported: number | undefined, moduleInstalled: b
   const names = `supports ${featureNames(supported).join(",")}`;
   if (impossible.length > 0) return check("kernel rbd", "WARN", `${names}; cannot map images with ${impossible.join(", ")}: use rbd+nbd`);
   if (disable.length > 0) {
-    return check("kernel rbd", "OK", `${names}; the rbd datapath disables ${disable.join(",")} on images it maps (or create SRs with image_features=layering,exclusive-lock)`);
+    return check(
+      "kernel rbd",
+      "OK",
+      `${names}; the rbd datapath disables ${disable.join(",")} on images it maps (or create SRs with image_features=layering,exclusive-lock)`,
+    );
   }
   return check("kernel rbd", "OK", names);
 }

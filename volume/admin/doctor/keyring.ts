@@ -19,7 +19,11 @@ export function parseCephConf(text: string): Map<string, Map<string, string>> {
     }
     const eq = line.indexOf("=");
     if (eq <= 0) continue;
-    const key = line.slice(0, eq).trim().toLowerCase().replace(/[\s-]+/g, "_");
+    const key = line
+      .slice(0, eq)
+      .trim()
+      .toLowerCase()
+      .replace(/[\s-]+/g, "_");
     const value = line
       .slice(eq + 1)
       .replace(/\s[#;].*$/, "")
@@ -60,11 +64,15 @@ export function evaluateKeyring(k: KeyringFacts | undefined, user: string, looke
   const mode = (k.mode ?? 0) & 0o7777;
   const octal = `0${mode.toString(8)}`;
   if (mode & 0o002) return check("keyring", "FAIL", `${k.path} is world-writable (mode ${octal}): chmod 600 ${k.path}`);
-  if (mode & 0o004) return check("keyring", "FAIL", `${k.path} is world-readable (mode ${octal}): anyone on this host can use the cluster as client.${user}; chmod 600 ${k.path}`);
+  if (mode & 0o004)
+    return check(
+      "keyring",
+      "FAIL",
+      `${k.path} is world-readable (mode ${octal}): anyone on this host can use the cluster as client.${user}; chmod 600 ${k.path}`,
+    );
   if (!k.readable) return check("keyring", "FAIL", `${k.path} is not readable by this user (mode ${octal})`);
   if (k.entities && !k.path.endsWith(".bin") && !k.entities.includes(`client.${user}`)) {
     return check("keyring", "WARN", `${k.path} (mode ${octal}) has no [client.${user}] entry (it has: ${k.entities.join(", ") || "none"})`);
   }
   return check("keyring", "OK", `${k.path} (mode ${octal}), readable, not world-readable`);
 }
-

@@ -39,10 +39,9 @@ export function evaluatePlugin(spec: PluginSpec, dir: FileFacts, files: Readonly
   const missing = spec.verbs.filter((v) => files.get(v)?.kind !== "file");
   const notExec = spec.verbs.filter((v) => files.get(v)?.kind === "file" && !files.get(v)?.executable);
   const extra = [...files.keys()].filter((f) => !spec.verbs.includes(f)).sort();
-  const problems = [
-    missing.length > 0 ? `missing: ${missing.join(", ")}` : "",
-    notExec.length > 0 ? `not executable: ${notExec.join(", ")}` : "",
-  ].filter(Boolean);
+  const problems = [missing.length > 0 ? `missing: ${missing.join(", ")}` : "", notExec.length > 0 ? `not executable: ${notExec.join(", ")}` : ""].filter(
+    Boolean,
+  );
   let answer = "Plugin.Query not run";
   if (query) {
     let plugin: unknown;
@@ -52,7 +51,8 @@ export function evaluatePlugin(spec: PluginSpec, dir: FileFacts, files: Readonly
       plugin = undefined;
     }
     if (query.error !== undefined) problems.push(`Plugin.Query failed to start: ${query.error}`);
-    else if (query.code !== 0 || plugin !== spec.plugin) problems.push(`Plugin.Query exited ${query.code}, answered ${query.stdout.trim().slice(0, 200) || "nothing"}`);
+    else if (query.code !== 0 || plugin !== spec.plugin)
+      problems.push(`Plugin.Query exited ${query.code}, answered ${query.stdout.trim().slice(0, 200) || "nothing"}`);
     else answer = `Plugin.Query answers in ${query.ms} ms`;
   }
   if (problems.length > 0) return check(name, "FAIL", `${spec.dir}: ${problems.join("; ")}`);
