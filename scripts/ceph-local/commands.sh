@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # ceph-local: the subcommands (cmd_*) the dispatcher calls.
-# Sourced by scripts/ceph-local.sh, which sets the globals (DIR, CONF, ...) and the shell options.
+# Sourced by scripts/ceph-local.sh, which sets the shell options and the constants (PROG, UP_TIMEOUT, PG_NUM).
 
 cmd_up() {
   START_SECONDS=$SECONDS

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # ceph-local: logging, the cluster's paths, knobs and saved state, and bounded ceph/rbd calls.
-# Sourced by scripts/ceph-local.sh, which sets the globals (DIR, CONF, ...) and the shell options.
+# Sourced by scripts/ceph-local.sh, which sets the shell options and the constants (PROG, UP_TIMEOUT, PG_NUM).
 
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() {

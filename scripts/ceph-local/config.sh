@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # ceph-local: ceph.conf and the keyrings of a new cluster.
-# Sourced by scripts/ceph-local.sh, which sets the globals (DIR, CONF, ...) and the shell options.
+# Sourced by scripts/ceph-local.sh, which sets the shell options and the constants (PROG, UP_TIMEOUT, PG_NUM).
 
 write_conf() {
   local size=$((OSDS < 3 ? OSDS : 3)) store_opts

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # ceph-local: creation of a new cluster: mon mkfs, OSD registration and mkfs, first start.
-# Sourced by scripts/ceph-local.sh, which sets the globals (DIR, CONF, ...) and the shell options.
+# Sourced by scripts/ceph-local.sh, which sets the shell options and the constants (PROG, UP_TIMEOUT, PG_NUM).
 
 # Register, mkfs and start one OSD. Registration goes through the mon one at a
 # time (the caller serialises it); mkfs and start may run in parallel.

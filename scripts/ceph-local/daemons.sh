@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # ceph-local: the daemons' processes: find, start, stop, and give up with their logs.
-# Sourced by scripts/ceph-local.sh, which sets the globals (DIR, CONF, ...) and the shell options.
+# Sourced by scripts/ceph-local.sh, which sets the shell options and the constants (PROG, UP_TIMEOUT, PG_NUM).
 
 # True if PID is a live process started with our ceph.conf. Matching the exact
 # argument keeps other clusters (other DIRs) and reused PIDs out.

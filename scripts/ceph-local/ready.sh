@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # ceph-local: the waits until the cluster, or one daemon, is ready.
-# Sourced by scripts/ceph-local.sh, which sets the globals (DIR, CONF, ...) and the shell options.
+# Sourced by scripts/ceph-local.sh, which sets the shell options and the constants (PROG, UP_TIMEOUT, PG_NUM).
 
 # Poll CHECK (a function) every 0.2 s until it succeeds or the deadline
 # passes; on timeout fail with MSG and the logs of DAEMONS.
