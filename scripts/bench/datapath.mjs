@@ -10,7 +10,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { barChart } from "./svg.mjs";
-import { callDatapath, callVerb, ceph, fmt, fmtRatio, fmtSummary, KiB, log, MiB, pairedRatio, summary, table, tool, withSr } from "./lib.mjs";
+import { KiB, log, MiB } from "./base.mjs";
+import { callDatapath, callVerb, ceph, rbdFill, tool } from "./commands.mjs";
+import { withSr } from "./sr.mjs";
+import { fmt, fmtRatio, fmtSummary, pairedRatio, summary, table } from "./stats.mjs";
 
 const DEPTH = 16;
 const TESTS = [
@@ -133,20 +136,7 @@ export default {
           };
           const rand = (nbd, write) => (useFio ? fioRand(nbd, write) : qemuBench(nbd, write, 4 * KiB, RAND_OPS, 4 * MiB + 4 * KiB));
           log(`datapath: filling the ${IMAGE / MiB} MiB image (untimed)`);
-          await ceph("rbd", [
-            "bench",
-            "--io-type",
-            "write",
-            "--io-size",
-            "4M",
-            "--io-threads",
-            String(DEPTH),
-            "--io-total",
-            String(IMAGE),
-            "--io-pattern",
-            "seq",
-            spec,
-          ]);
+          await rbdFill(spec, IMAGE, DEPTH);
           const sides = { nbd: [], rbd: [] };
           for (let r = 0; r < n; r++) {
             for (const side of r % 2 ? ["rbd", "nbd"] : ["nbd", "rbd"]) {

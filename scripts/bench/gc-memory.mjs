@@ -7,28 +7,17 @@
 // "gc pass failed" warnings of passes that throw), its VmHWM and VmRSS read from
 // /proc/PID/status every 0.5 s, and is stopped with SIGTERM. The worker's children (its librados
 // session, a Python process) are sampled alongside: the goal is for the two together.
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { barChart } from "./svg.mjs";
-import {
-  callVerb,
-  cephArgs,
-  childEnv,
-  cluster,
-  fillVolumes,
-  fmt,
-  fmtSummary,
-  log,
-  median,
-  pool,
-  run,
-  sleep,
-  state,
-  summary,
-  table,
-  tree,
-  withSr,
-} from "./lib.mjs";
+import { log, sleep } from "./base.mjs";
+import { callVerb, cephArgs } from "./commands.mjs";
+import { childEnv } from "./env.mjs";
+import { argvOf, childrenOf, procStatus } from "./proc.mjs";
+import { pool, run } from "./process.mjs";
+import { fillVolumes, withSr } from "./sr.mjs";
+import { cluster, state, tree } from "./state.mjs";
+import { fmt, fmtSummary, median, summary, table } from "./stats.mjs";
 
 const GOAL_MIB = 100;
 const POLL_MS = 500;
@@ -44,40 +33,6 @@ async function gcStatus(namespace) {
     throw new Error(`rados getomapval gc:status exited ${r.code ?? r.signal}: ${(r.stdout + r.stderr).trim().slice(-500)}`);
   }
   return JSON.parse(readFileSync(file, "utf8"));
-}
-
-// VmHWM and VmRSS in KiB, or undefined once the process is gone.
-function procStatus(pid) {
-  try {
-    const text = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kib = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(text)?.[1]);
-    return { hwm: kib("VmHWM"), rss: kib("VmRSS") };
-  } catch {
-    return undefined;
-  }
-}
-
-const argvOf = (pid) => {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-  } catch {
-    return [];
-  }
-};
-
-// The processes whose parent is pid.
-function childrenOf(pid) {
-  const out = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
 }
 
 async function giveWork(sr, batch) {

@@ -7,25 +7,11 @@
 //   GC (own)   the same with CEPH_RBD_GC_MGR=off: the GC flattens through its own worker;
 //   rbd flatten  `rbd flatten --no-progress`, process wall time.
 import { barChart } from "./svg.mjs";
-import {
-  admin,
-  callVerb,
-  ceph,
-  collect,
-  fmt,
-  fmtRatio,
-  fmtSummary,
-  log,
-  MiB,
-  pairedRatio,
-  sizeText,
-  sleep,
-  state,
-  summary,
-  table,
-  volumeSpec,
-  withSr,
-} from "./lib.mjs";
+import { log, MiB, sleep } from "./base.mjs";
+import { admin, callVerb, ceph, rbdFill } from "./commands.mjs";
+import { collect, volumeSpec, withSr } from "./sr.mjs";
+import { state } from "./state.mjs";
+import { fmt, fmtRatio, fmtSummary, pairedRatio, sizeText, summary, table } from "./stats.mjs";
 
 const METHODS = ["gc-mgr", "plain", "gc-local"];
 const LABEL = { "gc-mgr": "GC (mgr task)", plain: "rbd flatten", "gc-local": "GC (own worker)" };
@@ -36,20 +22,7 @@ const hasParent = async (spec) => "parent" in JSON.parse((await ceph("rbd", ["in
 // create, fill, snapshot, revert to it, destroy the snapshot: the head is an orphaned clone.
 async function orphanedClone(s, mib, tag) {
   const v = (await callVerb("Volume.create", { sr: s.sr, name: `flatten-${tag}`, description: "bench", size: mib * MiB, sharable: false })).json;
-  await ceph("rbd", [
-    "bench",
-    "--io-type",
-    "write",
-    "--io-size",
-    "4M",
-    "--io-threads",
-    "16",
-    "--io-total",
-    `${mib}M`,
-    "--io-pattern",
-    "seq",
-    volumeSpec(v).spec,
-  ]);
+  await rbdFill(volumeSpec(v).spec, `${mib}M`, 16);
   const snap = (await callVerb("Volume.snapshot", { sr: s.sr, key: v.key })).json;
   await callVerb("Volume.revert", { sr: s.sr, key: v.key, snapshot: snap.key });
   await callVerb("Volume.destroy", { sr: s.sr, key: snap.key });

@@ -1,7 +1,11 @@
 // SR.ls against the number of volumes, next to `rbd ls -l` on the same images (and the one Ceph
 // call SR.ls makes, `rados listomapvals`, alone), interleaved so that all see the same load.
 import { lineChart } from "./svg.mjs";
-import { callVerb, ceph, cluster, fillVolumes, fmt, fmtRatio, fmtSummary, log, pairedRatio, summary, table, withSr } from "./lib.mjs";
+import { log } from "./base.mjs";
+import { callVerb, ceph } from "./commands.mjs";
+import { fillVolumes, withSr } from "./sr.mjs";
+import { cluster } from "./state.mjs";
+import { fmt, fmtRatio, fmtSummary, pairedRatio, summary, table } from "./stats.mjs";
 
 async function measure(s, count, runs) {
   const srLs = [];

@@ -4,7 +4,7 @@
 // sections it does not re-run).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fmt, fmtRatio, fmtSummary, table } from "./lib.mjs";
+import { fmt, fmtRatio, fmtSummary, table } from "./stats.mjs";
 
 // The sections of the report in `dir` made in `mode`, or none.
 export function readSections(dir, mode) {

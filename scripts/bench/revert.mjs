@@ -13,7 +13,10 @@
 // object-map, as for XCP-ng 8.3's kernel RBD). That the reverted volume holds the snapshot's data
 // is the revert integration test's business (checksums), not this one's.
 import { lineChart } from "./svg.mjs";
-import { callVerb, ceph, collect, fmtRatio, fmtSummary, GiB, log, MiB, pairedRatio, sizeText, sleep, summary, table, volumeSpec, withSr } from "./lib.mjs";
+import { GiB, log, MiB, sleep } from "./base.mjs";
+import { callVerb, ceph } from "./commands.mjs";
+import { collect, volumeSpec, withSr } from "./sr.mjs";
+import { fmtRatio, fmtSummary, pairedRatio, sizeText, summary, table } from "./stats.mjs";
 
 const METHODS = ["native", "rollback", "oldflow"];
 const LABEL = { native: "native revert", rollback: "rbd snap rollback", oldflow: "old flow + flatten" };

@@ -4,29 +4,13 @@ import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { barChart } from "./svg.mjs";
-import {
-  callVerb,
-  ceph,
-  cephArgs,
-  childEnv,
-  cluster,
-  fmt,
-  fmtRatio,
-  fmtSummary,
-  GiB,
-  log,
-  median,
-  newVolume,
-  pairedRatio,
-  pool,
-  run,
-  srConfiguration,
-  summary,
-  table,
-  tree,
-  volumeSpec,
-  withSr,
-} from "./lib.mjs";
+import { GiB, log } from "./base.mjs";
+import { callVerb, ceph, cephArgs } from "./commands.mjs";
+import { childEnv } from "./env.mjs";
+import { pool, run } from "./process.mjs";
+import { newVolume, srConfiguration, volumeSpec, withSr } from "./sr.mjs";
+import { cluster, tree } from "./state.mjs";
+import { fmt, fmtRatio, fmtSummary, median, pairedRatio, summary, table } from "./stats.mjs";
 
 // Peak RSS of one child, as the kernel counts it (getrusage of children, KiB on Linux).
 function peakRssMiB(cmd, args, input) {

@@ -68,6 +68,16 @@ const whisker = (vertical, at, from, to, color) => {
   return `${line} stroke="${color}" stroke-width="1.2"/>${cap(from)} stroke="${color}" stroke-width="1.2"/>${cap(to)} stroke="${color}" stroke-width="1.2"/>`;
 };
 
+// A vertical line from y1 to y2 at each tick of the x scale `xs` (axis ticks or grid lines), with
+// the tick's label centred at yText.
+const vTicks = (ticks, xs, y1, y2, yText, stroke) =>
+  ticks
+    .map(
+      (t) =>
+        `<line x1="${num(xs.map(t))}" y1="${y1}" x2="${num(xs.map(t))}" y2="${y2}" stroke="${stroke}"/><text x="${num(xs.map(t))}" y="${yText}" text-anchor="middle">${label(t)}</text>`,
+    )
+    .join("\n");
+
 // series: [{ name, points: [{ x, median, min, max }] }]; missing points are left out.
 export function lineChart({ title, xLabel, yLabel, series, xLog = false, yLog = false, xTicks }) {
   const W = 720;
@@ -97,12 +107,7 @@ export function lineChart({ title, xLabel, yLabel, series, xLog = false, yLog = 
         `<line x1="${L}" y1="${num(ys.map(t))}" x2="${W - R}" y2="${num(ys.map(t))}" stroke="#e0e0e0"/><text x="${L - 6}" y="${num(ys.map(t) + 4)}" text-anchor="end">${label(t)}</text>`,
     )
     .join("\n");
-  const xt = (xTicks ?? [...new Set(pts.map((p) => p.x))])
-    .map(
-      (t) =>
-        `<line x1="${num(xs.map(t))}" y1="${H - B}" x2="${num(xs.map(t))}" y2="${H - B + 5}" stroke="#000"/><text x="${num(xs.map(t))}" y="${H - B + 18}" text-anchor="middle">${label(t)}</text>`,
-    )
-    .join("\n");
+  const xt = vTicks(xTicks ?? [...new Set(pts.map((p) => p.x))], xs, H - B, H - B + 5, H - B + 18, "#000");
   const lines = series
     .map((s, i) => {
       const c = COLORS[i % COLORS.length];
@@ -146,12 +151,7 @@ export function barChart({ title, unit, series, groups, log = false }) {
   const vals = groups.flatMap((g) => g.bars.flatMap((b) => (b ? [b.min, b.max, b.median] : []))).filter((v) => Number.isFinite(v) && (!log || v > 0));
   const xs = scale(log ? vals : [0, ...vals], L, W - R, log, true);
   const base = log ? L : xs.map(0);
-  const grid = xs.ticks
-    .map(
-      (t) =>
-        `<line x1="${num(xs.map(t))}" y1="${T - 4}" x2="${num(xs.map(t))}" y2="${H - B}" stroke="#e0e0e0"/><text x="${num(xs.map(t))}" y="${H - B + 15}" text-anchor="middle">${label(t)}</text>`,
-    )
-    .join("\n");
+  const grid = vTicks(xs.ticks, xs, T - 4, H - B, H - B + 15, "#e0e0e0");
   const rows = groups
     .map((g, gi) => {
       const y0 = T + gi * rowH + 6;
