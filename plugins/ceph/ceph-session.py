@@ -44,16 +44,18 @@ ANSWERS = answer_channel()
 
 
 # The helper's own modules sit beside it (lib/ of the install tree). Its directory comes first
-# whatever else sys.path holds (-c and runpy put the working directory there), so that no module
-# of the same name elsewhere stands in for them; and no bytecode is written there, so the
-# installed directory stays as the package left it.
+# whatever else sys.path holds (run through -c and runpy, the working directory), so that no
+# module of the same name elsewhere stands in for them; and they leave no bytecode there: the
+# installed directory stays as the package left it. They are imported after the answers' pipe is
+# set: a binding may print as it loads.
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+no_bytecode = sys.dont_write_bytecode
 sys.dont_write_bytecode = True
-# Imported after the answers' pipe is set: a binding may print as it loads.
 from ceph_rbd_session_connect import Failure, Session
 from ceph_rbd_session_rados import CLUSTER_OPERATIONS, RADOS_OPERATIONS
 from ceph_rbd_session_rbd import RBD_OPERATIONS, load_rbd, need_rbd
 
+sys.dont_write_bytecode = no_bytecode
 CLUSTER_OPS = CLUSTER_OPERATIONS
 RADOS_OPS = set(RADOS_OPERATIONS)
 OPS = dict(RADOS_OPERATIONS)
