@@ -3,7 +3,8 @@
 //   lib/volume.cjs, datapath.cjs, admin.cjs    one bundle per program
 //   lib/early.cjs                              what every launcher runs first (runtime/early.ts),
 //                                              which loads the plugin's bundle (code-cache.ts)
-//   lib/ceph-session.py                        the librados session's Python half
+//   lib/ceph-session.py                        the librados session's Python half, and the
+//   lib/ceph_rbd_session_*.py                  modules it imports from its own directory
 //   volume/org.xen.xapi.storage.ceph-rbd/<Verb>   one launcher per implemented verb
 //   datapath/<scheme>/<Verb>
 //   bin/ceph-rbd-admin
@@ -15,7 +16,7 @@
 //   --node=PATH                  the Node the launchers run (default: `node` from PATH)
 //   --out=DIR                    write the tree (lib/, volume/, datapath/, bin/) to DIR instead of dist/install/
 import { build } from "esbuild";
-import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -62,9 +63,15 @@ const result = await build({
 // Each file replaced by a rename, so a verb running meanwhile (the demo, xapi-storage-script on a
 // test host) sees the old bundle or the new one, never none.
 await mkdir(lib, { recursive: true });
-// The librados session's Python half sits beside the bundles, where session.ts looks for it.
-const sessionScript = { path: join(lib, "ceph-session.py"), contents: await readFile(join(root, "plugins/ceph/ceph-session.py")) };
-for (const file of [...result.outputFiles, sessionScript]) {
+// The librados session's Python half, every .py of plugins/ceph/, sits beside the bundles, where
+// session.ts looks for its entry and the entry for its modules.
+const pythonDir = join(root, "plugins/ceph");
+const sessionScripts = await Promise.all(
+  (await readdir(pythonDir))
+    .filter((name) => name.endsWith(".py"))
+    .map(async (name) => ({ path: join(lib, name), contents: await readFile(join(pythonDir, name)) })),
+);
+for (const file of [...result.outputFiles, ...sessionScripts]) {
   await writeFile(`${file.path}.tmp`, file.contents);
   await rename(`${file.path}.tmp`, file.path);
 }

@@ -176,7 +176,17 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
     // Nothing but the implemented verbs in a plugin directory.
     const inPlugin = lines.map((l) => l.split(" ")[2] ?? "").filter((p) => /^\/usr\/libexec\/xcp-ceph-rbd\/(volume|datapath)\/[^/]+\/[^/]+$/.test(p));
     expect(inPlugin).toHaveLength(volume.length + Object.values(datapath).flat().length);
-    for (const b of ["volume.cjs", "datapath.cjs", "admin.cjs", "early.cjs", "ceph-session.py"]) expect(entry(`${PKG}/lib/${b}`)).toMatch(/^-rw-r--r-- /);
+    for (const b of [
+      "volume.cjs",
+      "datapath.cjs",
+      "admin.cjs",
+      "early.cjs",
+      "ceph-session.py",
+      "ceph_rbd_session_connect.py",
+      "ceph_rbd_session_rados.py",
+      "ceph_rbd_session_rbd.py",
+    ])
+      expect(entry(`${PKG}/lib/${b}`)).toMatch(/^-rw-r--r-- /);
     expect(entry("/usr/sbin/ceph-rbd-admin")).toMatch(/^lrwxrwxrwx .* -> \.\.\/libexec\/xcp-ceph-rbd\/bin\/ceph-rbd-admin$/);
     expect(entry("/usr/lib/systemd/system/ceph-rbd-gc@.service")).toMatch(/^-rw-r--r-- /);
     expect(entry("/usr/lib/tmpfiles.d/xcp-ceph-rbd.conf")).toMatch(/^-rw-r--r-- /);
