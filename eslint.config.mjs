@@ -6,10 +6,11 @@ import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
-// Where a child process may be started: the gateway to the Ceph tools, the launcher's first
-// spawn of the session's Python (kept raw for start-up time, see its header), and the runtime's
-// helper for the plugins' own processes (syslog hand-off, GC worker, doctor's probes).
-const SPAWNERS = ["plugins/ceph/exec.ts", "plugins/ceph/session-process.ts", "plugins/runtime/child.ts"];
+// Where a child process may be started: the gateway to the Ceph tools, the runtime's helper for
+// the plugins' own processes (GC worker, doctor's probes), and the two spawns every verb makes,
+// kept raw for start-up time (each file says its figure): the session's Python and the syslog
+// hand-off.
+const SPAWNERS = ["plugins/ceph/exec.ts", "plugins/runtime/child.ts", "plugins/ceph/session-process.ts", "plugins/log.ts"];
 
 const noShell = [
   { selector: "Property[key.name='shell']", message: "Nothing runs through a shell: pass the program and an argument array." },

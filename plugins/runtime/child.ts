@@ -1,7 +1,8 @@
-// The plugins' own child processes, as opposed to the Ceph tools (plugins/ceph/exec.ts): the
-// syslog hand-off, the GC worker, the doctor's probes. Started like every other process of the
-// project, with execa: a program and an argument array, never a shell. Only the launcher's first
-// spawn (the session's Python, plugins/ceph/session-process.ts) stays raw, for start-up time.
+// The plugins' own child processes, as opposed to the Ceph tools (plugins/ceph/exec.ts): the GC
+// worker, the doctor's probes. Started like every other process of the project, with execa: a
+// program and an argument array, never a shell. Two spawns that every verb makes stay raw, for
+// start-up time (each says its figure): the session's Python (plugins/ceph/session-process.ts)
+// and the syslog hand-off (plugins/log.ts).
 import { execa } from "execa";
 
 // Started and left to run on its own: never waited for, and not ended when this process exits.
