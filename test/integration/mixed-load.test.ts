@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mulberry32 } from "../helpers/hostile-cases.js";
+import { mulberry32 } from "../helpers/hostile/rng.js";
 import { inspectSr, problemsOf, trashSnapsOf } from "../helpers/inspect.js";
 import { call, runAdmin, runVerb, type VerbRun, type WireError } from "../helpers/run-verb.js";
 import { imageOf } from "../helpers/rbd-data.js";
