@@ -185,5 +185,3 @@ describe("a tombstone on an image still in use is held, never reclaimed or trash
     expect(flattened(p)).toEqual([]);
   });
 });
-
-// ---- user snapshots -------------------------------------------------------------------------

@@ -59,8 +59,6 @@ describe("user snapshots", () => {
   });
 });
 
-// ---- orphaned clones ------------------------------------------------------------------------
-
 describe("stray entries", () => {
   const KEY = u(600);
   const LIVE = u(601);

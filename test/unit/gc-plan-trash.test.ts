@@ -75,5 +75,3 @@ describe("trash entries", () => {
     expect(waitingFor(p, UNREAD)).toEqual([]);
   });
 });
-
-// ---- housekeeping ---------------------------------------------------------------------------
