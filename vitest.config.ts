@@ -13,16 +13,18 @@ const KINDS = {
   // Crash points, faults and a mixed load: the product converges and loses nothing.
   reliability: at("crash", "gc-crash", "faults", "mixed-load"),
   // The RPM build, its scriptlets and its files.
-  packaging: at("packaging"),
+  packaging: at("packaging-payload", "packaging-installed"),
   // The benchmark harness's quick run.
   bench: at("bench-quick"),
 };
+// The packaging files share one RPM build (test/helpers/rpm-setup.ts).
+const SETUP: Record<string, string[]> = { packaging: ["test/helpers/rpm-setup.ts"] };
 const cluster = (name: string, include: string[], exclude: string[] = []) => ({
   test: {
     name,
     include,
     exclude: [...configDefaults.exclude, ...exclude],
-    globalSetup: ["test/helpers/cluster-setup.ts", "test/helpers/tree-setup.ts"],
+    globalSetup: ["test/helpers/cluster-setup.ts", "test/helpers/tree-setup.ts", ...(SETUP[name] ?? [])],
     env: TEST_ENV,
     testTimeout: 120_000,
     hookTimeout: 180_000,

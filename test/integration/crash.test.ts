@@ -28,6 +28,22 @@ async function recover(): Promise<void> {
   expect(problemsOf(inspectSr(s.pool, s.namespace))).toEqual([]);
 }
 
+// Kills verb on source at the crash point <op>:<point> and recovers: source still holds sum;
+// before the commit point SR.ls is as before, and after it the volume the verb made is returned.
+async function crashMaking(side: string, op: string, point: string, verb: string, source: WireVolume, sum: string): Promise<WireVolume | undefined> {
+  const before = await keysOf();
+  await crashAt(`${op}:${point}`, verb, { key: source.key });
+  await recover();
+  const after = await keysOf();
+  expect(await checksum(source.uri[0] ?? ""), point).toBe(sum);
+  if (side === "before") {
+    expect(after, point).toEqual(before);
+    return undefined;
+  }
+  const [made] = after.filter((k) => !before.includes(k));
+  return call<WireVolume>("Volume.stat", { sr: s.sr, key: made }, LEASE);
+}
+
 async function volumeWithData(byte: number): Promise<{ v: WireVolume; sum: string }> {
   const v = await call<WireVolume>("Volume.create", { sr: s.sr, name: "crash", description: "", size: 8 * MiB, sharable: false }, LEASE);
   writePattern(v.uri[0] ?? "", byte, 0, 8 * MiB);
@@ -65,15 +81,8 @@ describe("crash at every step boundary", { timeout: 300_000 }, () => {
     for (const [side, points] of Object.entries(cases.snapshot)) {
       for (const point of points) {
         const { v, sum } = await volumeWithData(0x21);
-        const before = await keysOf();
-        await crashAt(`snapshot:${point}`, "Volume.snapshot", { key: v.key });
-        await recover();
-        const after = await keysOf();
-        expect(await checksum(v.uri[0] ?? ""), point).toBe(sum);
-        if (side === "before") expect(after, point).toEqual(before);
-        else {
-          const [snapKey] = after.filter((k) => !before.includes(k));
-          const snap = await call<WireVolume>("Volume.stat", { sr: s.sr, key: snapKey }, LEASE);
+        const snap = await crashMaking(side, "snapshot", point, "Volume.snapshot", v, sum);
+        if (snap) {
           expect(snap.read_write).toBe(false);
           expect(await checksum(snap.uri[0] ?? ""), point).toBe(sum);
         }
@@ -89,17 +98,8 @@ describe("crash at every step boundary", { timeout: 300_000 }, () => {
       for (const point of points) {
         const { v, sum } = await volumeWithData(0x42);
         const source = ofSnapshot ? await call<WireVolume>("Volume.snapshot", { sr: s.sr, key: v.key }, LEASE) : v;
-        const before = await keysOf();
-        await crashAt(`clone:${point}`, "Volume.clone", { key: source.key });
-        await recover();
-        const after = await keysOf();
-        expect(await checksum(source.uri[0] ?? ""), point).toBe(sum);
-        if (side === "before") expect(after, point).toEqual(before);
-        else {
-          const [cloneKey] = after.filter((k) => !before.includes(k));
-          const clone = await call<WireVolume>("Volume.stat", { sr: s.sr, key: cloneKey }, LEASE);
-          expect(await checksum(clone.uri[0] ?? ""), point).toBe(sum);
-        }
+        const clone = await crashMaking(side, "clone", point, "Volume.clone", source, sum);
+        if (clone) expect(await checksum(clone.uri[0] ?? ""), point).toBe(sum);
       }
     }
   });

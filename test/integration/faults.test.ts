@@ -12,14 +12,16 @@
 // RELIABILITY_CLUSTER3 / RELIABILITY_CLUSTER1: directories of ceph-local clusters already
 // running (3 OSDs, 1 OSD) to use instead of starting them (for working on this suite).
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, it, type ExpectStatic } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { removeCluster, startCluster, startDaemon, stopDaemon, type Cluster } from "../helpers/clusters.js";
-import { hasParent, inspectSr, problemsOf, trashOf } from "../helpers/inspect.js";
+import { hasParent, inspectSr, trashOf } from "../helpers/inspect.js";
 import { waitForChild } from "../helpers/processes.js";
 import { checksum, imageOf, watcherCount, writePattern } from "../helpers/rbd-data.js";
-import { call, runAdmin, runVerb, type VerbRun, type WireError } from "../helpers/run-verb.js";
-import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
+import { call, runAdmin, runVerb, type WireError } from "../helpers/run-verb.js";
+import { makeSr, type WireVolume } from "../helpers/sr.js";
 import { summary } from "../helpers/summary.js";
+import { figures, burst, serial, trace, describeAttempt, stat, volumeWithData, recovered } from "../helpers/fault-bursts.js";
+import { restartOsd, throughRestart } from "../helpers/osd-restart.js";
 
 const FULL = process.env.RELIABILITY_FULL === "1";
 const REPEAT = FULL ? 3 : 1;
@@ -33,88 +35,11 @@ const SHORT = { CEPH_RBD_CONNECT_TIMEOUT: String(TIMEOUT_S), CEPH_RBD_OP_TIMEOUT
 // A verb makes a few Ceph calls, and a failing one still tries to release its lock: at most
 // three calls' connect and op timeouts, plus process start-up on a loaded machine.
 const VERB_BOUND_MS = 3 * 2 * TIMEOUT_S * 1000 + 5000;
-// Back to Healthy once the daemon is: peering, the mgr's next report.
-const HEALTHY_BOUND_MS = 90_000;
 
 let c3: Cluster | undefined;
 let c1: Cluster | undefined;
-const figures = { injected: 0, recovered: 0, verbsDuringFaults: 0, maxFailMs: 0, maxHealthyMs: 0 };
-
-interface Attempt {
-  start: number;
-  end: number;
-  r: VerbRun;
-  label: string;
-}
-
-// Runs verbs back to back until stop() says so; each one timed.
-function burst(next: (i: number) => { label: string; run: () => Promise<VerbRun> }) {
-  const attempts: Attempt[] = [];
-  let stopAt = Number.POSITIVE_INFINITY;
-  const done = (async () => {
-    for (let i = 0; attempts.length < stopAt; i++) {
-      const { label, run } = next(i);
-      const start = Date.now();
-      const r = await run();
-      attempts.push({ start, end: Date.now(), r, label });
-    }
-  })();
-  return {
-    attempts,
-    // Let `more` further verbs run, then stop.
-    stop: async (more: number) => {
-      stopAt = attempts.length + 1 + more;
-      await done;
-      return attempts;
-    },
-  };
-}
-
-// Cases on one cluster run one at a time; the two clusters' cases run side by side (the one-OSD
-// cases mostly wait for timeouts).
-function serial() {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(work: () => Promise<T>): Promise<T> => {
-    const run = tail.then(work, work);
-    tail = run.catch(() => undefined);
-    return run;
-  };
-}
 const on3 = serial();
 const on1 = serial();
-
-// RELIABILITY_TRACE=1: where the time goes.
-const T0 = Date.now();
-const trace = (what: string) => {
-  if (process.env.RELIABILITY_TRACE === "1") console.error(`[faults +${((Date.now() - T0) / 1000).toFixed(1)}s] ${what}`);
-};
-
-const overlaps = (a: Attempt, from: number, to: number) => a.start <= to && a.end >= from;
-const describeAttempt = (a: Attempt) => `${a.label} [${a.start}..${a.end}] exit ${a.r.code}: ${a.r.stdout.slice(0, 300) || a.r.stderr.slice(-800)}`;
-
-async function stat(s: TestSr, env: Record<string, string> = {}): Promise<{ health: [string, string]; ms: number }> {
-  const started = Date.now();
-  const st = await call<{ health: [string, string] }>("SR.stat", { sr: s.sr }, env);
-  return { health: st.health, ms: Date.now() - started };
-}
-
-// Polls SR.stat until its health is one of `want`; returns the health and when it was seen.
-async function healthWithin(s: TestSr, want: string[], boundMs: number, env: Record<string, string> = {}) {
-  const started = Date.now();
-  let last: [string, string] = ["", ""];
-  while (Date.now() - started < boundMs) {
-    last = (await stat(s, env)).health;
-    if (want.includes(last[0])) return { health: last, ms: Date.now() - started };
-    await sleep(500);
-  }
-  throw new Error(`SR.stat health did not become ${want.join("/")} within ${boundMs} ms; last ${JSON.stringify(last)}`);
-}
-
-async function volumeWithData(c: Cluster, s: TestSr, byte: number, mib: number, env: Record<string, string> = {}) {
-  const v = await call<WireVolume>("Volume.create", { sr: s.sr, name: "faults", description: "", size: mib * MiB, sharable: false }, env);
-  writePattern(v.uri[0] ?? "", byte, 0, mib * MiB, c.conf);
-  return { v, sum: await checksum(v.uri[0] ?? "", c.conf) };
-}
 
 beforeAll(async () => {
   // Both at once: each takes half a minute on a loaded machine.
@@ -133,62 +58,6 @@ afterAll(async () => {
   await Promise.all([removeCluster(c3), removeCluster(c1)]);
 }, 120_000);
 
-// ---------------------------------------------------------------- three OSDs, pool size 3
-
-// Stops osd.1, keeps it down until SR.stat says Recovering (with a reason), starts it again;
-// the window of each transition, for the overlap checks.
-async function restartOsd(s: TestSr, kill: boolean, hold: boolean) {
-  const c = c3 as Cluster;
-  figures.injected++;
-  const stopFrom = Date.now();
-  await stopDaemon(c, "osd.1", kill);
-  const stopTo = Date.now();
-  trace(`osd.1 stopped (${stopTo - stopFrom} ms)`);
-  let during: [string, string] | undefined;
-  if (hold) {
-    during = (await healthWithin(s, ["Recovering"], 30_000)).health;
-    trace(`SR.stat while osd.1 is down: ${JSON.stringify(during)}`);
-  }
-  const startFrom = Date.now();
-  await startDaemon(c, "osd.1");
-  const startTo = Date.now();
-  trace(`osd.1 started (${startTo - startFrom} ms)`);
-  return { stopFrom, stopTo, startFrom, startTo, during };
-}
-
-// The fault counts as recovered once the SR is Healthy again and, after what a healthy
-// cluster allows (`then`), nothing is left half-done.
-async function recovered(expect: ExpectStatic, c: Cluster, s: TestSr, then?: () => Promise<void>, env: Record<string, string> = {}) {
-  const h = await healthWithin(s, ["Healthy"], HEALTHY_BOUND_MS, env);
-  figures.maxHealthyMs = Math.max(figures.maxHealthyMs, h.ms);
-  trace(`Healthy again after ${h.ms} ms`);
-  await then?.();
-  expect(problemsOf(inspectSr(s.pool, s.namespace, c.conf))).toEqual([]);
-  figures.recovered++;
-}
-
-// Verbs back to back while osd.1 restarts: every one succeeds, some under way while the OSD
-// went down and some while it came back; SR.stat said Recovering, with a reason, meanwhile.
-async function throughRestart(expect: ExpectStatic, s: TestSr, round: number, what: string, next: Parameters<typeof burst>[0]): Promise<Attempt[]> {
-  const b = burst(next);
-  await sleep(500);
-  const w = await restartOsd(s, round % 2 === 1, true);
-  expect(w.during?.[1].length, "Recovering comes with a reason").toBeGreaterThan(0);
-  const attempts = await b.stop(1);
-  trace(`${what}: ${attempts.length} calls, ${attempts.map((a) => a.end - a.start).join(" ")} ms`);
-  for (const a of attempts) expect(a.r.code, describeAttempt(a)).toBe(0);
-  expect(
-    attempts.some((a) => a.start < w.stopTo && a.end > w.stopFrom),
-    `a ${what} spans the stop`,
-  ).toBe(true);
-  expect(
-    attempts.some((a) => overlaps(a, w.startFrom, w.startTo)),
-    `a ${what} spans the start`,
-  ).toBe(true);
-  figures.verbsDuringFaults += attempts.filter((a) => overlaps(a, w.stopFrom, w.startTo)).length;
-  return attempts;
-}
-
 const rounds = Array.from({ length: REPEAT }, (_, i) => i);
 
 describe.concurrent("three OSDs: an OSD restart interrupts nothing", { timeout: 900_000 }, () => {
@@ -198,7 +67,7 @@ describe.concurrent("three OSDs: an OSD restart interrupts nothing", { timeout: 
       const s = await makeSr({}, c);
       const { v, sum } = await volumeWithData(c, s, 0x5a + round, 16);
       trace("snapshot: set up");
-      const attempts = await throughRestart(expect, s, round, "snapshot", (i) => ({
+      const attempts = await throughRestart(expect, c, s, round, "snapshot", (i) => ({
         label: `snapshot ${i}`,
         run: () => runVerb("Volume.snapshot", { dbg: `faults-snap-${i}`, sr: s.sr, key: v.key }),
       }));
@@ -222,7 +91,7 @@ describe.concurrent("three OSDs: an OSD restart interrupts nothing", { timeout: 
         disks.push({ v, snap, sum });
       }
       trace("revert: set up");
-      const attempts = await throughRestart(expect, s, round, "revert", (i) => {
+      const attempts = await throughRestart(expect, c, s, round, "revert", (i) => {
         const d = disks[i % disks.length] ?? disks[0];
         return { label: `revert ${i}`, run: () => runVerb("Volume.revert", { dbg: `faults-revert-${i}`, sr: s.sr, key: d?.v.key, snapshot: d?.snap.key }) };
       });
@@ -263,7 +132,7 @@ describe.concurrent("three OSDs: an OSD restart interrupts nothing", { timeout: 
       const flattening = await waitForChild(/^(\S*\/)?rbd flatten /, 60_000);
       expect(flattening, "the GC started a flatten").toBeDefined();
       trace(`gc: flattening (${flattening?.argv.slice(0, 3).join(" ")})`);
-      const w = await restartOsd(s, round % 2 === 1, false);
+      const w = await restartOsd(c, s, round % 2 === 1, false);
       const r = await gc;
       const gcEnd = Date.now();
       trace(`gc: pass done in ${gcEnd - gcStart} ms`);

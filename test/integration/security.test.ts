@@ -6,49 +6,18 @@
 // eslint.config.mjs).
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { descendantsOf, processes } from "../helpers/processes.js";
 import { ADMIN, DATAPATH_DIR, runExecutable, runVerb, type VerbRun } from "../helpers/run-verb.js";
 import type { WireVolume } from "../helpers/sr.js";
 import { summary } from "../helpers/summary.js";
+import { clusterDir, clusterKeyrings, secretsOf } from "../helpers/cluster-keyrings.js";
 
 const MiB = 2 ** 20;
 const HOST = "cccccccc-3333-4333-8333-cccccccccccc";
-
-// The test cluster's directory when scripts/ceph-local.sh made it (also with CEPH_TEST_CONF
-// pointing at such a cluster), else "".
-function clusterDir(): string {
-  const { dir, conf } = inject("ceph");
-  if (dir) return dir;
-  return existsSync(join(dirname(conf), "local.env")) ? dirname(conf) : "";
-}
-
-// Every keyring of the test cluster: all of its directory's, or the one its conf gives clients.
-function clusterKeyrings(): string[] {
-  const { keyring, conf } = inject("ceph");
-  const found = new Set<string>();
-  if (keyring) found.add(keyring);
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/keyring/.test(e.name)) found.add(p);
-    }
-  };
-  if (clusterDir()) walk(clusterDir());
-  if (found.size === 0) {
-    const client = /^\[client\]([^[]*)/m.exec(readFileSync(conf, "utf8"))?.[1] ?? "";
-    const m = /^\s*keyring\s*=\s*(\S+)/m.exec(client);
-    found.add(m?.[1] ?? "/etc/ceph/ceph.client.admin.keyring");
-  }
-  return [...found];
-}
-
-const secretsOf = (file: string): string[] =>
-  [...readFileSync(file, "utf8").matchAll(/^\s*key\s*=\s*(\S+)\s*$/gm)].map((m) => m[1] ?? "").filter((k) => k.length >= 16);
 
 describe("no secret leaves the keyring", () => {
   let omap = "";
