@@ -26,6 +26,9 @@ export class Hold {
     // When the request that last started the lease was sent: the OSD starts it later, so the
     // lease ends no sooner than this plus leaseMs.
     private since: number,
+    // Takes the lock again for this process's current librados client, when the one that took
+    // it is gone (locks.ts); before every renewal and every write that asserts it.
+    readonly rehome: () => Promise<void>,
   ) {}
 
   renewed(sentAt: number): void {
@@ -60,8 +63,14 @@ export function assertHeld(): readonly Hold[] {
   return holds;
 }
 
-// The holds a write to `obj` asserts: those on that very object, taken by the same client.
-export function guardsFor(p: Place, obj: string): Hold[] {
+// The holds a write to `obj` asserts: those on that very object, taken by the same client
+// reference, each held by the current librados client.
+export async function guardsFor(p: Place, obj: string): Promise<Hold[]> {
   const client = clientKey(p.cluster);
-  return assertHeld().filter((h) => h.obj === obj && h.place.pool === p.pool && h.place.namespace === p.namespace && clientKey(h.place.cluster) === client);
+  const holds = assertHeld().filter(
+    (h) => h.obj === obj && h.place.pool === p.pool && h.place.namespace === p.namespace && clientKey(h.place.cluster) === client,
+  );
+  for (const h of holds) await h.rehome();
+  assertHeld();
+  return holds;
 }

@@ -13,6 +13,7 @@ import type { Place } from "./cluster.js";
 import { CephError } from "./errors.js";
 import { Hold, monotonicMs, under } from "./holds.js";
 import { lockBreak, lockGet, lockHolders, lockRelease } from "./rados.js";
+import { sessionGeneration } from "./session.js";
 
 // Where a lock lives: the SR's metadata object in the SR's namespace.
 interface Holder {
@@ -50,13 +51,41 @@ export async function withLock<T>(sr: Holder, name: string, work: () => Promise<
       await sleep(delay * (0.5 + Math.random()));
     }
   }
-  const hold = new Hold(sr.ref, META_OBJECT, name, cookie, lease * 1000, sent);
+  // One re-take per new session, which every write and renewal under the lock waits for.
+  let generation = sessionGeneration(sr.ref.cluster);
+  let rehoming: Promise<void> = Promise.resolve();
+  const hold: Hold = new Hold(sr.ref, META_OBJECT, name, cookie, lease * 1000, sent, () => {
+    const now = sessionGeneration(sr.ref.cluster);
+    if (now !== generation && hold.lost() === undefined) {
+      generation = now;
+      rehoming = rehome(sr, hold, lease);
+    }
+    return rehoming;
+  });
   const stop = keepRenewed(sr, hold, lease);
   try {
     return await under(hold, work);
   } finally {
     stop();
     await release(sr, name, cookie);
+  }
+}
+
+// The librados client that took the lock is gone (its session died or hung and was replaced):
+// Ceph still lists the lock under that client, with our cookie, until its lease ends. Ours, then:
+// broken and taken again, same cookie, by the current client. Found under no other name, it was
+// lost (expired, or broken by another host).
+async function rehome(sr: Holder, hold: Hold, lease: number): Promise<void> {
+  try {
+    const mine = (await lockHolders(sr.ref, sr.log, hold.obj, hold.name)).find((l) => l.cookie === hold.cookie);
+    if (mine === undefined) return hold.lose("its session was replaced, and the lock is no longer held under its cookie");
+    await lockBreak(sr.ref, sr.log, hold.obj, hold.name, mine.name, hold.cookie);
+    const sent = monotonicMs();
+    await lockGet(sr.ref, sr.log, hold.obj, hold.name, hold.cookie, lease);
+    hold.renewed(sent);
+    sr.log.warning(`lock ${hold.name} taken again by this process's new librados session (the one that held it is gone)`);
+  } catch (e) {
+    hold.lose(`its session was replaced, and taking it again failed: ${(e as Error).message}`);
   }
 }
 
@@ -70,7 +99,9 @@ function keepRenewed(sr: Holder, hold: Hold, lease: number): () => void {
       if (pending || hold.lost() !== undefined) return;
       pending = true;
       const sent = monotonicMs();
-      lockGet(sr.ref, sr.log, META_OBJECT, hold.name, hold.cookie, lease, true)
+      hold
+        .rehome()
+        .then(() => lockGet(sr.ref, sr.log, META_OBJECT, hold.name, hold.cookie, lease, true))
         .then(
           () => hold.renewed(sent),
           (e: Error) => {

@@ -30,7 +30,7 @@ let toldSeparate = false;
 // (holds.ts), only while that lock is still held: otherwise nothing is written, Lock_lost.
 export async function omapUpdate(p: Place, log: Logger, obj: string, set: Readonly<Record<string, string>>, remove: readonly string[] = []): Promise<void> {
   const keys = [...Object.keys(set), ...remove];
-  const holds = guardsFor(p, obj);
+  const holds = await guardsFor(p, obj);
   const guards = holds.map((h) => ({ name: h.name, cookie: h.cookie }));
   try {
     const r = await librados<{ guarded?: string } | null>(p, log, `omap update ${where(p, obj)} ${keys.join(" ")}`, "omap_update", {

@@ -141,6 +141,11 @@ class Session {
 }
 
 const sessions = new Map<string, Session>();
+// How many sessions each client reference has had: a lock belongs to the librados client that
+// took it, and a session replaced after it died or hung is another client (locks.ts re-takes
+// the locks the work under way holds).
+const generations = new Map<string, number>();
+export const sessionGeneration = (c: ClusterRef): number => generations.get(clientKey(c)) ?? 0;
 
 const sessionFor = (ref: ClusterRef): Session => {
   const key = clientKey(ref);
@@ -148,6 +153,7 @@ const sessionFor = (ref: ClusterRef): Session => {
   if (!s) {
     s = new Session(ref, () => sessions.delete(key));
     sessions.set(key, s);
+    generations.set(key, (generations.get(key) ?? 0) + 1);
   }
   return s;
 };

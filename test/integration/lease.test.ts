@@ -122,5 +122,28 @@ describe("a lock's lease", () => {
         closeSessions();
       }
     });
+
+    // Ceph's C++ libraries abort the session's whole process now and then; a read is then asked
+    // again of a new session, another librados client, which the lock does not name.
+    it("held by a session that died: the new session takes it again (same cookie), and the work's write lands", async () => {
+      try {
+        const outcome = await withLock(sr(), "lease-rehomed", async () => {
+          const before = lockers("lease-rehomed");
+          expect(before).toHaveLength(1);
+          const helpers = execFileSync("pgrep", ["-P", String(process.pid), "-f", "ceph-session.py"], { encoding: "utf8" })
+            .trim()
+            .split("\n");
+          for (const pid of helpers) process.kill(Number(pid), "SIGKILL");
+          await omapList(sr().ref, sr().log, META_OBJECT);
+          await omapSet(sr().ref, sr().log, META_OBJECT, "test:rehomed", "yes");
+          return { before, after: lockers("lease-rehomed").map(({ name, cookie }) => ({ name, cookie })) };
+        });
+        expect(outcome.after).toEqual([{ name: expect.not.stringMatching(`^${outcome.before[0]?.name}$`), cookie: outcome.before[0]?.cookie }]);
+        expect((await omapList(sr().ref, sr().log, META_OBJECT)).get("test:rehomed")).toBe("yes");
+        expect(lockers("lease-rehomed")).toEqual([]);
+      } finally {
+        closeSessions();
+      }
+    });
   });
 });
