@@ -20,9 +20,9 @@ export interface Call {
   readonly env?: Readonly<Record<string, string>>;
   // A stderr line by which a tool that exits 0 says it left something out: a failure.
   readonly partial?: RegExp;
-  // The call only reads. Ceph's C++ libraries abort the whole process on some races (seen in CI:
-  // `rbd ls -l` while the mgr purged), so a read whose tool died of a signal is run once more,
-  // within the same deadline. A write is never repeated: whether it was done is unknown.
+  // The call only reads. Ceph's C++ libraries abort the whole process on some races (`rbd ls -l`
+  // while the mgr purges), so a read whose tool died of a signal is run once more, within the
+  // same deadline. A write is never repeated: whether it was done is unknown.
   readonly read?: true;
 }
 

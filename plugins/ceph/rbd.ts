@@ -40,9 +40,8 @@ export async function trashMove(p: Place, log: Logger, image: string): Promise<v
 
 // With the images each trashed image still reads, which must not be purged before it. Through
 // the session, not `rbd trash ls --long`: that CLI fails as a whole when one entry's image
-// vanishes under a purge in progress (seen in the mixed load: "trash list: (2) No such file or
-// directory"), which failed every GC pass until the purge was done; the session's listing
-// tolerates it entry by entry.
+// vanishes under a purge in progress ("trash list: (2) No such file or directory"), which would
+// fail every GC pass until the purge is done; the session's listing tolerates it entry by entry.
 export async function trashList(p: Place, log: Logger): Promise<TrashList> {
   return librados(p, log, `trash ls --all --long ${nsSpec(p)}`, "trash_list");
 }

@@ -52,7 +52,7 @@ describe("a listing with a hole", () => {
 });
 
 describe("a listing whose `rbd` dies", () => {
-  // `rbd ls -l` aborted by Ceph's C++ libraries (seen in CI while the mgr purged), injected by a
+  // `rbd ls -l` aborted by Ceph's C++ libraries (as they do now and then while the mgr purges), injected by a
   // fake `rbd` first on PATH that crashes the listing and runs the real rbd for all else.
   const crashing = (times: number) => {
     const crash = crashingRbd({ times, args: "ls --long" });
