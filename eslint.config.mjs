@@ -34,7 +34,12 @@ const processImports = (allowed) => ({
   ],
 });
 
-const layers = (group, message) => ({ group, message });
+// Files that may not import from `forbidden`, nor start processes.
+const layer = (files, forbidden, message, ignores = []) => ({
+  files,
+  ignores,
+  rules: { "no-restricted-imports": ["error", { ...processImports(false), patterns: [{ group: forbidden, message }] }] },
+});
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "scripts/bench/report/**"] },
@@ -49,40 +54,9 @@ export default tseslint.config(
       "no-restricted-syntax": ["error", ...noShell],
     },
   },
-  {
-    files: ["plugins/**/*.ts"],
-    ignores: SPAWNERS,
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        { ...processImports(false), patterns: [layers(["**/volume/**", "**/datapath/**"], "Shared code never imports a plugin's.")] },
-      ],
-    },
-  },
-  {
-    files: ["volume/**/*.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          ...processImports(false),
-          patterns: [layers(["**/datapath/**"], "The volume plugin never imports the datapath plugin's code: share it through plugins/.")],
-        },
-      ],
-    },
-  },
-  {
-    files: ["datapath/**/*.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          ...processImports(false),
-          patterns: [layers(["**/volume/**"], "The datapath plugin never imports the volume plugin's code: share it through plugins/.")],
-        },
-      ],
-    },
-  },
+  layer(["plugins/**/*.ts"], ["**/volume/**", "**/datapath/**"], "Shared code never imports a plugin's.", SPAWNERS),
+  layer(["volume/**/*.ts"], ["**/datapath/**"], "The volume plugin never imports the datapath plugin's code: share it through plugins/."),
+  layer(["datapath/**/*.ts"], ["**/volume/**"], "The datapath plugin never imports the volume plugin's code: share it through plugins/."),
   { files: SPAWNERS, rules: { "no-restricted-imports": ["error", processImports(true)] } },
   { files: ["test/**/*.ts", "scripts/**/*.mjs", "*.config.*"], rules: { "no-restricted-imports": "off" } },
 );
