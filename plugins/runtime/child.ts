@@ -6,16 +6,8 @@
 import { execa } from "execa";
 
 // Started and left to run on its own: never waited for, and not ended when this process exits.
-// Its input, if any, is written before this process may exit.
-export function startDetached(file: string, args: readonly string[], input?: string): number | undefined {
-  const child = execa(file, [...args], {
-    detached: true,
-    cleanup: false,
-    reject: false,
-    stdout: "ignore",
-    stderr: "ignore",
-    ...(input === undefined ? { stdin: "ignore" as const } : { input }),
-  });
+export function startDetached(file: string, args: readonly string[]): number | undefined {
+  const child = execa(file, [...args], { detached: true, cleanup: false, reject: false, stdio: "ignore" });
   child.unref();
   return child.pid;
 }
