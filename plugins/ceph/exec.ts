@@ -3,7 +3,7 @@
 import { execa } from "execa";
 import type { Logger } from "../log.js";
 import { timeouts } from "./cluster.js";
-import { CephError, classify, summarise, summariseDeath } from "./errors.js";
+import { CephError, classify, summarise, summariseDeath, toolLines } from "./errors.js";
 import { cephCalls } from "./stats.js";
 
 // qemu-storage-daemon is a librbd client too: the NBD datapath's export server.
@@ -89,8 +89,7 @@ export async function runCeph(call: Call): Promise<string> {
     const partial = call.partial;
     const holes = partial
       ? summarise(
-          (r.stderr ?? "")
-            .split("\n")
+          toolLines(r.stderr ?? "")
             .filter((l) => partial.test(l))
             .join("\n"),
         )

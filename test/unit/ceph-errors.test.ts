@@ -1,7 +1,7 @@
 // classify, summarise and CephError on what the rbd, rados and ceph CLIs really print; classifyErrno
 // on the errno values librados raises.
 import { describe, expect, it } from "vitest";
-import { CephError, type CephErrorKind, classify, classifyErrno, summarise } from "../../plugins/ceph/errors.js";
+import { CephError, type CephErrorKind, classify, classifyErrno, summarise, toolLines } from "../../plugins/ceph/errors.js";
 import { LIST_HOLE } from "../../plugins/ceph/rbd.js";
 import { SmapiError } from "../../plugins/wire/errors.js";
 
@@ -131,5 +131,16 @@ describe("LIST_HOLE", () => {
     ];
     expect(holes.filter((l) => LIST_HOLE.test(l))).toEqual(holes);
     expect(fine.filter((l) => LIST_HOLE.test(l))).toEqual([]);
+  });
+});
+
+// A tool's message with one of Ceph's log lines written between its pieces (seen from `rbd ls -l`).
+describe("toolLines", () => {
+  it("cuts Ceph's log lines out, wherever they fall, and the tool's own lines are whole again", () => {
+    const log = "2026-12-06T09:22:10.390+0000 7fdea994a6c0 -1 librbd::image::OpenRequest: failed to retrieve initial metadata: (5) Input/output error\n";
+    const stderr = `rbd: error opening ${log}vol-1: (5) Input/output error\n${log}rbd: error opening vol-2: (1) Operation not permitted\n`;
+    expect(toolLines(stderr)).toEqual(["rbd: error opening vol-1: (5) Input/output error", "rbd: error opening vol-2: (1) Operation not permitted", ""]);
+    expect(toolLines(stderr).filter((l) => LIST_HOLE.test(l))).toHaveLength(2);
+    expect(toolLines(log.trim())).toEqual([""]);
   });
 });
