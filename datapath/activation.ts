@@ -41,8 +41,7 @@ function checkClients(t: Target, clients: readonly string[]): void {
 
 export async function activate(t: Target, domain: string, dp: Datapath): Promise<void> {
   const host = hostId();
-  const sr = { ref: t.place, log: t.log };
-  await withLock(sr, volumeKey(t.key), async () => {
+  await withLock(t, volumeKey(t.key), async () => {
     const entries = await omapList(t.place, t.log, META_OBJECT);
     const record = entries.get(volumeKey(t.key));
     if (record === undefined) throw new Volume_does_not_exist(t.key, `no volume ${t.key} in ${t.place.pool}/${t.place.namespace}`);

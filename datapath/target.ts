@@ -1,18 +1,16 @@
 // What a datapath verb works on: the volume its URI names, and this host.
 import { readFileSync } from "node:fs";
-import type { Place } from "../plugins/ceph/cluster.js";
+import type { AtPlace } from "../plugins/ceph/cluster.js";
 import type { Logger } from "../plugins/log.js";
 import { setting } from "../plugins/settings.js";
 import { Invalid_parameters } from "../plugins/wire/errors.js";
 import { parseVolumeUri, type Scheme } from "../plugins/wire/volume-uri.js";
 
-export interface Target {
-  readonly place: Place;
+export interface Target extends AtPlace {
   readonly scheme: Scheme;
   readonly key: string;
   readonly image: string;
   readonly snap?: string | undefined;
-  readonly log: Logger;
 }
 
 export function targetOf(uri: string, log: Logger): Target {

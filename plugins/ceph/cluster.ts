@@ -1,5 +1,6 @@
 // How to reach a cluster: what the device-config names, turned into CLI arguments. Secrets
 // never travel here: a keyring is a path, read by the Ceph tools themselves.
+import type { Logger } from "../log.js";
 import { setting } from "../settings.js";
 
 export interface ClusterRef {
@@ -9,11 +10,18 @@ export interface ClusterRef {
   readonly monHost?: string | undefined;
 }
 
-// Where an RBD image or RADOS object lives.
+// Where an RBD image or RADOS object lives. The project's one name for it: every handle that
+// acts somewhere (an SR, a datapath's volume) carries one as `place`.
 export interface Place {
   readonly cluster: ClusterRef;
   readonly pool: string;
   readonly namespace: string;
+}
+
+// Work at a place, logging as the verb that does it.
+export interface AtPlace {
+  readonly place: Place;
+  readonly log: Logger;
 }
 
 // xapi has no timeout of its own: every call is bounded here. Connect, then each op, then the

@@ -5,21 +5,14 @@
 // lease (a frozen host) may find the lock taken and its work rolled back by another: its lock is
 // then lost, and its every later omap write fails instead of committing (holds.ts, rados.ts).
 import { randomUUID } from "node:crypto";
-import type { Logger } from "../log.js";
 import { setting } from "../settings.js";
 import { Busy } from "../wire/errors.js";
 import { META_OBJECT } from "../wire/sr-object.js";
-import type { Place } from "./cluster.js";
+import type { AtPlace } from "./cluster.js";
 import { CephError } from "./errors.js";
 import { Hold, monotonicMs, under } from "./holds.js";
 import { lockBreak, lockGet, lockHolders, lockRelease } from "./rados.js";
 import { sessionGeneration } from "./session.js";
-
-// Where a lock lives: the SR's metadata object in the SR's namespace.
-interface Holder {
-  readonly ref: Place;
-  readonly log: Logger;
-}
 
 // A verb's work under a lock is a handful of bounded Ceph calls; the lease is well above that,
 // and renewed while the work runs.
@@ -35,7 +28,8 @@ export interface LockOptions {
   readonly lease?: number;
 }
 
-export async function withLock<T>(sr: Holder, name: string, work: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+// A lock lives on the SR's metadata object, at the place of the SR.
+export async function withLock<T>(sr: AtPlace, name: string, work: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const cookie = randomUUID();
   const lease = opts.lease ?? leaseSeconds();
   const giveUp = Date.now() + (opts.wait === false ? 0 : patience() * 1000);
@@ -43,7 +37,7 @@ export async function withLock<T>(sr: Holder, name: string, work: () => Promise<
   for (let delay = 100; ; delay = Math.min(delay * 1.5, 2000)) {
     try {
       sent = monotonicMs();
-      await lockGet(sr.ref, sr.log, META_OBJECT, name, cookie, lease);
+      await lockGet(sr.place, sr.log, META_OBJECT, name, cookie, lease);
       break;
     } catch (e) {
       if (!(e instanceof CephError && e.kind === "busy")) throw e;
@@ -52,10 +46,10 @@ export async function withLock<T>(sr: Holder, name: string, work: () => Promise<
     }
   }
   // One re-take per new session, which every write and renewal under the lock waits for.
-  let generation = sessionGeneration(sr.ref.cluster);
+  let generation = sessionGeneration(sr.place.cluster);
   let rehoming: Promise<void> = Promise.resolve();
-  const hold: Hold = new Hold(sr.ref, META_OBJECT, name, cookie, lease * 1000, sent, () => {
-    const now = sessionGeneration(sr.ref.cluster);
+  const hold: Hold = new Hold(sr.place, META_OBJECT, name, cookie, lease * 1000, sent, () => {
+    const now = sessionGeneration(sr.place.cluster);
     if (now !== generation && hold.lost() === undefined) {
       generation = now;
       rehoming = rehome(sr, hold, lease);
@@ -75,13 +69,13 @@ export async function withLock<T>(sr: Holder, name: string, work: () => Promise<
 // Ceph still lists the lock under that client, with our cookie, until its lease ends. Ours, then:
 // broken and taken again, same cookie, by the current client. Found under no other name, it was
 // lost (expired, or broken by another host).
-async function rehome(sr: Holder, hold: Hold, lease: number): Promise<void> {
+async function rehome(sr: AtPlace, hold: Hold, lease: number): Promise<void> {
   try {
-    const mine = (await lockHolders(sr.ref, sr.log, hold.obj, hold.name)).find((l) => l.cookie === hold.cookie);
+    const mine = (await lockHolders(sr.place, sr.log, hold.obj, hold.name)).find((l) => l.cookie === hold.cookie);
     if (mine === undefined) return hold.lose("its session was replaced, and the lock is no longer held under its cookie");
-    await lockBreak(sr.ref, sr.log, hold.obj, hold.name, mine.name, hold.cookie);
+    await lockBreak(sr.place, sr.log, hold.obj, hold.name, mine.name, hold.cookie);
     const sent = monotonicMs();
-    await lockGet(sr.ref, sr.log, hold.obj, hold.name, hold.cookie, lease);
+    await lockGet(sr.place, sr.log, hold.obj, hold.name, hold.cookie, lease);
     hold.renewed(sent);
     sr.log.warning(`lock ${hold.name} taken again by this process's new librados session (the one that held it is gone)`);
   } catch (e) {
@@ -92,7 +86,7 @@ async function rehome(sr: Holder, hold: Hold, lease: number): Promise<void> {
 // Renews the lease every third of it while the work runs. A renewal refused (the lock expired,
 // was broken, or is another's) loses the hold; one that fails otherwise (a slow cluster) is tried
 // again, and the lease's own end, measured here, loses it should none succeed in time.
-function keepRenewed(sr: Holder, hold: Hold, lease: number): () => void {
+function keepRenewed(sr: AtPlace, hold: Hold, lease: number): () => void {
   let pending = false;
   const timer = setInterval(
     () => {
@@ -101,7 +95,7 @@ function keepRenewed(sr: Holder, hold: Hold, lease: number): () => void {
       const sent = monotonicMs();
       hold
         .rehome()
-        .then(() => lockGet(sr.ref, sr.log, META_OBJECT, hold.name, hold.cookie, lease, true))
+        .then(() => lockGet(sr.place, sr.log, META_OBJECT, hold.name, hold.cookie, lease, true))
         .then(
           () => hold.renewed(sent),
           (e: Error) => {
@@ -121,17 +115,17 @@ function keepRenewed(sr: Holder, hold: Hold, lease: number): () => void {
 // (an operation timed out), the lock is found by its cookie and broken; failing that, it only
 // delays others until its lease ends. A cluster that did not answer the release would not
 // answer the CLIs either: the lease alone ends that lock, and the verb its wait.
-async function release(sr: Holder, name: string, cookie: string): Promise<void> {
+async function release(sr: AtPlace, name: string, cookie: string): Promise<void> {
   try {
-    await lockRelease(sr.ref, sr.log, META_OBJECT, name, cookie);
+    await lockRelease(sr.place, sr.log, META_OBJECT, name, cookie);
   } catch (e) {
     if (e instanceof CephError && (e.kind === "timeout" || e.kind === "unreachable")) {
       sr.log.warning(`could not release lock ${name}: ${e.message}; it expires with its lease`);
       return;
     }
     try {
-      const holder = (await lockHolders(sr.ref, sr.log, META_OBJECT, name)).find((l) => l.cookie === cookie);
-      if (holder) await lockBreak(sr.ref, sr.log, META_OBJECT, name, holder.name, cookie);
+      const holder = (await lockHolders(sr.place, sr.log, META_OBJECT, name)).find((l) => l.cookie === cookie);
+      if (holder) await lockBreak(sr.place, sr.log, META_OBJECT, name, holder.name, cookie);
     } catch (e) {
       sr.log.warning(`could not release lock ${name}: ${(e as Error).message}; it expires with its lease`);
     }

@@ -11,7 +11,7 @@ import { omapList, omapSet } from "../../plugins/ceph/rados.js";
 import { closeSessions } from "../../plugins/ceph/session.js";
 import { createLogger } from "../../plugins/log.js";
 import { META_OBJECT } from "../../plugins/wire/sr-object.js";
-import { parseSrRef } from "../../volume/sr/sr-ref.js";
+import { parseSrPlace } from "../../volume/sr/sr-place.js";
 import { inspectSr, problemsOf } from "../helpers/inspect.js";
 import { call, runAdmin, startExecutable, VOLUME_DIR, type WireError } from "../helpers/run-verb.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
@@ -80,7 +80,7 @@ describe("a lock's lease", () => {
   });
 
   describe("in this process", () => {
-    const sr = () => ({ ref: parseSrRef(s.sr), log: createLogger("lease-test") });
+    const sr = () => ({ place: parseSrPlace(s.sr), log: createLogger("lease-test") });
 
     it("is renewed while the work runs: held at three times its length, by nobody else, and the work's write succeeds", async () => {
       const prev = process.env.CEPH_RBD_LOCK_LEASE;
@@ -92,10 +92,10 @@ describe("a lock's lease", () => {
             await sleep(500);
             taken.push(othersTake("lease-renewed"));
           }
-          await omapSet(sr().ref, sr().log, META_OBJECT, "test:renewed", "yes");
+          await omapSet(sr().place, sr().log, META_OBJECT, "test:renewed", "yes");
         });
         expect(taken).toEqual([false, false, false, false, false, false]);
-        expect((await omapList(sr().ref, sr().log, META_OBJECT)).get("test:renewed")).toBe("yes");
+        expect((await omapList(sr().place, sr().log, META_OBJECT)).get("test:renewed")).toBe("yes");
         expect(lockers("lease-renewed")).toEqual([]);
       } finally {
         if (prev === undefined) delete process.env.CEPH_RBD_LOCK_LEASE;
@@ -107,17 +107,17 @@ describe("a lock's lease", () => {
     it("broken by another client: the next write under it fails Lock_lost and writes nothing", async () => {
       try {
         const failure = await withLock(sr(), "lease-broken", async () => {
-          await omapSet(sr().ref, sr().log, META_OBJECT, "test:broken", "before");
+          await omapSet(sr().place, sr().log, META_OBJECT, "test:broken", "before");
           const mine = lockers("lease-broken");
           expect(mine).toHaveLength(1);
           rados(["lock", "break", META_OBJECT, "lease-broken", mine[0]?.name ?? "", "--lock-cookie", mine[0]?.cookie ?? ""]);
-          return omapSet(sr().ref, sr().log, META_OBJECT, "test:broken", "after").then(
+          return omapSet(sr().place, sr().log, META_OBJECT, "test:broken", "after").then(
             () => undefined,
             (e: unknown) => e,
           );
         });
         expect(failure).toMatchObject({ name: "Lock_lost", params: ["Lock_lost", expect.stringMatching(/lock lease-broken was lost/)] });
-        expect((await omapList(sr().ref, sr().log, META_OBJECT)).get("test:broken")).toBe("before");
+        expect((await omapList(sr().place, sr().log, META_OBJECT)).get("test:broken")).toBe("before");
       } finally {
         closeSessions();
       }
@@ -134,12 +134,12 @@ describe("a lock's lease", () => {
             .trim()
             .split("\n");
           for (const pid of helpers) process.kill(Number(pid), "SIGKILL");
-          await omapList(sr().ref, sr().log, META_OBJECT);
-          await omapSet(sr().ref, sr().log, META_OBJECT, "test:rehomed", "yes");
+          await omapList(sr().place, sr().log, META_OBJECT);
+          await omapSet(sr().place, sr().log, META_OBJECT, "test:rehomed", "yes");
           return { before, after: lockers("lease-rehomed").map(({ name, cookie }) => ({ name, cookie })) };
         });
         expect(outcome.after).toEqual([{ name: expect.not.stringMatching(`^${outcome.before[0]?.name}$`), cookie: outcome.before[0]?.cookie }]);
-        expect((await omapList(sr().ref, sr().log, META_OBJECT)).get("test:rehomed")).toBe("yes");
+        expect((await omapList(sr().place, sr().log, META_OBJECT)).get("test:rehomed")).toBe("yes");
         expect(lockers("lease-rehomed")).toEqual([]);
       } finally {
         closeSessions();

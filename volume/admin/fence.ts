@@ -54,9 +54,9 @@ export async function fence(sr: Sr, key: string, deadHost: string, force = false
   }
   if (unknown !== undefined) sr.log.warning(`fencing host ${deadHost} off volume ${key} with --force: ${unknown}`);
   sr.log.warning(`fencing host ${deadHost} off volume ${key}: blocklisting ${clients.join(", ") || "no client"}`);
-  for (const address of clients) await blocklistAdd(sr.ref.cluster, sr.log, address);
-  const locksBroken = await imageLockBreakAll(sr.ref, sr.log, v.record.image);
-  await omapRemove(sr.ref, sr.log, META_OBJECT, activationKey(key));
+  for (const address of clients) await blocklistAdd(sr.place.cluster, sr.log, address);
+  const locksBroken = await imageLockBreakAll(sr.place, sr.log, v.record.image);
+  await omapRemove(sr.place, sr.log, META_OBJECT, activationKey(key));
   sr.log.warning(`fenced host ${deadHost} off volume ${key}: ${clients.length} client(s) blocklisted, ${locksBroken} lock(s) broken`);
   return { key, host: deadHost, blocklisted: clients, locksBroken };
 }

@@ -34,13 +34,13 @@ export async function fsck(sr: Sr, repair: boolean): Promise<Finding[]> {
   for (const [image, f] of images) {
     if (!used.has(image) && !busy.includes(image)) {
       add({ kind: "orphan-image", item: image, detail: "an image of the SR's namespace that no volume or tombstone owns", repairable: true }, () =>
-        ignoreNotFound(trashMove(sr.ref, sr.log, image)),
+        ignoreNotFound(trashMove(sr.place, sr.log, image)),
       );
     }
     for (const snap of f.snaps) {
       if (!referenced.has(`${image}@${snap}`) && !busy.includes(snap)) {
         add({ kind: "leaked-snapshot", item: `${image}@${snap}`, detail: "a snapshot no volume references", repairable: true }, () =>
-          ignoreNotFound(snapRemove(sr.ref, sr.log, image, snap)),
+          ignoreNotFound(snapRemove(sr.place, sr.log, image, snap)),
         );
       }
     }

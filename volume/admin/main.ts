@@ -13,7 +13,7 @@ import { applyOptions, lockedPass, runWorker, type StatusRecord } from "../gc/wo
 import { K } from "../meta/layout.js";
 import { readEntries, type Sr } from "../meta/store.js";
 import { parseDeviceConfig } from "../sr/config.js";
-import { parseSrRef, srRefOf } from "../sr/sr-ref.js";
+import { parseSrPlace, srPlaceOf } from "../sr/sr-place.js";
 import { doctorCommand, DOCTOR_OPTIONS } from "./doctor/command.js";
 import { fence } from "./fence.js";
 import { fsck } from "./fsck.js";
@@ -34,7 +34,7 @@ const SR_OPTIONS = {
 type SrArgs = { sr?: string; pool?: string; "sr-uuid"?: string; namespace?: string; conf?: string; user?: string; keyring?: string; monhost?: string };
 
 function srOf(a: SrArgs, log: Logger): Sr {
-  if (a.sr) return { ref: parseSrRef(a.sr), log };
+  if (a.sr) return { place: parseSrPlace(a.sr), log };
   const raw: Record<string, string> = {};
   for (const [opt, key] of [
     ["pool", "pool"],
@@ -51,22 +51,22 @@ function srOf(a: SrArgs, log: Logger): Sr {
   const c = parseDeviceConfig(raw);
   const namespace = c.namespace ?? (c.sr_uuid ? `sr-${c.sr_uuid}` : undefined);
   if (!namespace) throw new Error("name the SR: --sr, or --pool with --sr-uuid (or --namespace)");
-  return { ref: srRefOf(c, namespace), log };
+  return { place: srPlaceOf(c, namespace), log };
 }
 
 const print = (json: boolean, value: unknown, human: () => string) => process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
 
 async function gcStatus(sr: Sr, json: boolean): Promise<void> {
   const entries = await readEntries(sr);
-  if (!entries) throw new Error(`no SR in ${sr.ref.pool}/${sr.ref.namespace}`);
+  if (!entries) throw new Error(`no SR in ${sr.place.pool}/${sr.place.namespace}`);
   const last = entries.get(K.gcStatus);
   const status = last ? (JSON.parse(last) as StatusRecord) : undefined;
-  const [{ plan }, tasks] = await Promise.all([look(sr), taskList(sr.ref.cluster, sr.log).catch(() => [])]);
-  const mine = tasks.filter((t) => t.refs.pool_name === sr.ref.pool && t.refs.pool_namespace === sr.ref.namespace);
+  const [{ plan }, tasks] = await Promise.all([look(sr), taskList(sr.place.cluster, sr.log).catch(() => [])]);
+  const mine = tasks.filter((t) => t.refs.pool_name === sr.place.pool && t.refs.pool_namespace === sr.place.namespace);
   const report = { last: status, tombstones: plan.tombstones, pending: plan.actions, waiting: plan.waiting, tasks: mine };
   print(json, report, () =>
     [
-      `SR ${sr.ref.pool}/${sr.ref.namespace}`,
+      `SR ${sr.place.pool}/${sr.place.namespace}`,
       status
         ? `last pass: ${status.at} on ${status.host} (pid ${status.pid}), ${status.ms} ms, ${status.done.length} done, ${status.failed.length} failed${status.paused ? `, heavy work paused: ${status.paused}` : ""}`
         : "last pass: never",
@@ -109,7 +109,7 @@ async function runFsck(sr: Sr, json: boolean, repair: boolean): Promise<void> {
   const findings = await fsck(sr, repair);
   print(json, { clean: findings.length === 0, findings }, () =>
     findings.length === 0
-      ? `SR ${sr.ref.pool}/${sr.ref.namespace}: clean`
+      ? `SR ${sr.place.pool}/${sr.place.namespace}: clean`
       : findings
           .map(
             (f) =>

@@ -9,8 +9,8 @@ export async function watchTasks(sr: Sr, json: boolean, limitMs = 30 * 60_000): 
   const tty = process.stderr.isTTY && !json;
   const giveUp = Date.now() + limitMs;
   for (;;) {
-    const mine = (await taskList(sr.ref.cluster, sr.log).catch(() => [])).filter(
-      (t) => t.refs.pool_name === sr.ref.pool && t.refs.pool_namespace === sr.ref.namespace,
+    const mine = (await taskList(sr.place.cluster, sr.log).catch(() => [])).filter(
+      (t) => t.refs.pool_name === sr.place.pool && t.refs.pool_namespace === sr.place.namespace,
     );
     if (tty)
       process.stderr.write(`\x1b[2K\r${mine.map((t) => `${t.refs.action} ${t.refs.image_name ?? t.refs.image_id ?? ""} ${bar(t.progress ?? 0)}`).join("  ")}`);

@@ -44,23 +44,23 @@ export async function applyAction(sr: Sr, a: Action, opts: ApplyOptions): Promis
     case "reclaim":
       await ensureStillGarbage(sr, a.image);
       // The tombstone's head shrinks to nothing; its snapshots keep their data. Nothing is copied.
-      await imageResize(sr.ref, sr.log, a.image, 0, true);
+      await imageResize(sr.place, sr.log, a.image, 0, true);
       return `reclaimed the head of ${a.image}`;
     case "snap-remove":
-      await ignoreNotFound(snapRemove(sr.ref, sr.log, a.image, a.snap));
+      await ignoreNotFound(snapRemove(sr.place, sr.log, a.image, a.snap));
       return `removed snapshot ${a.image}@${a.snap}`;
     case "trash-move":
       await ensureStillGarbage(sr, a.image);
-      await ignoreNotFound(trashMove(sr.ref, sr.log, a.image));
+      await ignoreNotFound(trashMove(sr.place, sr.log, a.image));
       crashPoint("gc:trash-moved");
       await drop(sr, K.tomb(a.image));
       return `moved tombstone ${a.image} to the trash`;
     case "flatten": {
       const how = await handOff(
         opts,
-        () => taskAddFlatten(sr.ref, sr.log, a.image),
+        () => taskAddFlatten(sr.place, sr.log, a.image),
         // Flattened already (by an earlier pass that died, or by the mgr): done.
-        () => ignoreNotFound(imageFlatten(sr.ref, sr.log, a.image, opts.flattenDeadlineMs)),
+        () => ignoreNotFound(imageFlatten(sr.place, sr.log, a.image, opts.flattenDeadlineMs)),
       );
       return how === "mgr" ? `queued flatten of ${a.image} (${a.reason})` : `flattened ${a.image} (${a.reason})`;
     }
@@ -70,11 +70,11 @@ export async function applyAction(sr: Sr, a: Action, opts: ApplyOptions): Promis
         async () => {
           // The mgr would only fail on it and retry after minutes of back-off: a clone that has
           // just been flattened or purged may still be detaching from its snapshot.
-          const left = await ignoreNotFound(trashSnapCount(sr.ref, sr.log, a.id));
+          const left = await ignoreNotFound(trashSnapCount(sr.place, sr.log, a.id));
           if (left) throw new CephError("not_empty", `trash rm ${a.name}`, `${left} snapshot(s) left`);
-          await taskAddTrashRemove(sr.ref, sr.log, a.id);
+          await taskAddTrashRemove(sr.place, sr.log, a.id);
         },
-        () => ignoreNotFound(trashRemove(sr.ref, sr.log, a.id)),
+        () => ignoreNotFound(trashRemove(sr.place, sr.log, a.id)),
       );
       return how === "mgr" ? `queued purge of ${a.name}` : `purged ${a.name}`;
     }

@@ -12,9 +12,10 @@ import { signal, waitGone } from "../../plugins/process.js";
 import { privateRunDir } from "../../plugins/run-dir.js";
 import { startDetached } from "../../plugins/runtime/child.js";
 import { setting } from "../../plugins/settings.js";
-import type { SrRef } from "../sr/sr-ref.js";
+import type { SrPlace } from "../sr/sr-place.js";
 
-const pidFile = (ref: SrRef) => join(privateRunDir(), `gc-${createHash("sha256").update(`${ref.pool}/${ref.namespace}`).digest("hex").slice(0, 16)}.pid`);
+const pidFile = (place: SrPlace) =>
+  join(privateRunDir(), `gc-${createHash("sha256").update(`${place.pool}/${place.namespace}`).digest("hex").slice(0, 16)}.pid`);
 
 // The admin bundle sits beside the plugin bundles (dist/install/lib/ in a checkout, or the package's libexec).
 declare const __dirname: string | undefined;
@@ -25,10 +26,10 @@ const adminBundle = () => join(typeof __dirname === "string" ? __dirname : dirna
 // 90 MiB (measured), for a few more scavenges. The systemd unit sets the same in NODE_OPTIONS.
 const WORKER_NODE_FLAGS = ["--max-semi-space-size=1"];
 
-export function startWorker(ref: SrRef, sr: string, log: Logger): void {
+export function startWorker(place: SrPlace, sr: string, log: Logger): void {
   if (setting("gc") === "off") return;
   try {
-    const file = pidFile(ref);
+    const file = pidFile(place);
     if (recordedProcess(file) !== undefined) return;
     const argv = [process.execPath, ...WORKER_NODE_FLAGS, adminBundle(), "gc", "worker", "--sr", sr];
     const pid = startDetached(argv[0] as string, argv.slice(1));
@@ -36,7 +37,7 @@ export function startWorker(ref: SrRef, sr: string, log: Logger): void {
     const start = pid === undefined ? undefined : identityOf(pid)?.start;
     if (pid === undefined || start === undefined) throw new Error("the worker ended at once");
     writePidFile(file, { pid, start, argv });
-    log.info(`started the gc worker (pid ${pid}) for ${ref.pool}/${ref.namespace}`);
+    log.info(`started the gc worker (pid ${pid}) for ${place.pool}/${place.namespace}`);
   } catch (e) {
     // The SR works without its GC; garbage waits for the next attach or an admin's `gc run`.
     log.warning(`could not start the gc worker: ${(e as Error).message}`);
@@ -51,10 +52,10 @@ const stopGraceMs = () => setting("gcStopGrace");
 
 const running = (file: string) => () => recordedProcess(file) !== undefined;
 
-export async function stopWorker(ref: SrRef, log: Logger): Promise<void> {
+export async function stopWorker(place: SrPlace, log: Logger): Promise<void> {
   let file: string;
   try {
-    file = pidFile(ref);
+    file = pidFile(place);
   } catch (e) {
     // A pid file found there could name anything: nothing is signalled.
     log.warning(`not stopping the gc worker: ${(e as Error).message}`);
@@ -69,7 +70,7 @@ export async function stopWorker(ref: SrRef, log: Logger): Promise<void> {
       signal(-pid, "SIGKILL");
       await waitGone(running(file), 2000);
     }
-    log.info(`stopped the gc worker (pid ${pid}) for ${ref.pool}/${ref.namespace}`);
+    log.info(`stopped the gc worker (pid ${pid}) for ${place.pool}/${place.namespace}`);
   }
   rmSync(file, { force: true });
 }

@@ -51,7 +51,7 @@ const handOffFirst = (actions: readonly Action[], opts: ApplyOptions): readonly 
 export async function runPass(sr: Sr, opts: ApplyOptions): Promise<PassReport> {
   // Asked at once, waited for only if the plan has heavy work: a Python CLI start, often a
   // second, off the pass's path.
-  const health = clusterHealth(sr.ref.cluster, sr.log);
+  const health = clusterHealth(sr.place.cluster, sr.log);
   health.catch(() => undefined);
   let { plan, state } = await look(sr);
   // What dead processes left is finished first, so that this pass collects behind it.

@@ -7,7 +7,7 @@ import { imageLongList, trashList } from "../../plugins/ceph/rbd.js";
 import { readSr, type Sr } from "../meta/store.js";
 
 export async function survey(sr: Sr) {
-  const [list, trash] = await Promise.all([imageLongList(sr.ref, sr.log), trashList(sr.ref, sr.log)]);
+  const [list, trash] = await Promise.all([imageLongList(sr.place, sr.log), trashList(sr.place, sr.log)]);
   const state = await readSr(sr);
   return { state, list, trash };
 }

@@ -90,7 +90,7 @@ export async function runWorker(sr: Sr, log: Logger): Promise<void> {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
-  log.info(`gc worker for ${sr.ref.pool}/${sr.ref.namespace} started`);
+  log.info(`gc worker for ${sr.place.pool}/${sr.place.namespace} started`);
   while (!stopping) {
     try {
       // The SR was destroyed: nothing left to collect.
@@ -111,6 +111,6 @@ export async function runWorker(sr: Sr, log: Logger): Promise<void> {
       if (stopping) wake();
     });
   }
-  log.info(`gc worker for ${sr.ref.pool}/${sr.ref.namespace} stopped`);
+  log.info(`gc worker for ${sr.place.pool}/${sr.place.namespace} stopped`);
   log.flush();
 }

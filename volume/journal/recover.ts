@@ -15,23 +15,23 @@ export async function recoverEntry(sr: Sr, entry: Entry, state: SrState): Promis
   switch (op.op) {
     case "create":
       if (!state.volumes.has(op.key)) {
-        await ignoreNotFound(imageRemove(sr.ref, sr.log, op.image));
+        await ignoreNotFound(imageRemove(sr.place, sr.log, op.image));
         await dropAll(sr, perVolume(op.key));
       }
       break;
     case "snapshot":
       if (!state.volumes.has(op.newKey)) {
-        await ignoreNotFound(snapRemove(sr.ref, sr.log, op.image, op.snap));
+        await ignoreNotFound(snapRemove(sr.place, sr.log, op.image, op.snap));
         await dropAll(sr, perVolume(op.newKey));
       }
       break;
     case "clone":
       if (!state.volumes.has(op.newKey)) {
-        await ignoreNotFound(imageRemove(sr.ref, sr.log, op.image));
+        await ignoreNotFound(imageRemove(sr.place, sr.log, op.image));
         await dropAll(sr, perVolume(op.newKey));
       }
       // The temporary snapshot goes either way; with clone v2 a child keeps it in the trash.
-      if (op.hidden) await ignoreNotFound(snapRemove(sr.ref, sr.log, op.parent, op.parentSnap));
+      if (op.hidden) await ignoreNotFound(snapRemove(sr.place, sr.log, op.parent, op.parentSnap));
       break;
     case "destroy":
       if (state.volumes.has(op.key)) {
@@ -43,7 +43,7 @@ export async function recoverEntry(sr: Sr, entry: Entry, state: SrState): Promis
     case "revert":
       // Not committed: the volume still reads its old head, which is no tombstone after all.
       if (state.volumes.get(op.key)?.record.image !== op.image) {
-        await ignoreNotFound(imageRemove(sr.ref, sr.log, op.image));
+        await ignoreNotFound(imageRemove(sr.place, sr.log, op.image));
         await drop(sr, K.tomb(op.old));
       }
       break;
@@ -51,7 +51,7 @@ export async function recoverEntry(sr: Sr, entry: Entry, state: SrState): Promis
       // A grown image cannot be shrunk back safely: the record follows the image instead.
       const v = state.volumes.get(op.key);
       if (v && v.record.image === op.image) {
-        const size = (await imageInfo(sr.ref, sr.log, op.image)).size;
+        const size = (await imageInfo(sr.place, sr.log, op.image)).size;
         if (size > v.record.size) await put(sr, K.vol(op.key), JSON.stringify({ ...v.record, size }));
       }
       break;
@@ -64,10 +64,10 @@ export async function recoverEntry(sr: Sr, entry: Entry, state: SrState): Promis
 // once: each is idempotent, and the journal entry stays until every one is done.
 export async function finishDestroy(sr: Sr, op: Extract<Entry["op"], { op: "destroy" }>, state: SrState): Promise<void> {
   const data = async () => {
-    if (op.mode === "delete") await ignoreNotFound(trashMove(sr.ref, sr.log, op.image));
+    if (op.mode === "delete") await ignoreNotFound(trashMove(sr.place, sr.log, op.image));
     if (op.mode === "snapshot" && op.snap) {
       const shared = [...state.volumes.values()].some((v) => v.key !== op.key && v.record.image === op.image && v.record.snap === op.snap);
-      if (!shared) await ignoreNotFound(snapRemove(sr.ref, sr.log, op.image, op.snap));
+      if (!shared) await ignoreNotFound(snapRemove(sr.place, sr.log, op.image, op.snap));
     }
   };
   await Promise.all([update(sr, { [K.gone(op.key)]: new Date().toISOString() }, op.entries), data()]);

@@ -1,21 +1,21 @@
 // Reads and writes of the SR's metadata object, with the SMAPIv3 meaning of "not there".
+import type { AtPlace } from "../../plugins/ceph/cluster.js";
 import { ignoreNotFound } from "../../plugins/ceph/errors.js";
 import { omapList, omapRemove, omapSet, omapUpdate } from "../../plugins/ceph/rados.js";
-import type { Logger } from "../../plugins/log.js";
 import { SR_does_not_exist } from "../../plugins/wire/errors.js";
-import type { SrRef } from "../sr/sr-ref.js";
+import type { SrPlace } from "../sr/sr-place.js";
 import { META_OBJECT, parseSrState, type SrState } from "./layout.js";
 
-export interface Sr {
-  readonly ref: SrRef;
-  readonly log: Logger;
+// The SR a verb works on: its place (with the datapath it prefers) and the verb's log.
+export interface Sr extends AtPlace {
+  readonly place: SrPlace;
 }
 
-const where = (ref: SrRef) => `${ref.pool}/${ref.namespace}`;
+const where = (p: SrPlace) => `${p.pool}/${p.namespace}`;
 
 // Every entry, or undefined when the metadata object does not exist.
 export async function readEntries(sr: Sr): Promise<Map<string, string> | undefined> {
-  return ignoreNotFound(omapList(sr.ref, sr.log, META_OBJECT));
+  return ignoreNotFound(omapList(sr.place, sr.log, META_OBJECT));
 }
 
 // The SR as a whole; fails with SR_does_not_exist unless SR.create completed.
@@ -25,17 +25,17 @@ export type SrRead = SrState & { config: NonNullable<SrState["config"]> };
 export async function readSr(sr: Sr): Promise<SrRead> {
   const entries = await readEntries(sr);
   const state = entries && parseSrState(entries);
-  if (!state?.config) throw new SR_does_not_exist(where(sr.ref), `no SR of this plugin in ${where(sr.ref)}`);
+  if (!state?.config) throw new SR_does_not_exist(where(sr.place), `no SR of this plugin in ${where(sr.place)}`);
   return state as SrRead;
 }
 
-export const put = (sr: Sr, key: string, value: string): Promise<void> => omapSet(sr.ref, sr.log, META_OBJECT, key, value);
+export const put = (sr: Sr, key: string, value: string): Promise<void> => omapSet(sr.place, sr.log, META_OBJECT, key, value);
 
-export const drop = (sr: Sr, key: string): Promise<void> => omapRemove(sr.ref, sr.log, META_OBJECT, key);
+export const drop = (sr: Sr, key: string): Promise<void> => omapRemove(sr.place, sr.log, META_OBJECT, key);
 
 // Keys set and keys removed in one atomic write.
 export const update = (sr: Sr, set: Readonly<Record<string, string>>, remove: readonly string[]): Promise<void> =>
-  omapUpdate(sr.ref, sr.log, META_OBJECT, set, remove);
+  omapUpdate(sr.place, sr.log, META_OBJECT, set, remove);
 
 export const dropAll = async (sr: Sr, keys: readonly string[]): Promise<void> => {
   if (keys.length > 0) await update(sr, {}, keys);

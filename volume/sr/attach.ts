@@ -1,5 +1,5 @@
 // SR.attach: read-only, so any number of hosts may attach at once. It starts this host's GC
-// worker for the SR and returns the `sr` string every later call carries (sr-ref.ts).
+// worker for the SR and returns the `sr` string every later call carries (sr-place.ts).
 import { defineVerb } from "../../plugins/runtime/verb.js";
 import { Invalid_request } from "../../plugins/wire/errors.js";
 import { SrAttach } from "../../plugins/wire/verbs.js";
@@ -8,7 +8,7 @@ import { readSr } from "../meta/store.js";
 import { recoverStale } from "../volume/recovery.js";
 import { parseDeviceConfig } from "./config.js";
 import { srOfConfig } from "./open.js";
-import { formatSrRef } from "./sr-ref.js";
+import { formatSrPlace } from "./sr-place.js";
 
 export default defineVerb(SrAttach, async (p, ctx) => {
   const c = parseDeviceConfig(p.configuration);
@@ -16,8 +16,8 @@ export default defineVerb(SrAttach, async (p, ctx) => {
   const state = await readSr(sr);
   const { config } = state;
   if (state.ops.size > 0) await recoverStale(sr, state);
-  if (c.sr_uuid && c.sr_uuid !== config.uuid) throw new Invalid_request(c.sr_uuid, `namespace ${sr.ref.namespace} holds SR ${config.uuid}, not ${c.sr_uuid}`);
-  const ref = formatSrRef(sr.ref);
-  startWorker(sr.ref, ref, ctx.log);
+  if (c.sr_uuid && c.sr_uuid !== config.uuid) throw new Invalid_request(c.sr_uuid, `namespace ${sr.place.namespace} holds SR ${config.uuid}, not ${c.sr_uuid}`);
+  const ref = formatSrPlace(sr.place);
+  startWorker(sr.place, ref, ctx.log);
   return ref;
 });

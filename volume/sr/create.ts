@@ -15,7 +15,7 @@ export default defineVerb(SrCreate, async (p, ctx) => {
   const c: DeviceConfig = { ...given, sr_uuid: p.uuid, namespace: given.namespace ?? `sr-${p.uuid}` };
   const sr = srOfConfig(ctx, c);
   try {
-    await namespaceCreate(sr.ref, sr.log);
+    await namespaceCreate(sr.place, sr.log);
   } catch (e) {
     if (!(e instanceof CephError)) throw e;
     if (e.kind === "not_found") throw new Invalid_request(c.pool, `pool ${c.pool} does not exist (create it and run \`rbd pool init ${c.pool}\` first)`);
@@ -23,7 +23,7 @@ export default defineVerb(SrCreate, async (p, ctx) => {
     // Idempotent for the same SR; refused for another one.
     const existing = await readEntries(sr);
     const config = existing && parseSrState(existing).config;
-    if (config && config.uuid !== p.uuid) throw new Invalid_request(sr.ref.namespace, `namespace ${sr.ref.namespace} already holds SR ${config.uuid}`);
+    if (config && config.uuid !== p.uuid) throw new Invalid_request(sr.place.namespace, `namespace ${sr.place.namespace} already holds SR ${config.uuid}`);
     if (config) return formatDeviceConfig(c);
   }
   await update(sr, { [K.name]: p.name, [K.description]: p.description }, []);

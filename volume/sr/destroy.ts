@@ -21,8 +21,8 @@ export default defineVerb(SrDestroy, async (p, ctx) => {
     if (state.volumes.size > 0) throw srNotEmpty(state.volumes.size);
     await purgeNamespace(sr);
   });
-  await stopWorker(sr.ref, ctx.log);
-  await objectRemove(sr.ref, sr.log, META_OBJECT);
-  await namespaceRemove(sr.ref, sr.log);
+  await stopWorker(sr.place, ctx.log);
+  await objectRemove(sr.place, sr.log, META_OBJECT);
+  await namespaceRemove(sr.place, sr.log);
   return null;
 });

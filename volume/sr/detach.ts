@@ -6,6 +6,6 @@ import { openSr } from "./open.js";
 
 export default defineVerb(SrDetach, async (p, ctx) => {
   const sr = openSr(ctx, p.sr);
-  await stopWorker(sr.ref, ctx.log);
+  await stopWorker(sr.place, ctx.log);
   return null;
 });

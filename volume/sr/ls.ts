@@ -9,5 +9,5 @@ import { openSr } from "./open.js";
 export default defineVerb(SrLs, async (p, ctx) => {
   const sr = openSr(ctx, p.sr);
   const state = await readSr(sr);
-  return [...state.volumes.values()].map((v) => toWireVolume(sr.ref, v, usageOf(state, v.key)));
+  return [...state.volumes.values()].map((v) => toWireVolume(sr.place, v, usageOf(state, v.key)));
 });

@@ -3,9 +3,9 @@ import type { Context } from "../../plugins/runtime/verb.js";
 import { Invalid_parameters } from "../../plugins/wire/errors.js";
 import type { Sr } from "../meta/store.js";
 import type { DeviceConfig } from "./config.js";
-import { parseSrRef, srRefOf } from "./sr-ref.js";
+import { parseSrPlace, srPlaceOf } from "./sr-place.js";
 
-export const openSr = (ctx: Context, sr: string): Sr => ({ ref: parseSrRef(sr), log: ctx.log });
+export const openSr = (ctx: Context, sr: string): Sr => ({ place: parseSrPlace(sr), log: ctx.log });
 
 const namespaceOf = (c: DeviceConfig): string => {
   if (c.namespace) return c.namespace;
@@ -13,4 +13,4 @@ const namespaceOf = (c: DeviceConfig): string => {
   throw new Invalid_parameters("device-config needs sr_uuid or namespace (as SR.create returned them)");
 };
 
-export const srOfConfig = (ctx: Context, c: DeviceConfig): Sr => ({ ref: srRefOf(c, namespaceOf(c)), log: ctx.log });
+export const srOfConfig = (ctx: Context, c: DeviceConfig): Sr => ({ place: srPlaceOf(c, namespaceOf(c)), log: ctx.log });

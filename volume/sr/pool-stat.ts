@@ -17,9 +17,9 @@ export function healthOf(h: CephHealth): Health {
 }
 
 export async function clusterStat(sr: Sr): Promise<{ free: number; total: number; health: Health }> {
-  const [df, health] = await Promise.all([clusterDf(sr.ref.cluster, sr.log), clusterHealth(sr.ref.cluster, sr.log)]);
-  const pool = df.pools.find((p) => p.name === sr.ref.pool);
-  if (!pool) return { free: 0, total: 0, health: ["Unavailable", `pool ${sr.ref.pool} does not exist`] };
+  const [df, health] = await Promise.all([clusterDf(sr.place.cluster, sr.log), clusterHealth(sr.place.cluster, sr.log)]);
+  const pool = df.pools.find((p) => p.name === sr.place.pool);
+  if (!pool) return { free: 0, total: 0, health: ["Unavailable", `pool ${sr.place.pool} does not exist`] };
   const { stored, max_avail, quota_bytes } = pool.stats;
   // A pool quota caps what the SR may use, whatever the cluster has free.
   const free = quota_bytes ? Math.max(0, Math.min(max_avail, quota_bytes - stored)) : max_avail;

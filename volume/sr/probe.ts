@@ -8,7 +8,7 @@ import { SrProbe } from "../../plugins/wire/verbs.js";
 import { parseSrState } from "../meta/layout.js";
 import { readEntries, type Sr } from "../meta/store.js";
 import { formatDeviceConfig, parseDeviceConfig } from "./config.js";
-import { formatSrRef, srRefOf } from "./sr-ref.js";
+import { formatSrPlace, srPlaceOf } from "./sr-place.js";
 import { clusterStat } from "./pool-stat.js";
 
 export default defineVerb(SrProbe, async (p, ctx) => {
@@ -18,12 +18,12 @@ export default defineVerb(SrProbe, async (p, ctx) => {
     return [{ configuration: p.configuration, complete: false, extra_info: { missing: "pool", hint: "give device-config:pool=<RBD pool>" } }];
   }
   const { sr_uuid: _u, namespace: _n, ...rest } = parseDeviceConfig(p.configuration);
-  const base = srRefOf(rest, "");
+  const base = srPlaceOf(rest, "");
   const namespaces = await namespaceList(base, ctx.log);
   const results: ProbeResult[] = [];
   let capacity: Awaited<ReturnType<typeof clusterStat>> | undefined;
   for (const namespace of namespaces) {
-    const sr: Sr = { ref: { ...base, namespace }, log: ctx.log };
+    const sr: Sr = { place: { ...base, namespace }, log: ctx.log };
     const entries = await readEntries(sr);
     if (!entries) continue;
     const state = parseSrState(entries);
@@ -41,7 +41,7 @@ export default defineVerb(SrProbe, async (p, ctx) => {
       configuration,
       complete: true,
       sr: {
-        sr: formatSrRef(sr.ref),
+        sr: formatSrPlace(sr.place),
         name: state.name,
         uuid: state.config.uuid,
         description: state.description,

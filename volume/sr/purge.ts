@@ -16,17 +16,17 @@ const tolerate = async (work: Promise<void>): Promise<boolean> => {
 };
 
 export async function purgeNamespace(sr: Sr): Promise<void> {
-  for (const image of await imageList(sr.ref, sr.log)) {
-    for (const s of await snapList(sr.ref, sr.log, image)) {
-      if (s.namespace?.type === undefined || s.namespace.type === "user") await tolerate(snapRemove(sr.ref, sr.log, image, s.name));
+  for (const image of await imageList(sr.place, sr.log)) {
+    for (const s of await snapList(sr.place, sr.log, image)) {
+      if (s.namespace?.type === undefined || s.namespace.type === "user") await tolerate(snapRemove(sr.place, sr.log, image, s.name));
     }
-    await tolerate(trashMove(sr.ref, sr.log, image));
+    await tolerate(trashMove(sr.place, sr.log, image));
   }
   for (let round = 0; round < 64; round++) {
-    const trash = await trashList(sr.ref, sr.log);
+    const trash = await trashList(sr.place, sr.log);
     if (trash.length === 0) return;
     let progress = false;
-    for (const t of trash) progress = (await tolerate(trashRemove(sr.ref, sr.log, t.id))) || progress;
-    if (!progress) throw new Busy(sr.ref.namespace, `${trash.length} image(s) of the SR cannot be removed yet (still in use?)`);
+    for (const t of trash) progress = (await tolerate(trashRemove(sr.place, sr.log, t.id))) || progress;
+    if (!progress) throw new Busy(sr.place.namespace, `${trash.length} image(s) of the SR cannot be removed yet (still in use?)`);
   }
 }

@@ -31,10 +31,10 @@ export default defineVerb(VolumeClone, (p, ctx) =>
     // the verb's error object).
     const images = async () => {
       if (hidden) {
-        await snapCreate(sr.ref, sr.log, source.record.image, parentSnap);
+        await snapCreate(sr.place, sr.log, source.record.image, parentSnap);
         step(entry, "snap");
       }
-      await clone(sr.ref, sr.log, source.record.image, parentSnap, image, config.features);
+      await clone(sr.place, sr.log, source.record.image, parentSnap, image, config.features);
     };
     await Promise.all([images(), writeTexts(sr, newKey, source.name, source.description)]);
     step(entry, "clone");
@@ -49,8 +49,8 @@ export default defineVerb(VolumeClone, (p, ctx) =>
     };
     await put(sr, K.vol(newKey), JSON.stringify(record));
     step(entry, "commit");
-    if (hidden) await ignoreNotFound(snapRemove(sr.ref, sr.log, source.record.image, parentSnap));
+    if (hidden) await ignoreNotFound(snapRemove(sr.place, sr.log, source.record.image, parentSnap));
     await finish(sr, entry);
-    return toWireVolume(sr.ref, { key: newKey, record, name: source.name, description: source.description, keys: {} }, 0);
+    return toWireVolume(sr.place, { key: newKey, record, name: source.name, description: source.description, keys: {} }, 0);
   }),
 );

@@ -18,11 +18,11 @@ export default defineVerb(VolumeCreate, async (p, ctx) => {
   const key = randomUUID();
   const image = `vol-${randomUUID()}`;
   const entry = await begin(sr, { op: "create", key, image });
-  await Promise.all([imageCreate(sr.ref, sr.log, image, size, config.features), writeTexts(sr, key, p.name, p.description)]);
+  await Promise.all([imageCreate(sr.place, sr.log, image, size, config.features), writeTexts(sr, key, p.name, p.description)]);
   step(entry, "image");
   const record: VolumeRecord = { uuid: key, image, sharable: p.sharable, size, created: new Date().toISOString(), family: key };
   await put(sr, K.vol(key), JSON.stringify(record));
   step(entry, "commit");
   await finish(sr, entry);
-  return toWireVolume(sr.ref, { key, record, name: p.name, description: p.description, keys: {} }, 0);
+  return toWireVolume(sr.place, { key, record, name: p.name, description: p.description, keys: {} }, 0);
 });

@@ -13,7 +13,7 @@ async function chainDepth(sr: Sr, image: string, max: number): Promise<number> {
   let depth = 0;
   for (let current: string | undefined = image; current !== undefined && depth <= max; depth++) {
     try {
-      current = (await imageInfo(sr.ref, sr.log, current)).parent?.image;
+      current = (await imageInfo(sr.place, sr.log, current)).parent?.image;
     } catch (e) {
       if (isNotFound(e)) return depth;
       throw e;
@@ -29,7 +29,7 @@ export async function ensureCloneable(sr: Sr, image: string): Promise<void> {
   const { hardDepth } = limits();
   const depth = await chainDepth(sr, image, hardDepth);
   if (depth + 1 <= hardDepth) return;
-  await taskAddFlatten(sr.ref, sr.log, image).catch((e: Error) => sr.log.warning(`could not queue a flatten of ${image}: ${e.message}`));
+  await taskAddFlatten(sr.place, sr.log, image).catch((e: Error) => sr.log.warning(`could not queue a flatten of ${image}: ${e.message}`));
   throw new XenApiError(
     "SR_BACKEND_FAILURE_109",
     ["VDI chain too long", `a clone of ${image} would be ${depth + 1} levels deep (limit ${hardDepth}); a flatten is queued, try again when it is done`],

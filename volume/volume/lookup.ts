@@ -20,4 +20,4 @@ export function volumeOf(state: SrState, key: string): VolumeState {
   return v;
 }
 
-export const wireVolume = (sr: Sr, state: SrState, key: string): Volume => toWireVolume(sr.ref, volumeOf(state, key), usageOf(state, key));
+export const wireVolume = (sr: Sr, state: SrState, key: string): Volume => toWireVolume(sr.place, volumeOf(state, key), usageOf(state, key));

@@ -3,12 +3,12 @@
 import type { Volume } from "../../plugins/wire/records.js";
 import { formatVolumeUri, SCHEMES, type Scheme } from "../../plugins/wire/volume-uri.js";
 import type { VolumeState } from "../meta/layout.js";
-import type { SrRef } from "../sr/sr-ref.js";
+import type { SrPlace } from "../sr/sr-place.js";
 
 // The SR's preferred datapath first: xapi-storage-script takes the first scheme it serves.
 const schemesFor = (preferred: Scheme): Scheme[] => [preferred, ...SCHEMES.filter((s) => s !== preferred)];
 
-export function toWireVolume(ref: SrRef, v: VolumeState, usage: number): Volume {
+export function toWireVolume(place: SrPlace, v: VolumeState, usage: number): Volume {
   const r = v.record;
   return {
     key: v.key,
@@ -19,8 +19,8 @@ export function toWireVolume(ref: SrRef, v: VolumeState, usage: number): Volume 
     sharable: r.sharable,
     virtual_size: r.size,
     physical_utilisation: usage,
-    uri: schemesFor(ref.datapath).map((scheme) =>
-      formatVolumeUri({ scheme, cluster: ref.cluster, pool: ref.pool, namespace: ref.namespace, image: r.image, key: v.key, snap: r.snap }),
+    uri: schemesFor(place.datapath).map((scheme) =>
+      formatVolumeUri({ scheme, cluster: place.cluster, pool: place.pool, namespace: place.namespace, image: r.image, key: v.key, snap: r.snap }),
     ),
     keys: { ...v.keys },
   };

@@ -24,7 +24,7 @@ export default defineVerb(VolumeResize, async (p, ctx) => {
     ensureInactive(state, p.key, "resizing it");
     if (size === v.record.size) return null;
     const entry = await begin(sr, { op: "resize", key: p.key, image: v.record.image, size });
-    await imageResize(sr.ref, sr.log, v.record.image, size);
+    await imageResize(sr.place, sr.log, v.record.image, size);
     step(entry, "image");
     await put(sr, K.vol(p.key), JSON.stringify({ ...v.record, size }));
     await finish(sr, entry);

@@ -39,7 +39,7 @@ export default defineVerb(VolumeRevert, async (p, ctx) => {
     // Each group below runs at once; recovery undoes any part of a group (journal.ts, rule 3).
     const entry = await intentIf(sr, op, s.record.image === snapImage ? cloneable : ensureCloneable(sr, s.record.image));
     await Promise.all([
-      clone(sr.ref, sr.log, s.record.image, s.record.snap, image, state.config.features),
+      clone(sr.place, sr.log, s.record.image, s.record.snap, image, state.config.features),
       put(sr, K.tomb(op.old), JSON.stringify({ image: op.old, key: p.key, since: new Date().toISOString() })),
     ]);
     step(entry, "clone");

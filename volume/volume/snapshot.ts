@@ -27,11 +27,11 @@ export default defineVerb(VolumeSnapshot, (p, ctx) =>
     if (source.record.snap !== undefined) {
       const record: VolumeRecord = { ...base, image: source.record.image, snap: source.record.snap };
       await writeVolume(sr, newKey, record, source.name, source.description);
-      return toWireVolume(sr.ref, { key: newKey, record, name: source.name, description: source.description, keys: {} }, 0);
+      return toWireVolume(sr.place, { key: newKey, record, name: source.name, description: source.description, keys: {} }, 0);
     }
     const snap = newKey;
     const entry = await begin(sr, { op: "snapshot", key: p.key, newKey, image: source.record.image, snap });
-    await Promise.all([snapCreate(sr.ref, sr.log, source.record.image, snap), writeTexts(sr, newKey, source.name, source.description)]);
+    await Promise.all([snapCreate(sr.place, sr.log, source.record.image, snap), writeTexts(sr, newKey, source.name, source.description)]);
     step(entry, "snap");
     const record: VolumeRecord = { ...base, image: source.record.image, snap };
     await put(sr, K.vol(newKey), JSON.stringify(record));
@@ -39,6 +39,6 @@ export default defineVerb(VolumeSnapshot, (p, ctx) =>
     // The snapshot now holds what the head wrote since the snapshot before; the head holds
     // nothing of its own yet (usage counts each volume's own data, so the SR's sum is exact).
     const [held] = await Promise.all([measureUsage(sr, newKey, record), put(sr, K.use(p.key), "0"), finish(sr, entry)]);
-    return toWireVolume(sr.ref, { key: newKey, record, name: source.name, description: source.description, keys: {} }, held ?? 0);
+    return toWireVolume(sr.place, { key: newKey, record, name: source.name, description: source.description, keys: {} }, held ?? 0);
   }),
 );

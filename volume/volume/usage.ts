@@ -27,7 +27,7 @@ export const usageCursor = (entries: ReadonlyMap<string, string>): string | unde
 // Best effort: a figure that cannot be measured now keeps its previous value.
 export async function measureUsage(sr: Sr, key: string, record: VolumeRecord): Promise<number | undefined> {
   try {
-    const bytes = await imageDiskUsage(sr.ref, sr.log, record.image, record.snap);
+    const bytes = await imageDiskUsage(sr.place, sr.log, record.image, record.snap);
     await put(sr, K.use(key), String(bytes));
     return bytes;
   } catch (e) {

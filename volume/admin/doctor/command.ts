@@ -21,7 +21,7 @@ import { toolVersion } from "../../../plugins/ceph/versions.js";
 import type { Logger } from "../../../plugins/log.js";
 import { capture } from "../../../plugins/runtime/child.js";
 import { envWith, setSetting } from "../../../plugins/settings.js";
-import { parseSrRef } from "../../sr/sr-ref.js";
+import { parseSrPlace } from "../../sr/sr-place.js";
 import { evaluateCluster, evaluateKernel, evaluateQsd, evaluateTools, unavailable, type HealthFacts } from "./host.js";
 import { evaluateKeyring, keyringCandidates, keyringEntities, parseCephConf, type KeyringFacts } from "./keyring.js";
 import { defaultRoot, evaluatePlugin, VOLUME_PLUGIN, XSS_ROOT, type FileFacts, type PluginSpec, type QueryRun } from "./plugins.js";
@@ -180,7 +180,7 @@ export async function runDoctor(a: DoctorArgs, log: Logger): Promise<Report> {
   let monHost = a.monhost;
   let pool = a.pool;
   if (a.sr) {
-    const ref = parseSrRef(a.sr);
+    const ref = parseSrPlace(a.sr);
     conf = ref.cluster.conf;
     user = ref.cluster.user;
     keyring = ref.cluster.keyring ?? keyring;

@@ -1,11 +1,11 @@
 // The `sr` string: formatted on attach, parsed on every later call, re-validated each time.
 import { describe, expect, it } from "vitest";
-import { formatSrRef, parseSrRef, type SrRef, srRefOf } from "../../volume/sr/sr-ref.js";
+import { formatSrPlace, parseSrPlace, type SrPlace, srPlaceOf } from "../../volume/sr/sr-place.js";
 import { parseDeviceConfig } from "../../volume/sr/config.js";
 import { Invalid_parameters } from "../../plugins/wire/errors.js";
 
 const cluster = { conf: "/etc/ceph/ceph.conf", user: "admin" };
-const refs: Array<[string, SrRef]> = [
+const refs: Array<[string, SrPlace]> = [
   ["plain", { cluster, pool: "rbd", namespace: "sr-1", datapath: "rbd" }],
   ["rbd+nbd", { cluster, pool: "rbd", namespace: "sr-1", datapath: "rbd+nbd" }],
   ["a keyring", { cluster: { ...cluster, keyring: "/etc/ceph/ceph.client.admin.keyring" }, pool: "rbd", namespace: "sr-1", datapath: "rbd" }],
@@ -21,28 +21,28 @@ const refs: Array<[string, SrRef]> = [
   ],
 ];
 
-describe("formatSrRef -> parseSrRef", () => {
+describe("formatSrPlace -> parseSrPlace", () => {
   it.each(refs)("round-trips %s", (_what, ref) => {
-    const sr = formatSrRef(ref);
+    const sr = formatSrPlace(ref);
     expect(sr.startsWith("ceph-rbd://")).toBe(true);
-    expect(parseSrRef(sr)).toEqual(ref);
-    expect(parseSrRef(sr).cluster.keyring).toBe(ref.cluster.keyring);
+    expect(parseSrPlace(sr)).toEqual(ref);
+    expect(parseSrPlace(sr).cluster.keyring).toBe(ref.cluster.keyring);
   });
 
   it("leaves the default datapath out of the string", () => {
-    expect(formatSrRef(refs[0]![1])).toBe("ceph-rbd://rbd/sr-1?conf=%2Fetc%2Fceph%2Fceph.conf&user=admin");
-    expect(formatSrRef(refs[1]![1])).toContain("datapath=rbd%2Bnbd");
+    expect(formatSrPlace(refs[0]![1])).toBe("ceph-rbd://rbd/sr-1?conf=%2Fetc%2Fceph%2Fceph.conf&user=admin");
+    expect(formatSrPlace(refs[1]![1])).toContain("datapath=rbd%2Bnbd");
   });
 
-  it("is what srRefOf gives for a device-config", () => {
+  it("is what srPlaceOf gives for a device-config", () => {
     const c = parseDeviceConfig({ pool: "rbd", user: "client.xcp", keyring: "/k", datapath: "rbd+nbd" });
-    const ref = srRefOf(c, "sr-9");
+    const ref = srPlaceOf(c, "sr-9");
     expect(ref).toEqual({ cluster: { conf: "/etc/ceph/ceph.conf", user: "xcp", keyring: "/k" }, pool: "rbd", namespace: "sr-9", datapath: "rbd+nbd" });
-    expect(parseSrRef(formatSrRef(ref))).toEqual(ref);
+    expect(parseSrPlace(formatSrPlace(ref))).toEqual(ref);
   });
 });
 
-describe("parseSrRef refuses", () => {
+describe("parseSrPlace refuses", () => {
   const q = "conf=%2Fetc%2Fceph%2Fceph.conf&user=admin";
   it.each([
     ["another scheme", `rbd://rbd/sr-1?${q}`],
@@ -62,6 +62,6 @@ describe("parseSrRef refuses", () => {
     ["a monhost with a newline", `ceph-rbd://rbd/sr-1?${q}&monhost=a%0Ab`],
     ["nothing", ""],
   ])("%s with Invalid_parameters", (_what, sr) => {
-    expect(() => parseSrRef(sr)).toThrow(Invalid_parameters);
+    expect(() => parseSrPlace(sr)).toThrow(Invalid_parameters);
   });
 });

@@ -8,11 +8,11 @@ import { Invalid_parameters } from "../../plugins/wire/errors.js";
 import { SCHEMES, type Scheme } from "../../plugins/wire/volume-uri.js";
 import { parseDeviceConfig, type DeviceConfig } from "./config.js";
 
-export interface SrRef extends Place {
+export interface SrPlace extends Place {
   readonly datapath: Scheme;
 }
 
-export function srRefOf(c: DeviceConfig, namespace: string): SrRef {
+export function srPlaceOf(c: DeviceConfig, namespace: string): SrPlace {
   return {
     cluster: { conf: c.conf, user: c.user, keyring: c.keyring, monHost: c.monhost },
     pool: c.pool,
@@ -21,7 +21,7 @@ export function srRefOf(c: DeviceConfig, namespace: string): SrRef {
   };
 }
 
-export function formatSrRef(r: SrRef): string {
+export function formatSrPlace(r: SrPlace): string {
   const q = new URLSearchParams({ conf: r.cluster.conf, user: r.cluster.user });
   if (r.cluster.keyring) q.set("keyring", r.cluster.keyring);
   if (r.cluster.monHost) q.set("monhost", r.cluster.monHost);
@@ -29,7 +29,7 @@ export function formatSrRef(r: SrRef): string {
   return `ceph-rbd://${encodeURIComponent(r.pool)}/${encodeURIComponent(r.namespace)}?${q.toString()}`;
 }
 
-export function parseSrRef(sr: string): SrRef {
+export function parseSrPlace(sr: string): SrPlace {
   const m = /^ceph-rbd:\/\/([^/?]+)\/([^/?]+)\?(.*)$/.exec(sr);
   if (!m) throw new Invalid_parameters(`sr: not an SR of this plugin: ${sr.slice(0, 200)}`);
   const q = new URLSearchParams(m[3]);
@@ -53,5 +53,5 @@ export function parseSrRef(sr: string): SrRef {
     ...(q.get("monhost") ? { monhost: q.get("monhost") ?? "" } : {}),
     datapath,
   });
-  return srRefOf(c, namespace);
+  return srPlaceOf(c, namespace);
 }
