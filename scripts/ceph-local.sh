@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A throwaway single-host Ceph cluster on 127.0.0.1 for tests: no systemd, no
+# A throwaway single-host Ceph cluster on 127.0.0.1 (or CEPH_LOCAL_ADDR) for tests: no systemd, no
 # containers, every file under one directory. Needs the Debian Ceph packages
 # (scripts/install-ceph.sh); tested as root (the daemons run as the caller).
 #
@@ -35,6 +35,9 @@
 #   CEPH_LOCAL_POOL=rbd       rbd pool created and initialised by `up`
 #   CEPH_LOCAL_STORE=bluestore|memstore  memstore keeps ~2 GiB RSS per GiB
 #                             written: only for control-plane tests
+#   CEPH_LOCAL_ADDR=127.0.0.1 the address every daemon binds and the mon map
+#                             names: one of this machine's, e.g. a test bridge's
+#                             that clients in network namespaces reach
 #   CEPH_LOCAL_PAXOS=0.05     paxos propose interval in seconds (Ceph: 1). Each
 #                             osdmap change (snapshot create/rm, blocklist,
 #                             pool ops) waits for the next paxos round, so the

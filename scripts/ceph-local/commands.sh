@@ -86,7 +86,7 @@ cmd_down() {
 cmd_status() {
   load_state
   local n pid running=0
-  echo "cluster $FSID in $DIR: mon 127.0.0.1:$PORT, $OSDS $STORE OSD(s), pool $POOL"
+  echo "cluster $FSID in $DIR: mon $ADDR:$PORT, $OSDS $STORE OSD(s), pool $POOL"
   for n in $(daemon_names); do
     if pid=$(daemon_pid "$n"); then
       echo "  $n running (pid $pid)"

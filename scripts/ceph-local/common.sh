@@ -39,8 +39,11 @@ load_state() {
       STORE) STORE=$v ;;
       OSD_GB) OSD_GB=$v ;;
       PAXOS) PAXOS=$v ;;
+      ADDR) ADDR=$v ;;
     esac
   done <"$STATE"
+  # A cluster made before the address was a knob listens on loopback.
+  ADDR=${ADDR:-127.0.0.1}
   [[ -n ${FSID:-} && -n ${PORT:-} && -n ${OSDS:-} && -n ${POOL:-} && -n ${STORE:-} ]] ||
     die "$STATE is incomplete"
   [[ $OSDS =~ ^[0-9]+$ ]] || die "bad OSDS in $STATE"
@@ -53,6 +56,7 @@ read_knobs() {
   POOL=${CEPH_LOCAL_POOL:-rbd}
   STORE=${CEPH_LOCAL_STORE:-bluestore}
   PAXOS=${CEPH_LOCAL_PAXOS:-0.05}
+  ADDR=${CEPH_LOCAL_ADDR:-127.0.0.1}
   [[ $OSDS =~ ^[1-9][0-9]?$ ]] || die "CEPH_LOCAL_OSDS must be 1..99, got '$OSDS'"
   if ! [[ $PORT =~ ^[0-9]+$ ]] || ((PORT < 1024 || PORT > 65335)); then
     die "CEPH_LOCAL_PORT must be 1024..65335, got '$PORT'"
@@ -62,6 +66,7 @@ read_knobs() {
   [[ $STORE == bluestore || $STORE == memstore ]] ||
     die "CEPH_LOCAL_STORE must be bluestore or memstore, got '$STORE'"
   [[ $PAXOS =~ ^[0-9]*\.?[0-9]+$ ]] || die "CEPH_LOCAL_PAXOS must be a number of seconds"
+  [[ $ADDR =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || die "CEPH_LOCAL_ADDR must be an IPv4 address, got '$ADDR'"
 }
 
 daemon_names() {

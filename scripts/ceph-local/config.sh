@@ -18,10 +18,10 @@ osd fast shutdown = false"
 # Written by scripts/ceph-local.sh: a throwaway cluster, everything in $DIR.
 [global]
 fsid = $FSID
-mon host = [v2:127.0.0.1:$PORT,v1:127.0.0.1:$((PORT + 1))]
+mon host = [v2:$ADDR:$PORT,v1:$ADDR:$((PORT + 1))]
 mon initial members = a
-public addr = 127.0.0.1
-cluster addr = 127.0.0.1
+public addr = $ADDR
+cluster addr = $ADDR
 ms bind ipv4 = true
 ms bind ipv6 = false
 # mgr (2 ports) and each OSD (8 ports) bind here; keeps clusters apart.

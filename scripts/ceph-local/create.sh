@@ -26,18 +26,18 @@ mkfs_start_osd() {
 create_cluster() {
   read_knobs
   FSID=$(</proc/sys/kernel/random/uuid)
-  log "creating cluster in $DIR: $OSDS $STORE OSD(s) of ${OSD_GB}G, mon on 127.0.0.1:$PORT, pool $POOL"
+  log "creating cluster in $DIR: $OSDS $STORE OSD(s) of ${OSD_GB}G, mon on $ADDR:$PORT, pool $POOL"
   check_mon_ports
   mkdir -p "$DIR" "$RUN" "$LOGD" "$DIR/crash" "$DIR/mon/a" "$DIR/mgr/x" "$DIR/osd"
   chmod 0755 "$DIR"
   # The marker first, so that `down` can clean up after a failed `up`.
-  printf 'FSID=%s\nPORT=%s\nOSDS=%s\nPOOL=%s\nSTORE=%s\nOSD_GB=%s\nPAXOS=%s\n' \
-    "$FSID" "$PORT" "$OSDS" "$POOL" "$STORE" "$OSD_GB" "$PAXOS" >"$STATE"
+  printf 'FSID=%s\nPORT=%s\nOSDS=%s\nPOOL=%s\nSTORE=%s\nOSD_GB=%s\nPAXOS=%s\nADDR=%s\n' \
+    "$FSID" "$PORT" "$OSDS" "$POOL" "$STORE" "$OSD_GB" "$PAXOS" "$ADDR" >"$STATE"
   write_conf
   make_keys
 
   monmaptool --create --enable-all-features --fsid "$FSID" \
-    --addv a "[v2:127.0.0.1:$PORT,v1:127.0.0.1:$((PORT + 1))]" "$DIR/monmap" >>"$LOGD/setup.log" 2>&1 ||
+    --addv a "[v2:$ADDR:$PORT,v1:$ADDR:$((PORT + 1))]" "$DIR/monmap" >>"$LOGD/setup.log" 2>&1 ||
     fail_up "monmaptool failed (see $LOGD/setup.log)"
   ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/mon.keyring" \
     >>"$LOGD/mon.a.start.log" 2>&1 || fail_up "ceph-mon --mkfs failed" mon.a

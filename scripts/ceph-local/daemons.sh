@@ -48,8 +48,8 @@ check_mon_ports() {
   daemon_pid mon.a >/dev/null && return 0
   for p in "$PORT" "$((PORT + 1))"; do
     # A successful connect means someone else listens there.
-    if (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      die "port $p on 127.0.0.1 is in use (another cluster?); pick another CEPH_LOCAL_PORT"
+    if (exec 9<>"/dev/tcp/$ADDR/$p") 2>/dev/null; then
+      die "port $p on $ADDR is in use (another cluster?); pick another CEPH_LOCAL_PORT"
     fi
   done
 }

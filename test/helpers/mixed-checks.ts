@@ -29,11 +29,19 @@ export function checkListings(load: MixedLoad): void {
   if (new Set(headImages).size !== headImages.length) anomalies.push("an image was handed out to two new volumes");
 }
 
+// Where the checks run their verbs and admin commands: this machine's namespaces by default, a
+// test host of a pool otherwise.
+export interface Runner {
+  call: (verb: string, params: Record<string, unknown>, env?: Record<string, string>) => Promise<unknown>;
+  admin: typeof runAdmin;
+}
+const HERE: Runner = { call, admin: runAdmin };
+
 // The final SR.ls equals the model's surviving set, keys and all; returns the survivors.
-export async function checkFinal(s: TestSr, load: MixedLoad): Promise<ModelVolume[]> {
+export async function checkFinal(s: TestSr, load: MixedLoad, on: Runner = HERE): Promise<ModelVolume[]> {
   const { anomalies, model, alive } = load;
   // --- the final state equals the model's
-  const final = await call<WireVolume[]>("SR.ls", { sr: s.sr });
+  const final = (await on.call("SR.ls", { sr: s.sr })) as WireVolume[];
   const survivors = alive();
   const finalKeys = new Set(final.map((v) => v.key));
   for (const v of survivors) if (!finalKeys.has(v.key)) anomalies.push(`final SR.ls misses ${v.key}`);
@@ -47,19 +55,19 @@ export async function checkFinal(s: TestSr, load: MixedLoad): Promise<ModelVolum
       if (v.keys[k] !== val) anomalies.push(`lost update: ${v.key} ${k}=${val}, SR.ls has ${JSON.stringify(v.keys[k])}`);
     for (const k of Object.keys(v.keys)) if (!(k in want)) anomalies.push(`${v.key} has key ${k} that no successful set left (an unset lost?)`);
   }
-  const view = inspectSr(s.pool, s.namespace);
+  const view = inspectSr(s.pool, s.namespace, s.conf);
   const writable = [...view.records.values()].filter((r) => r.snap === undefined).map((r) => r.image);
   if (new Set(writable).size !== writable.length) anomalies.push("two writable volumes share an image");
   return survivors;
 }
 
 // The SR converges; returns the problems left to the GC before its passes (the design's strays).
-export async function convergeWithGc(s: TestSr, anomalies: string[]): Promise<string[]> {
+export async function convergeWithGc(s: TestSr, anomalies: string[], on: Runner = HERE): Promise<string[]> {
   // --- convergence: what failed verbs left is finished by the next SR.stat past the lease;
   // what racing verbs leave to the GC by design (strays) goes in its passes.
   await new Promise((r) => setTimeout(r, 1500));
-  await call("SR.stat", { sr: s.sr }, { CEPH_RBD_LOCK_LEASE: "1" });
-  const beforeGc = problemsOf(inspectSr(s.pool, s.namespace));
+  await on.call("SR.stat", { sr: s.sr }, { CEPH_RBD_LOCK_LEASE: "1" });
+  const beforeGc = problemsOf(inspectSr(s.pool, s.namespace, s.conf));
   let pending: unknown[] = [];
   // Passes until nothing is pending and the mgr holds no task of the SR (bounded: a task that
   // keeps failing is an anomaly, not a reason to wait for ever).
@@ -67,34 +75,34 @@ export async function convergeWithGc(s: TestSr, anomalies: string[]): Promise<st
   let tasks: unknown[] = [];
   let waiting: unknown[] = [];
   for (let pass = 0; pass < 8; pass++) {
-    const r = await runAdmin(["gc", "run", "--no-wait", "--sr", s.sr, "--json"], { CEPH_RBD_LOG_STDERR: "info" });
+    const r = await on.admin(["gc", "run", "--no-wait", "--sr", s.sr, "--json"], { CEPH_RBD_LOG_STDERR: "info" });
     const report = r.json as { done: string[]; failed: string[] } | undefined;
     trace(`gc pass ${pass}: exit ${r.code}, ${report?.done.length} done, failed ${JSON.stringify(report?.failed)}`);
     if (r.code !== 0) anomalies.push(`gc run failed: ${r.stdout.slice(0, 600)} ${r.stderr.slice(-600)}`);
     await new Promise((r) => setTimeout(r, 2000));
-    const st = await runAdmin(["gc", "status", "--sr", s.sr, "--json"], { CEPH_RBD_LOG_STDERR: "info" });
+    const st = await on.admin(["gc", "status", "--sr", s.sr, "--json"], { CEPH_RBD_LOG_STDERR: "info" });
     const status = st.json as { pending: unknown[]; waiting: unknown[]; tasks: unknown[] } | undefined;
     if (!status) {
       anomalies.push(`gc status failed: exit ${st.code}, ${st.stderr.slice(-600)}`);
       continue;
     }
     ({ pending, tasks, waiting } = status);
-    if (pending.length === 0 && tasks.length === 0 && problemsOf(inspectSr(s.pool, s.namespace)).length === 0) break;
+    if (pending.length === 0 && tasks.length === 0 && problemsOf(inspectSr(s.pool, s.namespace, s.conf)).length === 0) break;
   }
   if (tasks.length > 0) anomalies.push(`mgr tasks that do not finish: ${JSON.stringify(tasks).slice(0, 600)}`);
   trace(`gc: ${Date.now() - gcFrom} ms`);
-  const afterGc = problemsOf(inspectSr(s.pool, s.namespace));
+  const afterGc = problemsOf(inspectSr(s.pool, s.namespace, s.conf));
   for (const p of afterGc) anomalies.push(`after the GC: ${p}`);
   if (pending.length > 0) {
     // What a stuck purge still has: the trash namespace's snapshots are in no listing the GC reads.
     const snaps = (pending as Array<{ kind: string; id?: string }>)
       .filter((a) => a.kind === "trash-purge")
-      .map((a) => `${a.id}: ${trashSnapsOf(s.pool, s.namespace, a.id ?? "")}`);
+      .map((a) => `${a.id}: ${trashSnapsOf(s.pool, s.namespace, a.id ?? "", s.conf)}`);
     anomalies.push(
       `the GC cannot finish: ${JSON.stringify(pending).slice(0, 600)}; waiting ${JSON.stringify(waiting).slice(0, 600)}; snapshots ${snaps.join("; ")}`,
     );
   }
-  const fsck = await runAdmin(["fsck", "--sr", s.sr, "--json"]);
+  const fsck = await on.admin(["fsck", "--sr", s.sr, "--json"]);
   if (!(fsck.json as { clean?: boolean })?.clean) anomalies.push(`fsck: ${fsck.stdout.slice(0, 600)}`);
   return beforeGc;
 }

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { mulberry32 } from "./hostile/rng.js";
 import { imageOf } from "./rbd-data.js";
-import { runVerb, type VerbRun, type WireError } from "./run-verb.js";
+import { runVerb as runLocal, type VerbRun, type WireError } from "./run-verb.js";
 import type { TestSr, WireVolume } from "./sr.js";
 
 const MiB = 2 ** 20;
@@ -41,8 +41,15 @@ export type Outcome = "ok" | "novol" | "busy" | "depth" | "anomaly";
 
 export type MixedLoad = ReturnType<typeof mixedLoad>;
 
-// The model and its workers, on the SR s, with the hosts' run directories under run.
-export function mixedLoad(s: TestSr, run: string, seed: number) {
+// Who runs worker w's verbs, and how: by default two hosts played in this machine's namespaces
+// by identity and run directory (under run); a pool of test hosts passes its own.
+export interface Hosts {
+  of: (worker: number) => unknown;
+  verb: (who: unknown, verb: string, params: unknown) => Promise<VerbRun>;
+}
+
+// The model and its workers, on the SR s.
+export function mixedLoad(s: TestSr, run: string, seed: number, hosts?: Hosts) {
   const rng = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)] as T;
   const model = new Map<string, ModelVolume>();
@@ -55,10 +62,13 @@ export function mixedLoad(s: TestSr, run: string, seed: number) {
   let keySeq = 0;
   const durations = new Map<string, number[]>();
 
-  const host = (worker: number) => {
+  const host = (worker: number): unknown => {
+    if (hosts) return hosts.of(worker);
     const id = HOSTS[worker % 2] ?? "";
     return { CEPH_RBD_HOST_UUID: id, CEPH_RBD_RUN_DIR: join(run, id) };
   };
+  const runVerb = (verb: string, params: unknown, who: unknown): Promise<VerbRun> =>
+    hosts ? hosts.verb(who, verb, params) : runLocal(verb, params, who as Record<string, string>);
   const alive = () => [...model.values()].filter((v) => v.destroyedAt === undefined);
   const add = (w: WireVolume, kind: ModelVolume["kind"], family: string) => {
     returnedKeys.push(w.key);
@@ -77,7 +87,7 @@ export function mixedLoad(s: TestSr, run: string, seed: number) {
     return "anomaly";
   };
 
-  async function createOne(env: Record<string, string>): Promise<Outcome> {
+  async function createOne(env: unknown): Promise<Outcome> {
     const name = `m${keySeq++}`;
     const r = await runVerb("Volume.create", { dbg: `mixed-${name}`, sr: s.sr, name, description: "", size: 4 * MiB, sharable: false }, env);
     const o = classify(r, [], Date.now(), `Volume.create ${name}`);
@@ -213,3 +223,33 @@ export function mixedLoad(s: TestSr, run: string, seed: number) {
 
   return { model, returnedKeys, headImages, listings, anomalies, counts, perVerb, durations, alive, host, createOne, oneOp };
 }
+
+// A few volumes to start with (one per host of the first `first` workers), then `ops` operations
+// by `width` workers; returns the milliseconds the operations took.
+export async function drive(load: MixedLoad, first: number, ops: number, width: number): Promise<number> {
+  for (let i = 0; i < first; i++) await load.createOne(load.host(i));
+  let launched = 0;
+  const t0 = Date.now();
+  await Promise.all(
+    Array.from({ length: width }, async (_, worker) => {
+      while (launched < ops) {
+        launched++;
+        await load.oneOp(worker);
+      }
+    }),
+  );
+  return Date.now() - t0;
+}
+
+// The figures of a finished load for its RELIABILITY line.
+export const figures = (load: MixedLoad, strays: number, survivors: number, seed: number, ms: number) => ({
+  anomalies: load.anomalies.length,
+  novol: load.counts.novol,
+  busy: load.counts.busy,
+  depth: load.counts.depth,
+  listings: load.listings.length,
+  strays_before_gc: strays,
+  survivors,
+  seed,
+  seconds: Math.round(ms / 1000),
+});

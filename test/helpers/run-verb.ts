@@ -1,6 +1,6 @@
 // Runs a built verb executable exactly as xapi-storage-script does: `<Verb> --json`, the params
 // object on stdin with no trailing newline, then EOF; exit code and stdout are the answer.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { join } from "node:path";
 import { inject } from "vitest";
 
@@ -39,7 +39,15 @@ export function startExecutable(
     env: { ...process.env, CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_LOG_STDERR: "debug", CEPH_RBD_GC: "off", ...env },
     cwd: "/",
   });
-  const done = new Promise<VerbRun>((resolve, reject) => {
+  const done = outcome(child);
+  child.stdin.on("error", () => undefined);
+  child.stdin.end(stdin);
+  return { pid: child.pid ?? 0, done };
+}
+
+// A started child's exit code and output, stdout parsed when it is one JSON value.
+export function outcome(child: ChildProcessWithoutNullStreams): Promise<VerbRun> {
+  return new Promise<VerbRun>((resolve, reject) => {
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -55,9 +63,6 @@ export function startExecutable(
       resolve({ code, stdout, stderr, json });
     });
   });
-  child.stdin.on("error", () => undefined);
-  child.stdin.end(stdin);
-  return { pid: child.pid ?? 0, done };
 }
 
 export const runVerb = (verb: string, params: unknown, env?: Record<string, string>): Promise<VerbRun> =>

@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkFinal, checkListings, convergeWithGc } from "../helpers/mixed-checks.js";
-import { mixedLoad, trace } from "../helpers/mixed-load.js";
+import { drive, figures, mixedLoad, trace } from "../helpers/mixed-load.js";
 import { makeSr, type TestSr } from "../helpers/sr.js";
 import { summary } from "../helpers/summary.js";
 
@@ -40,21 +40,10 @@ describe("mixed load from two hosts", () => {
   // A verb takes seconds on a loaded machine, and the GC's passes afterwards minutes.
   it(`${OPS} mixed verbs, ${WIDTH} at a time`, { timeout: 600_000 + OPS * 2500 }, async () => {
     const load = mixedLoad(s, run, SEED);
-    const { anomalies, counts, perVerb, listings, durations, host, createOne, oneOp } = load;
+    const { anomalies, counts, perVerb, listings, durations } = load;
 
-    // A few volumes to start with, then the pool of WIDTH workers.
-    for (let i = 0; i < 4; i++) await createOne(host(i));
-    let launched = 0;
     const t0 = Date.now();
-    await Promise.all(
-      Array.from({ length: WIDTH }, async (_, worker) => {
-        while (launched < OPS) {
-          launched++;
-          await oneOp(worker);
-        }
-      }),
-    );
-    const ms = Date.now() - t0;
+    const ms = await drive(load, 4, OPS, WIDTH);
     trace(
       `${OPS} ops in ${ms} ms; per verb (median ms): ${[...durations].map(([v, d]) => `${v} ${d.sort((a, b) => a - b)[Math.floor(d.length / 2)]}`).join(", ")}`,
     );
@@ -74,15 +63,7 @@ describe("mixed load from two hosts", () => {
     );
     summary("mixed-load", {
       ops,
-      anomalies: anomalies.length,
-      novol: counts.novol,
-      busy: counts.busy,
-      depth: counts.depth,
-      listings: listings.length,
-      strays_before_gc: beforeGc.length,
-      survivors: survivors.length,
-      seed: SEED,
-      seconds: Math.round(ms / 1000),
+      ...figures(load, beforeGc.length, survivors.length, SEED, ms),
     });
     expect(anomalies).toEqual([]);
   });
