@@ -3,7 +3,6 @@
 // SR.attach runs on every host at once; then a mixed load from all of them, checked against a
 // client-side model (test/helpers/mixed-load.ts), and a volume of another SR of the pool, written
 // before the load, keeps its checksum throughout.
-import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { checkFinal, checkListings, convergeWithGc, type Runner } from "../helpers/mixed-checks.js";
 import { drive, figures, mixedLoad } from "../helpers/mixed-load.js";
@@ -11,6 +10,7 @@ import { checksum, writePattern } from "../helpers/rbd-data.js";
 import { summary } from "../helpers/summary.js";
 import type { TestSr, WireVolume } from "../helpers/sr.js";
 import type { TestHost } from "../helpers/hosts/host.js";
+import { srOfPool } from "../helpers/hosts/ceph.js";
 import { poolOfHosts, world } from "../helpers/hosts/pool.js";
 import { adminOn, callOn, verbOn } from "../helpers/hosts/verbs.js";
 
@@ -24,20 +24,6 @@ poolOfHosts(3);
 describe("a pool of three hosts on one SR", () => {
   let s: TestSr;
   let other: TestSr;
-
-  // SR.create on one host, SR.attach on every host at once: one SR for all.
-  async function srOfPool(name: string): Promise<TestSr> {
-    const uuid = randomUUID();
-    const config = await callOn<Record<string, string>>(world.hosts[0] as TestHost, "SR.create", {
-      uuid,
-      configuration: { pool: world.pool, conf: world.conf },
-      name,
-      description: "",
-    });
-    const srs = await Promise.all(world.hosts.map((h) => callOn<string>(h, "SR.attach", { configuration: config })));
-    expect(new Set(srs).size).toBe(1);
-    return { uuid, sr: srs[0] ?? "", config, pool: config.pool ?? world.pool, conf: world.conf, namespace: config.namespace ?? "" };
-  }
 
   it("attaches two SRs on every host at once", async () => {
     s = await srOfPool("load");

@@ -5,10 +5,10 @@
 // directory is bind-mounted over /run; nothing it mounts reaches the machine. Its processes are
 // the namespace's: a "reboot" kills them all and empties its /run.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { outcome, type VerbRun } from "../run-verb.js";
-import { killAllIn, nsName, type Net } from "./net.js";
+import { ip, killAllIn, nsName, type Net } from "./net.js";
 
 export interface TestHost {
   index: number;
@@ -24,8 +24,9 @@ export interface TestHost {
 // host's own /etc and /run, as on a real dom0.
 const NOT_INHERITED = ["CEPH_RBD_HOST_UUID", "CEPH_RBD_RUN_DIR", "CEPH_ARGS"];
 
-// The fixed script that builds the host's view; the paths and the command are its arguments.
-const ENTER = 'mount -t overlay none -o "lowerdir=$1:/etc" /etc && mount --bind "$2" /run && shift 2 && exec "$@"';
+// The fixed script that builds the host's view (in a UTS namespace of its own too, for its host
+// name); the host name, paths and the command are its arguments.
+const ENTER = 'hostname "$1" && mount -t overlay none -o "lowerdir=$2:/etc" /etc && mount --bind "$3" /run && shift 3 && exec "$@"';
 
 export function makeHost(net: Net, index: number, addr: string, uuid: string, under: string): TestHost {
   const dir = mkdtempSync(join(under, `host${index}-`));
@@ -45,7 +46,7 @@ function emptyRun(host: TestHost): void {
 // Runs a command on the host: its exit code and output, bounded in time (SIGKILL after timeoutMs).
 export function onHost(host: TestHost, argv: string[], stdin = "", env: Record<string, string> = {}, timeoutMs = 120_000): Promise<VerbRun> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !NOT_INHERITED.includes(k)));
-  const child = spawn("ip", ["netns", "exec", host.ns, "sh", "-c", ENTER, "enter", host.etc, host.run, ...argv], {
+  const child = spawn("ip", ["netns", "exec", host.ns, "unshare", "--uts", "sh", "-c", ENTER, "enter", host.name, host.etc, host.run, ...argv], {
     env: { ...base, CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_LOG_STDERR: "debug", CEPH_RBD_GC: "off", ...env },
     cwd: "/",
   });
@@ -56,6 +57,20 @@ export function onHost(host: TestHost, argv: string[], stdin = "", env: Record<s
   void done.finally(() => clearTimeout(timer));
   return done;
 }
+
+// The host's processes stopped (SIGSTOP, as CEPH_RBD_PAUSE_AT leaves one).
+export const stoppedOn = (host: TestHost): number[] =>
+  ip(["netns", "pids", host.ns])
+    .split("\n")
+    .filter(Boolean)
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return /^State:\s+T/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+      } catch {
+        return false;
+      }
+    });
 
 // A power cut and boot: every process of the host killed, its /run emptied.
 export function reboot(host: TestHost): number {
