@@ -4,6 +4,7 @@
 import { CephError, ignoreNotFound } from "../../plugins/ceph/errors.js";
 import { taskAddFlatten, taskAddTrashRemove } from "../../plugins/ceph/mon.js";
 import { imageFlatten, imageResize, snapRemove, trashMove, trashRemove, trashSnapCount } from "../../plugins/ceph/rbd.js";
+import { assertHeld } from "../../plugins/ceph/holds.js";
 import { crashPoint } from "../../plugins/crash.js";
 import { K } from "../meta/layout.js";
 import { drop, readSr, type Sr } from "../meta/store.js";
@@ -34,12 +35,17 @@ const handOff = async (opts: ApplyOptions, viaMgr: () => Promise<void>, locally:
 // is left alone. The action fails with the reason; the next pass plans it afresh.
 async function ensureStillGarbage(sr: Sr, image: string): Promise<void> {
   const state = await readSr(sr);
+  // The read may have waited out the pass's lease (a host cut off): the answer is another pass's now.
+  assertHeld();
   const why = state.tombstones.has(image) ? heldTombstone(state, image) : `no tombstone names ${image} any more`;
   if (why) throw new Error(`left alone: ${why}`);
 }
 
+// A pass whose lease ran out (its host frozen or cut off) has another host's pass after it, which
+// plans afresh: the stale plan's next action would change images behind that pass (Lock_lost).
 export async function applyAction(sr: Sr, a: Action, opts: ApplyOptions): Promise<string> {
   crashPoint(`gc:${a.kind}`);
+  assertHeld();
   switch (a.kind) {
     case "reclaim":
       await ensureStillGarbage(sr, a.image);

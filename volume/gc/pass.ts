@@ -1,6 +1,7 @@
 // One GC pass over an SR: look, plan, act. Safe to run from any host at any time (the worker
 // holds the SR's "gc" lock so that only one runs per SR); every action is idempotent.
 import { CephError } from "../../plugins/ceph/errors.js";
+import { Lock_lost } from "../../plugins/wire/errors.js";
 import { clusterHealth } from "../../plugins/ceph/mon.js";
 import type { Health as CephHealth } from "../../plugins/ceph/outputs.js";
 import { parseSrState } from "../meta/layout.js";
@@ -70,6 +71,8 @@ export async function runPass(sr: Sr, opts: ApplyOptions): Promise<PassReport> {
     try {
       done.push(await applyAction(sr, action, opts));
     } catch (e) {
+      // The pass's lease is over: it stops here, its remaining actions left to the next pass.
+      if (e instanceof Lock_lost) throw e;
       // A trashed image whose snapshot is still held by a clone that this pass has just queued
       // for purge: a reclaimed clone whose snapshots are gone names its parent nowhere, yet keeps
       // its hold until it is removed itself, which the mgr does after this check. Retried next pass.
