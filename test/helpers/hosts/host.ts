@@ -58,19 +58,24 @@ export function onHost(host: TestHost, argv: string[], stdin = "", env: Record<s
   return done;
 }
 
-// The host's processes stopped (SIGSTOP, as CEPH_RBD_PAUSE_AT leaves one).
-export const stoppedOn = (host: TestHost): number[] =>
+const pidsOn = (host: TestHost, check: (pid: number) => boolean): number[] =>
   ip(["netns", "pids", host.ns])
     .split("\n")
     .filter(Boolean)
     .map(Number)
     .filter((pid) => {
       try {
-        return /^State:\s+T/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+        return check(pid);
       } catch {
         return false;
       }
     });
+
+// The host's processes stopped (SIGSTOP, as CEPH_RBD_PAUSE_AT leaves one).
+export const stoppedOn = (host: TestHost): number[] => pidsOn(host, (pid) => /^State:\s+T/m.test(readFileSync(`/proc/${pid}/status`, "utf8")));
+
+// The host's processes whose command line (NUL-separated) contains `part`.
+export const processesOn = (host: TestHost, part: string): number[] => pidsOn(host, (pid) => readFileSync(`/proc/${pid}/cmdline`, "latin1").includes(part));
 
 // A power cut and boot: every process of the host killed, its /run emptied.
 export function reboot(host: TestHost): number {

@@ -13,7 +13,8 @@ export async function callOn<T = unknown>(h: TestHost, verb: string, params: Rec
   return r.json as T;
 }
 
-export const adminOn = (h: TestHost, args: string[], env?: Record<string, string>): Promise<VerbRun> => onHost(h, [ADMIN, ...args], "", env);
+export const adminOn = (h: TestHost, args: string[], env?: Record<string, string>, timeoutMs?: number): Promise<VerbRun> =>
+  onHost(h, [ADMIN, ...args], "", env, timeoutMs);
 
 // A datapath verb of the rbd+nbd plugin on the host: its run, answer or error object.
 export const dpRun = (h: TestHost, verb: string, uri: string, domain: string, env?: Record<string, string>): Promise<VerbRun> =>
