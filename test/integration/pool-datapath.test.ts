@@ -11,7 +11,7 @@ import type { TestSr, WireVolume } from "../helpers/sr.js";
 import { activationOf, blocklisted, srOfPool } from "../helpers/hosts/ceph.js";
 import type { TestHost } from "../helpers/hosts/host.js";
 import { setLink } from "../helpers/hosts/net.js";
-import { poolOfHosts, world } from "../helpers/hosts/pool.js";
+import { noHosts, poolOfHosts, titled, world } from "../helpers/hosts/pool.js";
 import { adminOn, callOn, dpFails, dpOn, ioOn, nbdOf, type Backend } from "../helpers/hosts/verbs.js";
 
 const MiB = 2 ** 20;
@@ -29,7 +29,7 @@ async function write(h: TestHost, nbd: string, model: Buffer, byte: number, off:
   model.fill(byte, off, off + len);
 }
 
-describe("a volume moving between hosts", () => {
+describe.skipIf(noHosts !== undefined)(titled("a volume moving between hosts"), () => {
   let s: TestSr;
   const volume = async (name: string) => {
     s ??= await srOfPool("datapath", { datapath: "rbd+nbd" });

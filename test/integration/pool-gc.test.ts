@@ -13,7 +13,7 @@ import type { TestSr, WireVolume } from "../helpers/sr.js";
 import { activationOf, srOfPool } from "../helpers/hosts/ceph.js";
 import { processesOn, reboot, stoppedOn, type TestHost } from "../helpers/hosts/host.js";
 import { setLink } from "../helpers/hosts/net.js";
-import { poolOfHosts, world } from "../helpers/hosts/pool.js";
+import { noHosts, poolOfHosts, titled, world } from "../helpers/hosts/pool.js";
 import { adminOn, callOn, dpFails, dpOn, ioOn, nbdOf, type Backend } from "../helpers/hosts/verbs.js";
 
 const MiB = 2 ** 20;
@@ -36,7 +36,7 @@ async function until(what: string, ms: number, check: () => boolean): Promise<vo
   for (const end = Date.now() + ms; !check(); await sleep(200)) if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
 }
 
-describe("the GC across hosts", () => {
+describe.skipIf(noHosts !== undefined)(titled("the GC across hosts"), () => {
   it("a host cut off mid-pass: another host takes the next pass after the lease; nothing lost, nothing done twice", { timeout: 600_000 }, async () => {
     const [a, b, c] = world.hosts as [TestHost, TestHost, TestHost];
     const { sr: id } = await sr();

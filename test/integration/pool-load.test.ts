@@ -11,7 +11,7 @@ import { summary } from "../helpers/summary.js";
 import type { TestSr, WireVolume } from "../helpers/sr.js";
 import type { TestHost } from "../helpers/hosts/host.js";
 import { srOfPool } from "../helpers/hosts/ceph.js";
-import { poolOfHosts, world } from "../helpers/hosts/pool.js";
+import { noHosts, poolOfHosts, titled, world } from "../helpers/hosts/pool.js";
 import { adminOn, callOn, verbOn } from "../helpers/hosts/verbs.js";
 
 const OPS = Number(process.env.POOL_OPS ?? 300);
@@ -21,7 +21,7 @@ const MiB = 2 ** 20;
 
 poolOfHosts(3);
 
-describe("a pool of three hosts on one SR", () => {
+describe.skipIf(noHosts !== undefined)(titled("a pool of three hosts on one SR"), () => {
   let s: TestSr;
   let other: TestSr;
 

@@ -3,9 +3,9 @@
 // reaches (the shared test cluster listens on the machine's loopback, which a network namespace
 // does not see). Made before the file's tests, removed after them whatever happened: processes,
 // namespaces, veths, bridge, cluster.
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
@@ -34,7 +34,24 @@ function clusterScript(args: string[], env: Record<string, string>): Promise<str
 // The pool of the file, filled in by its beforeAll.
 export const world = {} as Pool;
 
+// Why test hosts cannot be made on this machine, or undefined: they need root, iproute2, and
+// the kernel's bridges, veths, network namespaces and overlayfs.
+function whyNoHosts(): string | undefined {
+  if (process.getuid?.() !== 0) return "test hosts need root (network namespaces, a bridge, mounts)";
+  try {
+    execFileSync("ip", ["-V"], { stdio: "ignore" });
+  } catch {
+    return "test hosts need iproute2's ip";
+  }
+  if (!readFileSync("/proc/filesystems", "utf8").includes("overlay")) return "test hosts need overlayfs (a host's own /etc)";
+  return undefined;
+}
+export const noHosts = whyNoHosts();
+// A describe title that says why it is skipped when it is.
+export const titled = (title: string): string => (noHosts ? `${title} (skipped: ${noHosts})` : title);
+
 export function poolOfHosts(n: number): void {
+  if (noHosts) return;
   let dir: string | undefined;
   let net: Net | undefined;
   let clusterUp = false;
