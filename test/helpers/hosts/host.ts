@@ -44,7 +44,17 @@ function emptyRun(host: TestHost): void {
 }
 
 // Runs a command on the host: its exit code and output, bounded in time (SIGKILL after timeoutMs).
-export function onHost(host: TestHost, argv: string[], stdin = "", env: Record<string, string> = {}, timeoutMs = 120_000): Promise<VerbRun> {
+export const onHost = (host: TestHost, argv: string[], stdin = "", env: Record<string, string> = {}, timeoutMs = 120_000): Promise<VerbRun> =>
+  startOnHost(host, argv, stdin, env, timeoutMs).done;
+
+// The same, started: its end, and its stderr so far (a test that stops it midway reads where it is).
+export function startOnHost(
+  host: TestHost,
+  argv: string[],
+  stdin = "",
+  env: Record<string, string> = {},
+  timeoutMs = 120_000,
+): { done: Promise<VerbRun>; stderr: () => string } {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !NOT_INHERITED.includes(k)));
   const child = spawn("ip", ["netns", "exec", host.ns, "unshare", "--uts", "sh", "-c", ENTER, "enter", host.name, host.etc, host.run, ...argv], {
     env: { ...base, CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_LOG_STDERR: "debug", CEPH_RBD_GC: "off", ...env },
@@ -53,9 +63,11 @@ export function onHost(host: TestHost, argv: string[], stdin = "", env: Record<s
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   child.stdin.on("error", () => undefined);
   child.stdin.end(stdin);
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
   const done = outcome(child);
   void done.finally(() => clearTimeout(timer));
-  return done;
+  return { done, stderr: () => stderr };
 }
 
 const pidsOn = (host: TestHost, check: (pid: number) => boolean): number[] =>
