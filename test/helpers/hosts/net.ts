@@ -17,7 +17,7 @@ const quietly = (args: string[]): void => {
   }
 };
 
-const alive = (pid: number): boolean => {
+export const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;

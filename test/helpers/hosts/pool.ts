@@ -5,13 +5,13 @@
 // namespaces, veths, bridge, cluster.
 import { execFile, execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { parseEnv } from "../clusters.js";
 import { makeHost, type TestHost } from "./host.js";
-import { addHost, makeNet, removeNet, type Net } from "./net.js";
+import { addHost, alive, makeNet, removeNet, type Net } from "./net.js";
 
 const SCRIPT = join(import.meta.dirname, "../../../scripts/ceph-local.sh");
 
@@ -50,13 +50,25 @@ export const noHosts = whyNoHosts();
 // A describe title that says why it is skipped when it is.
 export const titled = (title: string): string => (noHosts ? `${title} (skipped: ${noHosts})` : title);
 
+// Clusters of pools whose test process died before its teardown (killed): stopped and removed.
+async function sweepClusters(): Promise<void> {
+  for (const name of readdirSync(tmpdir())) {
+    const owner = /^ceph-rbd-pool-(\d+)-/.exec(name)?.[1];
+    if (owner === undefined || alive(Number(owner))) continue;
+    const dir = join(tmpdir(), name);
+    await clusterScript(["down", join(dir, "ceph")], {}).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export function poolOfHosts(n: number): void {
   if (noHosts) return;
   let dir: string | undefined;
   let net: Net | undefined;
   let clusterUp = false;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "ceph-rbd-pool-"));
+    await sweepClusters();
+    dir = mkdtempSync(join(tmpdir(), `ceph-rbd-pool-${process.pid}-`));
     net = makeNet();
     const hosts = Array.from({ length: n }, (_, i) => makeHost(net as Net, i, addHost(net as Net, i), randomUUID(), dir as string));
     const cdir = join(dir, "ceph");
