@@ -1,7 +1,8 @@
 // The GC and a host's restart across a pool of three test hosts (test/helpers/hosts): the host
 // running a GC pass is cut off the network in the middle of it, and another host takes the next
 // pass once the lease is over, with nothing lost and no action done by both; and a host
-// "rebooted" (every process of it killed, its /run emptied) gets its activation and GC worker back.
+// "rebooted" (every process of it killed, its /run emptied) in the middle of its GC worker's pass
+// gets its activation and GC worker back, and the worker finishes what the pass left.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -124,46 +125,58 @@ describe.skipIf(noHosts !== undefined)(titled("the GC across hosts"), () => {
     summary("pool-gc-takeover", { hosts: 3, anomalies: 0, takeover_ms: takeoverMs, done_by_cut_host: doneA.length, done_by_next: doneB.length });
   });
 
-  it("a rebooted host gets its activation and GC worker back; the others stay refused meanwhile", { timeout: 600_000 }, async () => {
-    const [, b, c] = world.hosts as [TestHost, TestHost, TestHost];
-    const { sr: id, config } = await sr();
-    const withGc = { ...GC, CEPH_RBD_GC: "on", CEPH_RBD_GC_INTERVAL: "2" };
-    await callOn(c, "SR.attach", { configuration: config }, withGc);
-    await until("C's GC worker", 30_000, () => processesOn(c, "gc\0worker").length === 1);
-    const v = await callOn<WireVolume>(c, "Volume.create", { sr: id, name: "vm", description: "", size: 8 * MiB, sharable: false });
-    const uri = v.uri.find((u) => u.startsWith("rbd+nbd://")) ?? "";
-    const nbd = nbdOf(await dpOn<Backend>(c, "attach", uri, "7"));
-    await dpOn(c, "activate", uri, "7");
-    expect((await ioOn(c, nbd, "write -P 0x71 0 8M")).stdout).toMatch(/wrote 8388608\/8388608/);
-    const sum = await checksum(v.uri[0] ?? "", world.conf);
-    const before = activationOf(s, v.key);
+  it(
+    "a host rebooted mid GC pass gets its activation and GC worker back, which finishes the pass's work; the others stay refused meanwhile",
+    { timeout: 600_000 },
+    async () => {
+      const [, b, c] = world.hosts as [TestHost, TestHost, TestHost];
+      const { sr: id, config } = await sr();
+      const withGc = { ...GC, CEPH_RBD_GC: "on", CEPH_RBD_GC_INTERVAL: "2" };
+      // Garbage for C's GC worker, whose pass the reboot cuts short: it stops at its purge.
+      const junk = await create(c, "junk", 0x77);
+      await callOn(c, "Volume.destroy", { sr: id, key: junk.key });
+      expect(trashOf(s.pool, s.namespace, world.conf)).toHaveLength(1);
+      await callOn(c, "SR.attach", { configuration: config }, { ...withGc, CEPH_RBD_PAUSE_AT: "gc:trash-purge" });
+      await until("C's GC worker stopping at its purge", 60_000, () => stoppedOn(c).length === 1);
+      expect(processesOn(c, "gc\0worker")).toEqual(stoppedOn(c));
+      const v = await callOn<WireVolume>(c, "Volume.create", { sr: id, name: "vm", description: "", size: 8 * MiB, sharable: false });
+      const uri = v.uri.find((u) => u.startsWith("rbd+nbd://")) ?? "";
+      const nbd = nbdOf(await dpOn<Backend>(c, "attach", uri, "7"));
+      await dpOn(c, "activate", uri, "7");
+      expect((await ioOn(c, nbd, "write -P 0x71 0 8M")).stdout).toMatch(/wrote 8388608\/8388608/);
+      const sum = await checksum(v.uri[0] ?? "", world.conf);
+      const before = activationOf(s, v.key);
 
-    const t0 = Date.now();
-    const killed = reboot(c);
-    expect(killed).toBeGreaterThan(0);
-    expect(processesOn(c, "")).toEqual([]);
-    // The record outlives the host's processes: no other host may take the volume unfenced.
-    expect(activationOf(s, v.key)).toEqual(before);
-    expect((await dpFails(b, "activate", uri, "8")).params).toEqual(["Activated_on_another_host", c.uuid]);
+      const t0 = Date.now();
+      const killed = reboot(c);
+      expect(killed).toBeGreaterThan(0);
+      expect(processesOn(c, "")).toEqual([]);
+      // The record outlives the host's processes: no other host may take the volume unfenced.
+      expect(activationOf(s, v.key)).toEqual(before);
+      expect((await dpFails(b, "activate", uri, "8")).params).toEqual(["Activated_on_another_host", c.uuid]);
 
-    // The host boots: xapi attaches the SR again, and starts the VM again on it.
-    await callOn(c, "SR.attach", { configuration: config }, withGc);
-    await until("C's GC worker after the reboot", 30_000, () => processesOn(c, "gc\0worker").length === 1);
-    const nbd2 = nbdOf(await dpOn<Backend>(c, "attach", uri, "9"));
-    await dpOn(c, "activate", uri, "9");
-    const recoverMs = Date.now() - t0;
-    const after = activationOf(s, v.key);
-    expect(after?.host).toBe(c.uuid);
-    expect(after?.clients.every((x) => x.startsWith(`${c.addr}:`))).toBe(true);
-    expect((await ioOn(c, nbd2, "read -P 0x71 0 8M")).stdout).toMatch(/read 8388608\/8388608/);
-    expect(await checksum(v.uri[0] ?? "", world.conf)).toBe(sum);
-    const st = await adminOn(c, ["gc", "run", "--sr", id, "--json"], GC);
-    expect(st.code, st.stderr.slice(-1500)).toBe(0);
-    await dpOn(c, "deactivate", uri, "9");
-    await dpOn(c, "detach", uri, "9");
-    expect(activationOf(s, v.key)).toBeUndefined();
-    await callOn(c, "SR.detach", { sr: id });
-    await until("C's GC worker stopping", 30_000, () => processesOn(c, "gc\0worker").length === 0);
-    summary("pool-reboot", { hosts: 3, anomalies: 0, processes_killed: killed, recover_ms: recoverMs });
-  });
+      // The host boots: xapi attaches the SR again, and starts the VM again on it.
+      await callOn(c, "SR.attach", { configuration: config }, withGc);
+      await until("C's GC worker after the reboot", 30_000, () => processesOn(c, "gc\0worker").length === 1);
+      const nbd2 = nbdOf(await dpOn<Backend>(c, "attach", uri, "9"));
+      await dpOn(c, "activate", uri, "9");
+      const recoverMs = Date.now() - t0;
+      // The new worker takes the pass over once the dead one's lease is out: the purge is done.
+      await until("the purge by C's new worker", 60_000, () => trashOf(s.pool, s.namespace, world.conf).length === 0);
+      const gcRecoverMs = Date.now() - t0;
+      const after = activationOf(s, v.key);
+      expect(after?.host).toBe(c.uuid);
+      expect(after?.clients.every((x) => x.startsWith(`${c.addr}:`))).toBe(true);
+      expect((await ioOn(c, nbd2, "read -P 0x71 0 8M")).stdout).toMatch(/read 8388608\/8388608/);
+      expect(await checksum(v.uri[0] ?? "", world.conf)).toBe(sum);
+      const st = await adminOn(c, ["gc", "run", "--sr", id, "--json"], GC);
+      expect(st.code, st.stderr.slice(-1500)).toBe(0);
+      await dpOn(c, "deactivate", uri, "9");
+      await dpOn(c, "detach", uri, "9");
+      expect(activationOf(s, v.key)).toBeUndefined();
+      await callOn(c, "SR.detach", { sr: id });
+      await until("C's GC worker stopping", 30_000, () => processesOn(c, "gc\0worker").length === 0);
+      summary("pool-reboot", { hosts: 3, anomalies: 0, processes_killed: killed, recover_ms: recoverMs, gc_recover_ms: gcRecoverMs });
+    },
+  );
 });
