@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { parseEnv } from "../clusters.js";
 import { makeHost, type TestHost } from "./host.js";
-import { addHost, alive, makeNet, removeNet, type Net } from "./net.js";
+import { addHost, alive, makeNet, nsName, removeNet, type Net } from "./net.js";
 
 const SCRIPT = join(import.meta.dirname, "../../../scripts/ceph-local.sh");
 
@@ -44,6 +44,14 @@ function whyNoHosts(): string | undefined {
     return "test hosts need iproute2's ip";
   }
   if (!readFileSync("/proc/filesystems", "utf8").includes("overlay")) return "test hosts need overlayfs (a host's own /etc)";
+  // A container may deny namespaces to root: try one (its name is swept like a pool's).
+  const probe = nsName({ owner: process.pid } as Net, 99);
+  try {
+    execFileSync("ip", ["netns", "add", probe], { stdio: "pipe" });
+    execFileSync("ip", ["netns", "del", probe], { stdio: "pipe" });
+  } catch (e) {
+    return `this machine denies network namespaces: ${String((e as { stderr?: unknown }).stderr ?? e).trim()}`;
+  }
   return undefined;
 }
 export const noHosts = whyNoHosts();
