@@ -7,12 +7,15 @@
 //   hostile-input    inputs tried / clean errors / changes
 //   faults           faults injected / recovered
 //   security         verbs run, processes sampled, keyrings and sources checked
+//   pool-*           each scenario's RELIABILITY line across test hosts (operations, anomalies,
+//                    time to fence, time to take over a GC pass)
 // The full set by default (RELIABILITY_FULL=1 and HOSTILE_FULL=1: every suite's long version);
 // --reduced runs what `npm test` runs in CI. --only a,b runs some suites only (names as
 // above). Exit status: non-zero if a suite failed.
 //
-// Two vitest runs, so that no more than two clusters are up at once: the suites sharing the
-// test run's throwaway cluster, then faults.test.ts, which starts two of its own. The suites
+// Three vitest runs, so that no more than two clusters are up at once: the suites sharing the
+// test run's throwaway cluster, then faults.test.ts, which starts two of its own, then the pool
+// suites, each with a cluster of its own on its test hosts' bridge. The suites
 // belong to two test kinds (vitest.config.ts): reliability, and integration for hostile-input
 // and security.
 //
@@ -44,6 +47,15 @@ const SUITES = {
   "hostile-input": "test/integration/hostile-input.test.ts",
   faults: "test/integration/faults.test.ts",
   security: "test/integration/security.test.ts",
+  "pool-load": "test/integration/pool-load.test.ts",
+  "pool-datapath": "test/integration/pool-datapath.test.ts",
+  "pool-gc": "test/integration/pool-gc.test.ts",
+};
+// The pool suites print one RELIABILITY line per scenario.
+const SCENARIOS = {
+  "pool-load": ["pool-mixed-load"],
+  "pool-datapath": ["pool-migration", "pool-fence"],
+  "pool-gc": ["pool-gc-takeover", "pool-reboot"],
 };
 const chosen = Object.entries(SUITES).filter(([name]) => !only || only.includes(name));
 if (chosen.length === 0) {
@@ -107,11 +119,13 @@ async function vitest(files, extraEnv, tag) {
   });
   return { code, results: existsSync(jsonOut) ? JSON.parse(readFileSync(jsonOut, "utf8")).testResults : [] };
 }
-const shared = chosen.filter(([name]) => name !== "faults").map(([, f]) => f);
+const shared = chosen.filter(([name]) => name !== "faults" && !SCENARIOS[name]).map(([, f]) => f);
 const own = chosen.filter(([name]) => name === "faults").map(([, f]) => f);
+const pools = chosen.filter(([name]) => SCENARIOS[name]).map(([, f]) => f);
 const runs = [];
 if (shared.length > 0) runs.push(await vitest(shared, {}, "shared"));
 if (own.length > 0) runs.push(await vitest(own, { CEPH_TEST_CLUSTER: "none" }, "own"));
+if (pools.length > 0) runs.push(await vitest(pools, { CEPH_TEST_CLUSTER: "none" }, "pools"));
 const code = runs.find((r) => r.code !== 0)?.code ?? 0;
 const seconds = Math.round((Date.now() - started) / 1000);
 
@@ -216,6 +230,22 @@ for (const [name] of chosen) {
           : "no figures (the suite did not finish)",
       );
       break;
+    default: {
+      const found = (SCENARIOS[name] ?? []).filter((sc) => lines[sc]);
+      add(
+        name,
+        found.length > 0
+          ? found
+              .map(
+                (sc) =>
+                  `${sc}: ${Object.entries(lines[sc])
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(" ")}`,
+              )
+              .join("; ")
+          : "no figures (the suite did not finish)",
+      );
+    }
   }
 }
 

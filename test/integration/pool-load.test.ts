@@ -14,7 +14,8 @@ import { srOfPool } from "../helpers/hosts/ceph.js";
 import { noHosts, poolOfHosts, titled, world } from "../helpers/hosts/pool.js";
 import { adminOn, callOn, verbOn } from "../helpers/hosts/verbs.js";
 
-const OPS = Number(process.env.POOL_OPS ?? 300);
+// POOL_OPS=<n> (default 300, 900 with RELIABILITY_FULL=1), MIXED_SEED=<n>.
+const OPS = Number(process.env.POOL_OPS ?? (process.env.RELIABILITY_FULL === "1" ? 900 : 300));
 const SEED = Number(process.env.MIXED_SEED ?? 0x9001) >>> 0;
 const WIDTH = 6;
 const MiB = 2 ** 20;
