@@ -13,30 +13,49 @@ rbd_loaded = threading.Event()
 rbd_failure = []
 
 
+# Image features and snapshot namespaces by the names Node uses, and the constant of each in the
+# binding. Those marked optional are younger than the oldest client supported: Nautilus's binding
+# lacks them (Octopus added mirror snapshots and RBD_FEATURE_NON_PRIMARY). A binding without one
+# neither reports nor creates that feature, which its librbd does not know either; a missing
+# constant of any other feature is a binding this helper cannot serve.
+FEATURE_CONSTANTS = [
+    ("layering", "RBD_FEATURE_LAYERING", False),
+    ("striping", "RBD_FEATURE_STRIPINGV2", False),
+    ("exclusive-lock", "RBD_FEATURE_EXCLUSIVE_LOCK", False),
+    ("object-map", "RBD_FEATURE_OBJECT_MAP", False),
+    ("fast-diff", "RBD_FEATURE_FAST_DIFF", False),
+    ("deep-flatten", "RBD_FEATURE_DEEP_FLATTEN", False),
+    ("journaling", "RBD_FEATURE_JOURNALING", False),
+    ("data-pool", "RBD_FEATURE_DATA_POOL", False),
+    ("operations", "RBD_FEATURE_OPERATIONS", False),
+    ("migrating", "RBD_FEATURE_MIGRATING", False),
+    ("non-primary", "RBD_FEATURE_NON_PRIMARY", True),
+]
+NAMESPACE_CONSTANTS = [
+    ("user", "RBD_SNAP_NAMESPACE_TYPE_USER", False),
+    ("group", "RBD_SNAP_NAMESPACE_TYPE_GROUP", False),
+    ("trash", "RBD_SNAP_NAMESPACE_TYPE_TRASH", False),
+    ("mirror", "RBD_SNAP_NAMESPACE_TYPE_MIRROR", True),
+]
+
+
+def constants(module, table):
+    found = {}
+    for name, constant, optional in table:
+        if hasattr(module, constant):
+            found[name] = getattr(module, constant)
+        elif not optional:
+            raise ImportError("the rbd binding %s has no %s" % (getattr(module, "__file__", "?"), constant))
+    return found
+
+
 def load_rbd():
     global rbd, FEATURES, SNAP_NAMESPACES
     try:
         import rbd as module
 
-        FEATURES = {
-            "layering": module.RBD_FEATURE_LAYERING,
-            "striping": module.RBD_FEATURE_STRIPINGV2,
-            "exclusive-lock": module.RBD_FEATURE_EXCLUSIVE_LOCK,
-            "object-map": module.RBD_FEATURE_OBJECT_MAP,
-            "fast-diff": module.RBD_FEATURE_FAST_DIFF,
-            "deep-flatten": module.RBD_FEATURE_DEEP_FLATTEN,
-            "journaling": module.RBD_FEATURE_JOURNALING,
-            "data-pool": module.RBD_FEATURE_DATA_POOL,
-            "operations": module.RBD_FEATURE_OPERATIONS,
-            "migrating": module.RBD_FEATURE_MIGRATING,
-            "non-primary": module.RBD_FEATURE_NON_PRIMARY,
-        }
-        SNAP_NAMESPACES = {
-            module.RBD_SNAP_NAMESPACE_TYPE_USER: "user",
-            module.RBD_SNAP_NAMESPACE_TYPE_GROUP: "group",
-            module.RBD_SNAP_NAMESPACE_TYPE_TRASH: "trash",
-            module.RBD_SNAP_NAMESPACE_TYPE_MIRROR: "mirror",
-        }
+        FEATURES = constants(module, FEATURE_CONSTANTS)
+        SNAP_NAMESPACES = dict((v, k) for k, v in constants(module, NAMESPACE_CONSTANTS).items())
         rbd = module
     except Exception as e:  # reported by each RBD operation
         rbd_failure.append(e)
@@ -54,7 +73,7 @@ def feature_mask(names):
     mask = 0
     for n in names:
         if n not in FEATURES:
-            raise Failure(22, "unknown image feature " + n)
+            raise Failure(22, "image feature %s is unknown to this Ceph client's rbd binding" % n)
         mask |= FEATURES[n]
     return mask
 

@@ -151,6 +151,22 @@ describe.each(pythons)("the session helper on %s, under LC_ALL=C", (_, python, m
       expect(await h.exited).toBe(0);
     }
   });
+
+  // Nautilus's binding lacks RBD_FEATURE_NON_PRIMARY and RBD_SNAP_NAMESPACE_TYPE_MIRROR: the
+  // features it knows still work, and one it does not is refused in words.
+  it.skipIf(missing)("serves RBD operations on a binding without Octopus's constants (Nautilus)", async () => {
+    const h = helper(python, { STUB_RBD: "nautilus" });
+    h.request({ id: 1, op: "image_create", image: "v", bytes: 1024, features: ["layering", "exclusive-lock"] });
+    await h.waitFor(1);
+    h.request({ id: 2, op: "image_info", image: "v" });
+    h.request({ id: 3, op: "image_create", image: "w", bytes: 1024, features: ["non-primary"] });
+    const answers = await h.waitFor(3);
+    h.end();
+    expect(byId(answers, 1)).toEqual({ id: 1, ok: null });
+    expect(byId(answers, 2)?.ok).toMatchObject({ name: "v", features: ["layering", "exclusive-lock"] });
+    expect(byId(answers, 3)).toMatchObject({ errno: 22, msg: expect.stringContaining("non-primary is unknown to this Ceph client's rbd binding") });
+    expect(await h.exited).toBe(0);
+  });
 });
 
 describe("ceph-session.py", () => {
