@@ -1,5 +1,10 @@
 // SR verbs on a real cluster: an SR is an RBD namespace with one metadata object.
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, inject, it } from "vitest";
 import { call, fail, runVerb } from "../helpers/run-verb.js";
 import { makeSr, type WireVolume } from "../helpers/sr.js";
@@ -42,6 +47,24 @@ describe("SR.create and SR.attach", () => {
     expect(e.params[1]).toMatch(/no-such-pool/);
     const a = await fail("SR.attach", { dbg: "t", configuration: { pool: inject("ceph").pool, conf, sr_uuid: randomUUID() } });
     expect(a.params[0]).toBe("SR_does_not_exist");
+  });
+});
+
+// A librados session that aborts at its first metadata write (a real cluster cannot crash its
+// clients' libraries on cue): SR.create has made its namespace, then fails.
+const CRASHING = fileURLToPath(new URL("../helpers/crashing-session.sh", import.meta.url));
+
+describe("SR.create that fails", () => {
+  it("leaves nothing in the pool: no namespace, no object", async () => {
+    const { conf, pool } = inject("ceph");
+    const uuid = randomUUID();
+    const env = { CEPH_RBD_PYTHON: CRASHING, CRASH_OP: "omap_update", CRASH_MARKER: join(mkdtempSync(join(tmpdir(), "sr-create-")), "crashed") };
+    const r = await runVerb("SR.create", { dbg: "t", uuid, configuration: { pool, conf }, name: "n", description: "d" }, env);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/librados session ended/);
+    const rbd = (...args: string[]) => execFileSync("rbd", ["-c", conf, ...args], { encoding: "utf8" });
+    expect(rbd("namespace", "ls", pool)).not.toContain(uuid);
+    expect(execFileSync("rados", ["-c", conf, "-p", pool, "-N", `sr-${uuid}`, "ls"], { encoding: "utf8" })).toBe("");
   });
 });
 
