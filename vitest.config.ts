@@ -11,7 +11,7 @@ const TEST_ENV = { CEPH_RBD_TEST_MODE: "1" };
 const at = (...names: string[]) => names.map((n) => `test/integration/${n}.test.ts`);
 const KINDS = {
   // Crash points, faults and a mixed load: the product converges and loses nothing.
-  reliability: at("crash", "gc-crash", "faults", "mixed-load", "pool-load", "pool-datapath", "pool-gc"),
+  reliability: at("crash", "gc-crash", "faults", "mixed-load", "mgr-faults", "pool-load", "pool-datapath", "pool-gc"),
   // The RPM build, its scriptlets and its files.
   packaging: at("packaging-payload", "packaging-installed"),
   // The benchmark harness's quick run.

@@ -33,6 +33,12 @@ export const SETTINGS = {
   testMode: { env: "CEPH_RBD_TEST_MODE", kind: "flag", default: false, doc: "1 turns test mode on: the test-only settings below are honoured." },
   connectTimeout: { env: "CEPH_RBD_CONNECT_TIMEOUT", kind: "seconds", default: 15, doc: "Bound on connecting to the cluster, per Ceph call." },
   opTimeout: { env: "CEPH_RBD_OP_TIMEOUT", kind: "seconds", default: 30, doc: "Bound on each RADOS or RBD operation once connected." },
+  mgrTimeout: {
+    env: "CEPH_RBD_MGR_TIMEOUT",
+    kind: "seconds",
+    default: 5,
+    doc: "Bound on each mgr command (the rbd_support task queue): an absent, stopped or slow mgr costs no more.",
+  },
   lockLease: { env: "CEPH_RBD_LOCK_LEASE", kind: "seconds", default: 60, doc: "Lease of a verb's RADOS lock (renewed while the verb runs)." },
   lockWait: { env: "CEPH_RBD_LOCK_WAIT", kind: "seconds", default: 45, doc: "How long a verb waits for a busy lock before failing." },
   python: { env: "CEPH_RBD_PYTHON", kind: "path", default: "/usr/bin/python3", doc: "The Python that runs the librados session helper (ceph-session.py)." },

@@ -109,7 +109,7 @@ def main():
                 raise Failure(22, "malformed session configuration: %s" % (bad or "not an object"))
             op = req.get("op")
             if op in CLUSTER_OPS:
-                result = CLUSTER_OPS[op](session.connected(), req)
+                result = CLUSTER_OPS[op](session, req)
             elif op in OPS:
                 if op not in RADOS_OPS:
                     need_rbd()

@@ -27,7 +27,9 @@ class Session(object):
     def __init__(self, cfg):
         self.cfg = cfg
         self.lock = threading.Lock()
+        self.mgr_lock = threading.Lock()
         self.cluster = None
+        self.mgr_cluster = None
         self.ioctxs = {}
 
     # Connects on first use, and again after a failure (a long-lived GC worker outlives a
@@ -35,31 +37,43 @@ class Session(object):
     def connected(self):
         with self.lock:
             if self.cluster is None:
-                c = self.cfg
-                conf = {
-                    "client_mount_timeout": str(c["connect_timeout"]),
-                    "rados_osd_op_timeout": str(c["op_timeout"]),
-                    "rados_mon_op_timeout": str(c["op_timeout"]),
-                    "rbd_default_clone_format": "2",
-                    # Images are opened for metadata only: no data cache to set up.
-                    "rbd_cache": "false",
-                    # How long a request proxied to the image's lock owner may wait.
-                    "rbd_request_timed_out_seconds": str(c["op_timeout"]),
-                }
-                if c.get("keyring"):
-                    conf["keyring"] = c["keyring"]
-                if c.get("mon_host"):
-                    conf["mon_host"] = c["mon_host"]
-                cluster = rados.Rados(conffile=c["conf"], rados_id=c["user"], conf=conf)
-                try:
-                    cluster.connect(timeout=int(c["connect_timeout"]))
-                except Exception as e:
-                    cluster.shutdown()
-                    # Whatever errno the binding chose (ENOENT for a missing keyring...), the
-                    # cluster is out of reach: no answer about any object.
-                    raise Failure(108, "cannot connect to the cluster: %s" % e)
-                self.cluster = cluster
+                self.cluster = self.connect(self.cfg["op_timeout"])
             return self.cluster
+
+    # mgr commands go through a connection of their own: librados bounds an mgr command only by
+    # rados_mon_op_timeout, which on the main connection is the (long) op timeout, and an absent,
+    # stopped or slow mgr must cost no more than the mgr's own short timeout.
+    def mgr_connected(self):
+        with self.mgr_lock:
+            if self.mgr_cluster is None:
+                self.mgr_cluster = self.connect(self.cfg.get("mgr_timeout", self.cfg["op_timeout"]))
+            return self.mgr_cluster
+
+    def connect(self, mon_op_timeout):
+        c = self.cfg
+        conf = {
+            "client_mount_timeout": str(c["connect_timeout"]),
+            "rados_osd_op_timeout": str(c["op_timeout"]),
+            "rados_mon_op_timeout": str(mon_op_timeout),
+            "rbd_default_clone_format": "2",
+            # Images are opened for metadata only: no data cache to set up.
+            "rbd_cache": "false",
+            # How long a request proxied to the image's lock owner may wait.
+            "rbd_request_timed_out_seconds": str(c["op_timeout"]),
+        }
+        if c.get("keyring"):
+            conf["keyring"] = c["keyring"]
+        if c.get("mon_host"):
+            conf["mon_host"] = c["mon_host"]
+        cluster = rados.Rados(conffile=c["conf"], rados_id=c["user"], conf=conf)
+        try:
+            cluster.connect(timeout=int(c["connect_timeout"]))
+        except Exception as e:
+            cluster.shutdown()
+            # Whatever errno the binding chose (ENOENT for a missing keyring...), the
+            # cluster is out of reach: no answer about any object.
+            raise Failure(108, "cannot connect to the cluster: %s" % e)
+        return cluster
 
     def ioctx(self, pool, ns):
         cluster = self.connected()

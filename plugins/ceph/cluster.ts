@@ -31,7 +31,7 @@ export interface AtPlace {
 export const timeouts = () => {
   const connect = setting("connectTimeout");
   const op = setting("opTimeout");
-  return { connect, op, deadlineMs: (connect + op + 15) * 1000, sessionMs: (connect + op + 5) * 1000 };
+  return { connect, op, mgr: setting("mgrTimeout"), deadlineMs: (connect + op + 15) * 1000, sessionMs: (connect + op + 5) * 1000 };
 };
 
 export function identityArgs(c: ClusterRef): string[] {

@@ -61,7 +61,7 @@ class Session {
     this.proc = takeProcess();
     const { child, requests, answers, stderr } = this.proc;
     requests.write(
-      `${JSON.stringify({ conf: ref.conf, user: ref.user, keyring: ref.keyring ?? "", mon_host: ref.monHost ?? "", connect_timeout: t.connect, op_timeout: t.op })}\n`,
+      `${JSON.stringify({ conf: ref.conf, user: ref.user, keyring: ref.keyring ?? "", mon_host: ref.monHost ?? "", connect_timeout: t.connect, op_timeout: t.op, mgr_timeout: t.mgr })}\n`,
     );
     // Answers are lines; a large one (an SR's whole omap) arrives in many chunks, each searched
     // once for the line's end.
@@ -203,8 +203,8 @@ export async function librados<T>(p: Place, log: Logger, shown: string, op: Excl
   return run(p.cluster, log, shown, { op, pool: p.pool, ns: p.namespace, ...args });
 }
 
-// A monitor or mgr command, as `ceph <prefix> ...` sends it (JSON), with the op timeout; returns
-// its output text.
+// A monitor or mgr command, as `ceph <prefix> ...` sends it (JSON), with the op timeout (an mgr
+// command with the mgr's own, shorter one: ceph-session.py); returns its output text.
 export const clusterCommand = (c: ClusterRef, log: Logger, target: "mon" | "mgr", cmd: { prefix: string } & Record<string, unknown>): Promise<string> =>
   run(
     c,
@@ -213,5 +213,5 @@ export const clusterCommand = (c: ClusterRef, log: Logger, target: "mon" | "mgr"
       .filter(([k]) => k !== "prefix" && k !== "format")
       .map(([, v]) => ` ${String(v)}`)
       .join("")}`,
-    { op: "command", target, cmd, timeout: timeouts().op },
+    { op: "command", target, cmd, timeout: target === "mgr" ? timeouts().mgr : timeouts().op },
   );

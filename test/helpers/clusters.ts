@@ -89,7 +89,7 @@ export async function removeCluster(c: Cluster | undefined): Promise<void> {
 }
 
 // The daemon's pid, from the cluster's pid file.
-const daemonPid = (c: Cluster, name: string): number | undefined => {
+export const daemonPid = (c: Cluster, name: string): number | undefined => {
   try {
     const pid = Number(readFileSync(join(c.dir, "run", `${name}.pid`), "utf8").trim());
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;

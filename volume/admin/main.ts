@@ -4,7 +4,6 @@
 //   doctor                            this host's readiness (Ceph tools, cluster, keyring, datapaths, plugin tree)
 // The SR is named by its `sr` string, or by its device-config (as `xe pbd-param-get` shows it).
 import yargs, { type Argv } from "yargs";
-import { taskList } from "../../plugins/ceph/mon.js";
 import { createLogger, type Logger } from "../../plugins/log.js";
 import { defaultSetting } from "../../plugins/settings.js";
 import { isSmapiError } from "../../plugins/wire/errors.js";
@@ -17,7 +16,7 @@ import { parseSrPlace, srPlaceOf } from "../sr/sr-place.js";
 import { doctorCommand, DOCTOR_OPTIONS } from "./doctor/command.js";
 import { fence } from "./fence.js";
 import { fsck } from "./fsck.js";
-import { watchTasks } from "./progress.js";
+import { srTasks, watchTasks } from "./progress.js";
 
 const SR_OPTIONS = {
   sr: { type: "string", describe: "the SR's sr string (as SR.attach returns it)" },
@@ -61,9 +60,15 @@ async function gcStatus(sr: Sr, json: boolean): Promise<void> {
   if (!entries) throw new Error(`no SR in ${sr.place.pool}/${sr.place.namespace}`);
   const last = entries.get(K.gcStatus);
   const status = last ? (JSON.parse(last) as StatusRecord) : undefined;
-  const [{ plan }, tasks] = await Promise.all([look(sr), taskList(sr.place.cluster, sr.log).catch(() => [])]);
-  const mine = tasks.filter((t) => t.refs.pool_name === sr.place.pool && t.refs.pool_namespace === sr.place.namespace);
-  const report = { last: status, tombstones: plan.tombstones, pending: plan.actions, waiting: plan.waiting, tasks: mine };
+  const [{ plan }, { tasks: mine, unknown }] = await Promise.all([look(sr), srTasks(sr)]);
+  const report = {
+    last: status,
+    tombstones: plan.tombstones,
+    pending: plan.actions,
+    waiting: plan.waiting,
+    tasks: mine,
+    ...(unknown ? { tasksUnknown: unknown } : {}),
+  };
   print(json, report, () =>
     [
       `SR ${sr.place.pool}/${sr.place.namespace}`,
@@ -78,7 +83,7 @@ async function gcStatus(sr: Sr, json: boolean): Promise<void> {
       ),
       `waiting (${plan.waiting.length}):`,
       ...plan.waiting.map((w) => `  ${w.item}: ${w.why}`),
-      `mgr tasks (${mine.length}):`,
+      unknown ? `mgr tasks: unknown: ${unknown}` : `mgr tasks (${mine.length}):`,
       ...mine.map(
         (t) =>
           `  ${t.message}${t.in_progress ? ` ${Math.round((t.progress ?? 0) * 100)}%` : " (queued)"}${t.retry_message ? ` retrying: ${t.retry_message}` : ""}`,
@@ -88,9 +93,11 @@ async function gcStatus(sr: Sr, json: boolean): Promise<void> {
 }
 
 async function gcRun(sr: Sr, json: boolean, wait: boolean): Promise<void> {
-  const report = await lockedPass(sr, applyOptions(), true);
+  const opts = applyOptions();
+  const report = await lockedPass(sr, opts, true);
   if (!report) throw new Error("another GC pass holds the SR");
-  if (wait) await watchTasks(sr, json);
+  // Only tasks this pass could have queued are followed: none once the mgr is off or failed it.
+  if (wait && opts.mgr) await watchTasks(sr, json);
   print(json, { done: report.done, failed: report.failed, waiting: report.plan.waiting, paused: report.paused }, () =>
     [
       ...report.done.map((d) => `done: ${d}`),

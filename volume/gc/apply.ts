@@ -11,18 +11,20 @@ import { drop, readSr, type Sr } from "../meta/store.js";
 import { type Action, heldTombstone } from "./plan.js";
 
 export interface ApplyOptions {
-  // Set once the mgr answered that it has no rbd_support module: fall back for this process.
+  // Cleared once the mgr answered that it has no rbd_support module, or did not answer within
+  // its timeout: the rest of the work is done here, so a missing or stuck mgr costs one timeout.
   mgr: boolean;
   readonly flattenDeadlineMs: number;
 }
 
-const handOff = async (opts: ApplyOptions, viaMgr: () => Promise<void>, locally: () => Promise<void>): Promise<"mgr" | "local"> => {
+const handOff = async (sr: Sr, opts: ApplyOptions, viaMgr: () => Promise<void>, locally: () => Promise<void>): Promise<"mgr" | "local"> => {
   if (opts.mgr) {
     try {
       await viaMgr();
       return "mgr";
     } catch (e) {
-      if (!(e instanceof CephError && e.kind === "unsupported")) throw e;
+      if (!(e instanceof CephError && (e.kind === "unsupported" || e.kind === "timeout"))) throw e;
+      sr.log.warning(`${e.message}: the GC does its heavy work itself from now on`);
       opts.mgr = false;
     }
   }
@@ -63,6 +65,7 @@ export async function applyAction(sr: Sr, a: Action, opts: ApplyOptions): Promis
       return `moved tombstone ${a.image} to the trash`;
     case "flatten": {
       const how = await handOff(
+        sr,
         opts,
         () => taskAddFlatten(sr.place, sr.log, a.image),
         // Flattened already (by an earlier pass that died, or by the mgr): done.
@@ -72,6 +75,7 @@ export async function applyAction(sr: Sr, a: Action, opts: ApplyOptions): Promis
     }
     case "trash-purge": {
       const how = await handOff(
+        sr,
         opts,
         async () => {
           // The mgr would only fail on it and retry after minutes of back-off: a clone that has
