@@ -33,6 +33,8 @@
 #   CEPH_LOCAL_OSD_GB=20      bluestore: size of the sparse block file (it only
 #                             grows, never shrinks); memstore: capacity
 #   CEPH_LOCAL_POOL=rbd       rbd pool created and initialised by `up`
+#   CEPH_LOCAL_RBD_SUPPORT=required|optional  whether `up` waits for the mgr's
+#                             rbd_support module (optional: a build that cannot load it)
 #   CEPH_LOCAL_STORE=bluestore|memstore  memstore keeps ~2 GiB RSS per GiB
 #                             written: only for control-plane tests
 #   CEPH_LOCAL_ADDR=127.0.0.1 the address every daemon binds and the mon map

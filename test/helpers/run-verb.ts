@@ -12,6 +12,14 @@ export const VOLUME_DIR = join(TREE, "volume/org.xen.xapi.storage.ceph-rbd");
 export const DATAPATH_DIR = (scheme: string) => join(TREE, "datapath", scheme);
 export const ADMIN = join(TREE, "bin/ceph-rbd-admin");
 export const LIB_DIR = join(TREE, "lib");
+// A root of the release matrix (scripts/ceph-roots.sh, scripts/matrix.mjs): every executable
+// runs inside it, so the plugin's Python helper and the Ceph CLIs are that root's release. Read
+// at each call: a test file may pick its root in its setup.
+export const IN_ROOT = join(ROOT, "scripts/ceph-roots/run.sh");
+const command = (path: string, args: string[]): [string, string[]] => {
+  const root = process.env.CEPH_TEST_CLIENT_ROOT;
+  return root ? ["bash", [IN_ROOT, root, path, ...args]] : [path, args];
+};
 
 // The admin command, human or --json; its exit code and output.
 export const runAdmin = (args: string[], env?: Record<string, string>): Promise<VerbRun> => runExecutable(ADMIN, "", args, env);
@@ -34,7 +42,7 @@ export function startExecutable(
   args: string[] = ["--json"],
   env: Record<string, string> = {},
 ): { pid: number; done: Promise<VerbRun> } {
-  const child = spawn(path, args, {
+  const child = spawn(...command(path, args), {
     // The GC worker is started by its own tests only: elsewhere it would race the assertions.
     env: { ...process.env, CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_LOG_STDERR: "debug", CEPH_RBD_GC: "off", ...env },
     cwd: "/",
