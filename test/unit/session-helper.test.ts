@@ -19,7 +19,7 @@ const STUB = fileURLToPath(new URL("../helpers/stub-rados", import.meta.url));
 const PY36 = join(homedir(), ".pyenv/versions/3.6.15/bin/python3");
 // What a test on Python 3.6 says in its name when it is skipped.
 const noPy36 = existsSync(PY36) ? "" : ` (skipped: no Python 3.6 at ${PY36})`;
-const CONFIG = { conf: "/nonexistent", user: "u", keyring: "", mon_host: "", connect_timeout: 1, op_timeout: 0.5 };
+const CONFIG = { conf: "/nonexistent", user: "u", keyring: "", mon_host: "", connect_timeout: 1, op_timeout: 0.5, mgr_timeout: 2 };
 
 interface Answer {
   id: number | null;
@@ -165,6 +165,16 @@ describe.each(pythons)("the session helper on %s, under LC_ALL=C", (_, python, m
     expect(byId(answers, 1)).toEqual({ id: 1, ok: null });
     expect(byId(answers, 2)?.ok).toMatchObject({ name: "v", features: ["layering", "exclusive-lock"] });
     expect(byId(answers, 3)).toMatchObject({ errno: 22, msg: expect.stringContaining("non-primary is unknown to this Ceph client's rbd binding") });
+    expect(await h.exited).toBe(0);
+  });
+
+  it.skipIf(missing)("bounds an mgr command by the mgr's own timeout, and says in words that it timed out", async () => {
+    const h = helper(python);
+    h.request({ id: 1, op: "command", target: "mgr", cmd: { prefix: "rbd task list" }, timeout: 5 });
+    const answers = await h.waitFor(1);
+    h.end();
+    expect(byId(answers, 1)).toEqual({ id: 1, errno: 110, msg: "Failure: the mgr did not answer within 2 s" });
+    expect(h.trace()).toContain("mgr_command after 2 s");
     expect(await h.exited).toBe(0);
   });
 });
