@@ -5,9 +5,12 @@
 # same root are serialised by a lock, so parallel tests wait for one build instead of racing.
 set -euo pipefail
 suite=$1
+# The client: Ceph's CLIs and Python bindings, and the datapath's QEMU (qemu-storage-daemon,
+# its rbd driver), which links the same librbd.
+client=(ceph-common python3-rados python3-rbd qemu-utils qemu-block-extra qemu-system-common)
 case $suite in
-  bullseye) packages=(ceph-common python3-rados python3-rbd) ;;
-  trixie) packages=(ceph-common python3-rados python3-rbd ceph-mon ceph-mgr ceph-osd) ;;
+  bullseye) packages=("${client[@]}") ;;
+  trixie) packages=("${client[@]}" ceph-mon ceph-mgr ceph-osd) ;;
   *)
     echo "ceph-roots: unknown suite $suite (bullseye or trixie)" >&2
     exit 2
@@ -44,6 +47,8 @@ chmod 755 "$root/usr/sbin/policy-rc.d"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 bash "$(dirname "$0")/run.sh" "$root" env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y -q --no-install-recommends "${packages[@]}" >>"$log" 2>&1
+# The downloaded packages are not kept: the root is the cache.
+bash "$(dirname "$0")/run.sh" "$root" apt-get clean
 # Node 20's binary runs on both suites' glibc; the launchers find it on PATH.
 install -m 755 "$node" "$root/usr/local/bin/node"
 echo "$want" >"$marker"
