@@ -150,52 +150,6 @@ def image_du(io, r):
         return used[0]
 
 
-# A diff_iterate callback gathering extents into `into`, adjacent ones merged.
-def merging(into):
-    def add(offset, length, exists):
-        if into and into[-1][0] + into[-1][1] == offset:
-            into[-1][1] += length
-        else:
-            into.append([offset, length])
-        return 0
-
-    return add
-
-
-# The extents that differ between user snapshot `since` and `snap` (the head when absent), as
-# librbd's diff reports them, exact to the byte (a discard counts: it changed what the disk reads).
-# The parent is left out: both ends are points of this one image, and a parent snapshot never
-# changes. With a valid fast-diff, a whole-object pass reads the object map and names the objects
-# that changed; only those are then asked for their exact extents, so the work follows what
-# changed and not the image's size. Without it, one exact pass lists every object's snapshots:
-# the same answer, slower. `since` taken after `snap` answers {"backwards": true}; `size` is the
-# end point's, as the diff found it.
-def image_diff(io, r):
-    with rbd.Image(io, r["image"], snapshot=r.get("snap"), read_only=True) as im:
-        ids = dict((s["name"], s["id"]) for s in im.list_snaps() if namespace_of(s) == "user")
-        if r["since"] not in ids or (r.get("snap") is not None and r["snap"] not in ids):
-            raise Failure(2, "no snapshot %s of %s" % (r["since"], r["image"]))
-        if r.get("snap") is not None and ids[r["since"]] > ids[r["snap"]]:
-            return {"backwards": True, "extents": [], "fast": False, "size": im.size()}
-        size = im.size()
-        start = min(r["offset"], size)
-        end = size if r["length"] < 0 else min(r["offset"] + r["length"], size)
-        out = []
-        exact = merging(out)
-        if end <= start:
-            return {"backwards": False, "extents": out, "fast": False, "size": size}
-        invalid = getattr(rbd, "RBD_FLAG_FAST_DIFF_INVALID", 0) | getattr(rbd, "RBD_FLAG_OBJECT_MAP_INVALID", 0)
-        fast = bool(im.features() & rbd.RBD_FEATURE_FAST_DIFF) and not im.flags() & invalid
-        if not fast:
-            im.diff_iterate(start, end - start, r["since"], exact, include_parent=False, whole_object=False)
-            return {"backwards": False, "extents": out, "fast": False, "size": size}
-        coarse = []
-        im.diff_iterate(start, end - start, r["since"], merging(coarse), include_parent=False, whole_object=True)
-        for offset, length in coarse:
-            im.diff_iterate(offset, length, r["since"], exact, include_parent=False, whole_object=False)
-        return {"backwards": False, "extents": out, "fast": True, "size": size}
-
-
 def trash_snap_count(io, r):
     with rbd.Image(io, image_id=r["image_id"], read_only=True) as im:
         return len(list(im.list_snaps()))
@@ -239,7 +193,6 @@ RBD_OPERATIONS = {
     "snap_remove": snap_remove,
     "snap_list": snap_list,
     "image_du": image_du,
-    "image_diff": image_diff,
     "trash_snap_count": trash_snap_count,
     "trash_list": trash_list,
     "clone": lambda io, r: rbd.RBD().clone(io, r["parent"], r["snap"], io, r["image"], features=feature_mask(r["features"])),

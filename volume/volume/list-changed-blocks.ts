@@ -23,10 +23,10 @@ export default defineVerb(VolumeListChangedBlocks, async (p, ctx) => {
   const state = await readSr(sr);
   const from = volumeOf(state, p.key);
   const to = volumeOf(state, p.key2);
-  const broken = chainBreak(from, to);
-  if (broken !== undefined) throw new CBT_chain_broken(p.key2, broken);
   const size = to.record.size;
   if (p.offset > size) throw new Invalid_request(String(p.offset), `offset ${p.offset} is beyond the end of ${p.key2} (${size} bytes)`);
+  const broken = chainBreak(from, to);
+  if (broken !== undefined) throw new CBT_chain_broken(p.key2, broken);
   const { first, count } = blockRange(size, p.offset, p.length);
   // The diff covers whole blocks: a change before `offset` in its first block sets that block too.
   const diff = await imageDiff(sr.place, sr.log, to.record.image, from.record.snap ?? "", to.record.snap, first * CBT_BLOCK, count * CBT_BLOCK);
