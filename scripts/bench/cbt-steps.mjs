@@ -2,7 +2,7 @@
 // backup's reader (scripts/nbd-copy.mjs), whole or by a Volume.list_changed_blocks bitmap, and
 // 64 KiB writes at chosen places through librbd.
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./base.mjs";
 import { callDatapath, callVerb, cephArgs, tool } from "./commands.mjs";
@@ -86,6 +86,7 @@ export const sha256File = (file) =>
 
 // SHA-256 of an image or snapshot as `rbd export` reads it.
 export async function sha256Rbd(spec, scratch) {
+  rmSync(scratch, { force: true });
   await tool("rbd", [...cephArgs(), "export", "--no-progress", spec, scratch]);
   return sha256File(scratch);
 }
