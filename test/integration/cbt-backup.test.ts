@@ -123,4 +123,17 @@ describe("Volume.data_destroy", () => {
     const check = await runAdmin(["fsck", "--sr", s.sr, "--json"]);
     expect(check.json, check.stdout).toMatchObject({ clean: true });
   });
+
+  it("fsck reports a data-destroyed mark on anything but a CBT snapshot", async () => {
+    const v = await vcall<CbtVolume>("Volume.create", { name: "d", description: "", size: 4 * MiB, sharable: false });
+    const key = `vol:${v.key}`;
+    const rados = (...a: string[]) => execFileSync("rados", ["--conf", s.conf, "--pool", s.pool, "--namespace", s.namespace, ...a], { encoding: "utf8" });
+    rados("getomapval", "ceph_rbd_sr", key, join(dir, "record"));
+    const record = readFileSync(join(dir, "record"), "utf8");
+    rados("setomapval", "ceph_rbd_sr", key, JSON.stringify({ ...JSON.parse(record), dataDestroyed: true }));
+    const check = await runAdmin(["fsck", "--sr", s.sr, "--json"]);
+    expect(check.json, check.stdout).toMatchObject({ clean: false, findings: [expect.objectContaining({ kind: "cbt-record", item: v.key })] });
+    rados("setomapval", "ceph_rbd_sr", key, record);
+    expect((await runAdmin(["fsck", "--sr", s.sr, "--json"])).json).toMatchObject({ clean: true });
+  });
 });
