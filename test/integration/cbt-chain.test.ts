@@ -96,6 +96,21 @@ describe("a broken chain fails, never a smaller bitmap", () => {
   });
 });
 
+describe("a resize in between", () => {
+  it("keeps the chain: the bitmap covers the new size and lists the writes in the grown part", async () => {
+    const { v, a } = await tracked();
+    await vcall("Volume.resize", { key: v.key, new_size: 16 * MiB });
+    const W2: Write[] = [
+      [MiB, 4096, 0x66],
+      [12 * MiB + 5, 70000, 0x66],
+    ];
+    writeAll(v.uri[0] ?? "", W2);
+    const got = await listChanged(s.sr, a.key, v.key);
+    expect(Buffer.from(got.bitmap, "base64").length).toBe((16 * MiB) / 65536 / 8);
+    expect(decodeBitmap(got.bitmap)).toEqual(touched(W2));
+  });
+});
+
 describe("enable, disable, enable", () => {
   it("a repeated enable keeps the chain; after disable and enable it starts from the next snapshot", async () => {
     const { v, a } = await tracked();
