@@ -39,6 +39,12 @@ export const SETTINGS = {
     default: 5,
     doc: "Bound on each mgr command (the rbd_support task queue): an absent, stopped or slow mgr costs no more.",
   },
+  diffTimeout: {
+    env: "CEPH_RBD_DIFF_TIMEOUT",
+    kind: "seconds",
+    default: 600,
+    doc: "Bound on one Volume.list_changed_blocks diff (an image without fast-diff is read object by object).",
+  },
   lockLease: { env: "CEPH_RBD_LOCK_LEASE", kind: "seconds", default: 60, doc: "Lease of a verb's RADOS lock (renewed while the verb runs)." },
   lockWait: { env: "CEPH_RBD_LOCK_WAIT", kind: "seconds", default: 45, doc: "How long a verb waits for a busy lock before failing." },
   python: { env: "CEPH_RBD_PYTHON", kind: "path", default: "/usr/bin/python3", doc: "The Python that runs the librados session helper (ceph-session.py)." },

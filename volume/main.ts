@@ -26,6 +26,10 @@ export const verbs: VerbTable = {
   "Volume.clone": () => import("./volume/clone.js"),
   "Volume.destroy": () => import("./volume/destroy.js"),
   "Volume.revert": () => import("./volume/revert.js"),
+  "Volume.enable_cbt": () => import("./volume/enable-cbt.js"),
+  "Volume.disable_cbt": () => import("./volume/disable-cbt.js"),
+  "Volume.data_destroy": () => import("./volume/data-destroy.js"),
+  "Volume.list_changed_blocks": () => import("./volume/list-changed-blocks.js"),
 };
 
 export const main = (verb: string): Promise<void> => runMain(verbs, verb, process.argv.slice(2));

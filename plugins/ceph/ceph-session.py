@@ -53,6 +53,7 @@ no_bytecode = sys.dont_write_bytecode
 sys.dont_write_bytecode = True
 from ceph_rbd_session_connect import Failure, Session
 from ceph_rbd_session_rados import CLUSTER_OPERATIONS, RADOS_OPERATIONS
+from ceph_rbd_session_diff import DIFF_OPERATIONS
 from ceph_rbd_session_rbd import RBD_OPERATIONS, load_rbd, need_rbd
 
 sys.dont_write_bytecode = no_bytecode
@@ -60,6 +61,7 @@ CLUSTER_OPS = CLUSTER_OPERATIONS
 RADOS_OPS = set(RADOS_OPERATIONS)
 OPS = dict(RADOS_OPERATIONS)
 OPS.update(RBD_OPERATIONS)
+OPS.update(DIFF_OPERATIONS)
 
 
 # Requests served at once; the others wait in the pipe. Each holds a thread and, in librados,

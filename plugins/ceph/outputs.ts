@@ -29,6 +29,17 @@ export interface ImageInfo {
 
 export type SnapList = Array<{ id: number; name: string; size: number; namespace: { type: "user" | "group" | "trash" | "mirror" } }>;
 
+// The session's image_diff (rbd.ts): byte extents [offset, length], adjacent ones merged, in
+// order; `backwards` when the first snapshot was taken after the second (nothing is listed);
+// `fast` when the object map narrowed the work (fast-diff on, and valid); `size` the end point's.
+export interface ImageDiff {
+  readonly backwards: boolean;
+  readonly extents: ReadonlyArray<readonly [number, number]>;
+  readonly fast: boolean;
+  // The size of the diff's end point (the snapshot, or the head), as the diff found it.
+  readonly size: number;
+}
+
 // The session's trash_list (rbd.ts): with the images each entry still reads, through its head or
 // any of its snapshots.
 export type TrashList = Array<{ id: string; name: string; parents: string[] }>;

@@ -4,8 +4,9 @@
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
 import { type Call, runCeph } from "./exec.js";
-import { type ImageInfo, ImageLocks, LongList, parseJson, type SnapList, type TrashList } from "./outputs.js";
+import { type ImageDiff, type ImageInfo, ImageLocks, LongList, parseJson, type SnapList, type TrashList } from "./outputs.js";
 import { librados } from "./session.js";
+import { setting } from "../settings.js";
 
 const rbd = (p: Place, log: Logger, args: string[], how?: Pick<Call, "read" | "partial">) =>
   runCeph({ tool: "rbd", args, connection: clientArgs(p.cluster), log, ...how });
@@ -90,6 +91,21 @@ export async function namespaceList(p: Omit<Place, "namespace">, log: Logger): P
 // counts them: its own data, not its ancestors'.
 export async function imageDiskUsage(p: Place, log: Logger, image: string, snap?: string): Promise<number> {
   return librados(p, log, `du ${imageSpec(p, image, snap)}`, "image_du", { image, ...(snap ? { snap } : {}) });
+}
+
+// What changed between user snapshot `since` and `snap` (the head when absent) in
+// [offset, offset+length) (a negative length: to the end), as librbd's exact diff reports it.
+export async function imageDiff(
+  p: Place,
+  log: Logger,
+  image: string,
+  since: string,
+  snap: string | undefined,
+  offset: number,
+  length: number,
+): Promise<ImageDiff> {
+  const args = { image, since, ...(snap ? { snap } : {}), offset, length };
+  return librados(p, log, `diff --from-snap ${since} ${imageSpec(p, image, snap)}`, "image_diff", args, setting("diffTimeout") * 1000);
 }
 
 // `rbd ls -l` skips an image it cannot open or read, says so on stderr, and still exits 0 (its

@@ -26,6 +26,7 @@ export const SESSION_OPS = {
   snap_remove: { access: "write", on: "rbd" },
   snap_list: { access: "read", on: "rbd" },
   image_du: { access: "read", on: "rbd" },
+  image_diff: { access: "read", on: "rbd" },
   trash_snap_count: { access: "read", on: "rbd" },
   trash_list: { access: "read", on: "rbd" },
   clone: { access: "write", on: "rbd" },

@@ -168,22 +168,22 @@ export function closeSessions(): void {
 // A read whose session died is asked once more of a new session (session-ops.ts): the question
 // is still valid, and an admin command or a GC pass need not fail for a crash of the helper.
 
-async function ask(c: ClusterRef, log: Logger, shown: string, request: Record<string, unknown>, started: number): Promise<unknown> {
+async function ask(c: ClusterRef, log: Logger, shown: string, request: Record<string, unknown>, started: number, deadlineMs: number): Promise<unknown> {
   try {
-    return await sessionFor(c).call(shown, request, timeouts().sessionMs);
+    return await sessionFor(c).call(shown, request, deadlineMs);
   } catch (e) {
     // Within the operation's one deadline, not a second one.
-    const left = timeouts().sessionMs - (Date.now() - started);
+    const left = deadlineMs - (Date.now() - started);
     if (!(e instanceof SessionDied) || accessOf(String(request.op)) !== "read" || left <= 0) throw e;
     log.warning(`${shown}: ${e.stderr}; asking a new session`);
     return sessionFor(c).call(shown, request, left);
   }
 }
 
-async function run<T>(c: ClusterRef, log: Logger, shown: string, request: Record<string, unknown>): Promise<T> {
+async function run<T>(c: ClusterRef, log: Logger, shown: string, request: Record<string, unknown>, deadlineMs = timeouts().sessionMs): Promise<T> {
   const started = Date.now();
   try {
-    const r = (await ask(c, log, shown, request, started)) as T;
+    const r = (await ask(c, log, shown, request, started, deadlineMs)) as T;
     log.debug(`${shown} (${Date.now() - started} ms)`);
     return r;
   } catch (e) {
@@ -198,9 +198,17 @@ async function run<T>(c: ClusterRef, log: Logger, shown: string, request: Record
 // Runs one operation of ceph-session.py in the place's pool and namespace. `shown` names it in
 // logs and errors the way its CLI equivalent would.
 // A write under a lock known to be lost does not start (holds.ts).
-export async function librados<T>(p: Place, log: Logger, shown: string, op: Exclude<SessionOp, "command">, args: Record<string, unknown> = {}): Promise<T> {
+// `deadlineMs` is for the one operation whose work grows with the image (a diff without fast-diff).
+export async function librados<T>(
+  p: Place,
+  log: Logger,
+  shown: string,
+  op: Exclude<SessionOp, "command">,
+  args: Record<string, unknown> = {},
+  deadlineMs?: number,
+): Promise<T> {
   if (SESSION_OPS[op].access === "write") assertHeld();
-  return run(p.cluster, log, shown, { op, pool: p.pool, ns: p.namespace, ...args });
+  return run(p.cluster, log, shown, { op, pool: p.pool, ns: p.namespace, ...args }, deadlineMs);
 }
 
 // A monitor or mgr command, as `ceph <prefix> ...` sends it (JSON), with the op timeout (an mgr

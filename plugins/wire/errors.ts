@@ -54,6 +54,13 @@ export class Invalid_parameters extends NamedError {
 export class Invalid_request extends NamedError {
   override name = "Invalid_request";
 }
+// Volume.list_changed_blocks cannot list every block changed between the two volumes (the chain
+// between them is broken: CBT off at either end or in between, a revert, a clone, another disk,
+// or the two in the wrong order). A consumer falls back to a full backup: Xen Orchestra's
+// NBD+CBT export does on any error of the call (@xen-orchestra/xapi/disks/Xapi.mjs, #openNbdCbt).
+export class CBT_chain_broken extends NamedError {
+  override name = "CBT_chain_broken";
+}
 // Another process holds the volume or SR lock beyond the bounded wait.
 export class Busy extends NamedError {
   override name = "Busy";

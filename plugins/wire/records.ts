@@ -24,6 +24,9 @@ export const Volume = z.strictObject({
 });
 export type Volume = z.infer<typeof Volume>;
 
+// Volume.list_changed_blocks' answer (the bitmap's format: changed-blocks.ts).
+export const ChangedBlocks = z.strictObject({ granularity: z.int().check(z.minimum(1)), bitmap: z.base64() });
+
 const variant = <N extends string>(name: N) => z.tuple([z.literal(name), z.string()]);
 export const Health = z.union([variant("Healthy"), variant("Recovering"), variant("Unreachable"), variant("Unavailable")]);
 export type Health = z.infer<typeof Health>;

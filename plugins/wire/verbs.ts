@@ -1,9 +1,9 @@
 // Params and result schemas of the SMAPIv3 methods these plugins serve (spec section 6,
-// smapiv3-verbs.json); the others (Volume.copy, CBT, Data.*, ...) are added with their verb.
+// smapiv3-verbs.json); the others (Volume.copy, Volume.compose, Data.*, ...) are added with their verb.
 // Params are strict: xapi always sends every IDL parameter by name and nothing else, so a
 // missing or extra field means the caller is not xapi speaking API 5.0, and we refuse.
 import * as z from "zod/mini";
-import { Backend, int64, ProbeResult, QueryResult, SrStat, stringMap, Volume } from "./records.js";
+import { Backend, ChangedBlocks, int64, ProbeResult, QueryResult, SrStat, stringMap, Volume } from "./records.js";
 
 export interface VerbSchema<P extends z.ZodMiniType = z.ZodMiniType, R extends z.ZodMiniType = z.ZodMiniType> {
   readonly name: string;
@@ -66,6 +66,16 @@ export const VolumeSet = verb("Volume.set", { sr, key, k, v }, unit);
 export const VolumeUnset = verb("Volume.unset", { sr, key, k: text(1, 4096) }, unit);
 export const VolumeResize = verb("Volume.resize", { sr, key, new_size: int64 }, unit);
 export const VolumeStat = verb("Volume.stat", { sr, key }, Volume);
+export const VolumeEnableCbt = verb("Volume.enable_cbt", { sr, key }, unit);
+export const VolumeDisableCbt = verb("Volume.disable_cbt", { sr, key }, unit);
+export const VolumeDataDestroy = verb("Volume.data_destroy", { sr, key }, unit);
+// offset is the IDL's int64 and length its int; a negative length means the whole disk from
+// offset (xapi-storage-script always sends 0 and -1), a negative offset means nothing.
+export const VolumeListChangedBlocks = verb(
+  "Volume.list_changed_blocks",
+  { sr, key, key2: key, offset: int64.check(z.minimum(0)), length: int64 },
+  ChangedBlocks,
+);
 
 const uri = text(1);
 const domain = z.string();

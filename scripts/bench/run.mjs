@@ -16,6 +16,7 @@
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import cbt from "./cbt.mjs";
 import datapath from "./datapath.mjs";
 import gc from "./gc.mjs";
 import gcMemory from "./gc-memory.mjs";
@@ -31,7 +32,7 @@ import revert from "./revert.mjs";
 import startup from "./startup.mjs";
 
 // Revert last: it is the longest, and a run cut short keeps the others.
-const TOPICS = [startup, listing, gc, gcMemory, datapath, revert];
+const TOPICS = [startup, listing, gc, gcMemory, datapath, cbt, revert];
 
 const { values: args } = parseArgs({
   options: {

@@ -66,6 +66,7 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
       "early.cjs",
       "ceph-session.py",
       "ceph_rbd_session_connect.py",
+      "ceph_rbd_session_diff.py",
       "ceph_rbd_session_rados.py",
       "ceph_rbd_session_rbd.py",
     ])

@@ -8,7 +8,7 @@ import { survey } from "../gc/survey.js";
 import { recoverStale } from "../volume/recovery.js";
 
 export interface Finding {
-  kind: "journal" | "orphan-image" | "missing-image" | "missing-snapshot" | "dangling-entry" | "leaked-snapshot";
+  kind: "journal" | "orphan-image" | "missing-image" | "missing-snapshot" | "dangling-entry" | "leaked-snapshot" | "cbt-record";
   item: string;
   detail: string;
   repairable: boolean;
@@ -58,9 +58,13 @@ export async function fsck(sr: Sr, repair: boolean): Promise<Finding[]> {
       add({
         kind: "missing-snapshot",
         item: v.key,
-        detail: `snapshot volume ${v.key} names ${v.record.image}@${v.record.snap}, which does not exist`,
+        detail: `snapshot volume ${v.key} names ${v.record.image}@${v.record.snap}, which does not exist${v.record.dataDestroyed ? " (a cbt_metadata volume: no list of changed blocks can start from it; the next backup is full)" : ""}`,
         repairable: false,
       });
+    // Only a snapshot with CBT can be data-destroyed (data-destroy.ts): anything else is a record
+    // this version did not write, left as it is.
+    if (v.record.dataDestroyed && (v.record.snap === undefined || v.record.cbt === undefined))
+      add({ kind: "cbt-record", item: v.key, detail: `volume ${v.key} is marked data-destroyed but is not a snapshot with CBT`, repairable: false });
   }
   for (const entry of state.strays) {
     if (/^(vol|tomb):/.test(entry))

@@ -102,6 +102,9 @@ export function makePlan(state: SrState, images: ReadonlyMap<string, ImageFacts>
   const waiting: Waiting[] = [];
   const records = [...state.volumes.values()].map((v) => v.record);
   const referenced = new Set(records.filter((r) => r.snap !== undefined).map((r) => `${r.image}@${r.snap}`));
+  // Snapshots whose data xapi destroyed: kept all the same, as the start of the next list of
+  // changed blocks (RBD's diff needs the snapshot itself); their volume's destroy frees them.
+  const cbtOnly = new Set(records.filter((r) => r.snap !== undefined && r.dataDestroyed).map((r) => `${r.image}@${r.snap}`));
   const heads = liveHeads(state);
   // Names an unfinished operation may still be working on: hands off.
   const busy = new Set<string>();
@@ -145,7 +148,9 @@ export function makePlan(state: SrState, images: ReadonlyMap<string, ImageFacts>
       if (!referenced.has(`${image}@${snap}`) && !busy.has(snap) && !busy.has(snap.replace(/^clone-/, ""))) actions.push({ kind: "snap-remove", image, snap });
     }
     const liveSnaps = f.snaps.filter((s) => referenced.has(`${image}@${s}`));
-    if (tomb && liveSnaps.length > 0) waiting.push({ item: image, why: `tombstone kept for ${liveSnaps.length} snapshot(s) still in use` });
+    const cbt = liveSnaps.filter((s) => cbtOnly.has(`${image}@${s}`)).length;
+    const cbtWhy = cbt > 0 ? ` (${cbt} of them cbt_metadata volumes, kept for incremental backups until destroyed)` : "";
+    if (tomb && liveSnaps.length > 0) waiting.push({ item: image, why: `tombstone kept for ${liveSnaps.length} snapshot(s) still in use${cbtWhy}` });
     if (tomb && liveSnaps.length === 0) {
       actions.push({ kind: "trash-move", image });
       continue;

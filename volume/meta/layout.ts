@@ -83,6 +83,15 @@ export const VolumeRecord = z.object({
   // The disk lineage: the key of the Volume.create that started it, inherited by snapshots and
   // clones. A revert is only allowed within one lineage.
   family: z.optional(z.string()),
+  // Changed-block tracking (volume/volume/cbt.ts). On a head: present while CBT is on, the id of
+  // its current CBT epoch, fresh at each enable and each revert. On a snapshot: the epoch of the
+  // head it was taken of, absent if CBT was off then (or disabled on the snapshot since). Two
+  // points of one image with one epoch have an unbroken chain between them.
+  cbt: z.optional(z.string()),
+  // A snapshot whose data xapi declared destroyed (Volume.data_destroy, a `cbt_metadata` VDI):
+  // it has no datapath any more and serves only as the start of a diff; its RBD snapshot stays
+  // until the volume is destroyed, since RBD's diff needs it.
+  dataDestroyed: z.optional(z.literal(true)),
 });
 export type VolumeRecord = z.infer<typeof VolumeRecord>;
 

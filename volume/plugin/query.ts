@@ -4,7 +4,7 @@ import { PluginQuery } from "../../plugins/wire/verbs.js";
 import { CONFIG_KEYS } from "../sr/config.js";
 
 // xapi-storage-script adds a feature for each verb file present; these it cannot infer.
-const FEATURES = ["THIN_PROVISIONING", "LARGE_VDI", "VDI_REVERT"];
+const FEATURES = ["THIN_PROVISIONING", "LARGE_VDI", "VDI_REVERT", "VDI_CONFIG_CBT"];
 
 export default defineVerb(PluginQuery, async () => ({
   plugin: "ceph-rbd",

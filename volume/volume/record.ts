@@ -19,9 +19,14 @@ export function toWireVolume(place: SrPlace, v: VolumeState, usage: number): Vol
     sharable: r.sharable,
     virtual_size: r.size,
     physical_utilisation: usage,
-    uri: schemesFor(place.datapath).map((scheme) =>
-      formatVolumeUri({ scheme, cluster: place.cluster, pool: place.pool, namespace: place.namespace, image: r.image, key: v.key, snap: r.snap }),
-    ),
+    // A data-destroyed snapshot has nothing to attach: xapi attaches no `cbt_metadata` VDI.
+    uri: r.dataDestroyed
+      ? []
+      : schemesFor(place.datapath).map((scheme) =>
+          formatVolumeUri({ scheme, cluster: place.cluster, pool: place.pool, namespace: place.namespace, image: r.image, key: v.key, snap: r.snap }),
+        ),
     keys: { ...v.keys },
+    volume_type: r.dataDestroyed ? "CBT_Metadata" : "Data",
+    cbt_enabled: r.cbt !== undefined,
   };
 }

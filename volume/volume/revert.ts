@@ -15,6 +15,7 @@ import { withLock } from "../../plugins/ceph/locks.js";
 import { recoverOwn } from "./recovery.js";
 import { openSr } from "../sr/open.js";
 import { ensureInactive, familyOf, volumeOf } from "./lookup.js";
+import { afterRevert, ensureHasData } from "./cbt.js";
 
 export default defineVerb(VolumeRevert, async (p, ctx) => {
   const sr = openSr(ctx, p.sr);
@@ -32,6 +33,7 @@ export default defineVerb(VolumeRevert, async (p, ctx) => {
     const s = volumeOf(state, p.snapshot);
     if (v.record.snap !== undefined) throw new Invalid_request(p.key, `${p.key} is a snapshot; only a writable volume can be reverted`);
     if (s.record.snap === undefined) throw new Invalid_request(p.snapshot, `${p.snapshot} is not a snapshot`);
+    ensureHasData(s, "revert to it");
     if (familyOf(s) !== familyOf(v)) throw new Invalid_request(p.snapshot, `${p.snapshot} is not a snapshot of ${p.key}`);
     ensureInactive(state, p.key, "reverting it");
     const image = `vol-${randomUUID()}`;
@@ -44,7 +46,7 @@ export default defineVerb(VolumeRevert, async (p, ctx) => {
     ]);
     step(entry, "clone");
     // The commit point, and the last step; the new head holds no data of its own yet.
-    await commitLast(sr, entry, { [K.vol(p.key)]: JSON.stringify({ ...v.record, image, size: s.record.size }), [K.use(p.key)]: "0" });
+    await commitLast(sr, entry, { [K.vol(p.key)]: JSON.stringify(afterRevert(v.record, image, s.record.size)), [K.use(p.key)]: "0" });
     return null;
   });
 });

@@ -22,6 +22,8 @@ export default defineVerb(VolumeSnapshot, (p, ctx) =>
       created: new Date().toISOString(),
       parent: p.key,
       family: familyOf(source),
+      // The disk's CBT epoch: this snapshot is a point of its chain (cbt.ts).
+      ...(source.record.cbt ? { cbt: source.record.cbt } : {}),
     };
     // A snapshot of a snapshot is the same immutable content: it shares the RBD snapshot.
     if (source.record.snap !== undefined) {

@@ -7,6 +7,7 @@ import { readSr, type Sr, type SrRead } from "../meta/store.js";
 import { openSr } from "../sr/open.js";
 import { volumeOf } from "./lookup.js";
 import { recoverOwn } from "./recovery.js";
+import { ensureHasData } from "./cbt.js";
 
 // Verbs that derive a new volume from `key` hold its lock, so a concurrent destroy of `key`
 // sees the new dependant (and keeps the image as a tombstone) or runs entirely before.
@@ -16,6 +17,8 @@ export async function underSource<T>(ctx: Context, srName: string, key: string, 
   volumeOf(await readSr(sr), key);
   return withLock(sr, K.vol(key), async () => {
     const state = await recoverOwn(sr, key, await readSr(sr));
-    return work(sr, volumeOf(state, key), state);
+    const source = volumeOf(state, key);
+    ensureHasData(source, "make a volume from it");
+    return work(sr, source, state);
   });
 }

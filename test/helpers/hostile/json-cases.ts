@@ -64,6 +64,7 @@ export function jsonCases(g: VerbGen): void {
       text: [42, null, {}, [], true],
       uuid: [42, null, {}, [], true],
       size: ["10", 1.5, null, {}, [], true, "true", [4194304], "4194304"],
+      length: ["-1", 1.5, null, {}, [], true],
       bool: ["true", null, {}, [], 1, 0, "false"],
       map: ["x", 42, null, [], true, [["pool", ctx.pool]], JSON.stringify(ctx.config)],
     };

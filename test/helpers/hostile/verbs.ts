@@ -2,7 +2,8 @@
 import type { HostileContext, Params } from "./types.js";
 import type { Rng } from "./rng.js";
 
-export type Kind = "dbg" | "sr" | "key" | "k" | "text" | "size" | "bool" | "map" | "uuid";
+// `length` is list_changed_blocks': any integer, a negative one meaning "to the end".
+export type Kind = "dbg" | "sr" | "key" | "k" | "text" | "size" | "length" | "bool" | "map" | "uuid";
 
 // Every verb of the volume plugin and its params (plugins/wire/verbs.ts), by kind of field.
 export const VERB_FIELDS: Readonly<Record<string, Readonly<Record<string, Kind>>>> = {
@@ -28,6 +29,10 @@ export const VERB_FIELDS: Readonly<Record<string, Readonly<Record<string, Kind>>
   "Volume.clone": { dbg: "dbg", sr: "sr", key: "key" },
   "Volume.destroy": { dbg: "dbg", sr: "sr", key: "key" },
   "Volume.revert": { dbg: "dbg", sr: "sr", snapshot: "key", key: "key" },
+  "Volume.enable_cbt": { dbg: "dbg", sr: "sr", key: "key" },
+  "Volume.disable_cbt": { dbg: "dbg", sr: "sr", key: "key" },
+  "Volume.data_destroy": { dbg: "dbg", sr: "sr", key: "key" },
+  "Volume.list_changed_blocks": { dbg: "dbg", sr: "sr", key: "key", key2: "key", offset: "size", length: "length" },
 };
 
 // Params that would succeed (and, for most verbs, change something): each case breaks one thing.
@@ -69,6 +74,13 @@ export function baseParams(verb: string, ctx: HostileContext, rng: Rng): Params 
       return { dbg, sr, key: volB };
     case "Volume.revert":
       return { dbg, sr, snapshot: ctx.snapA, key: volA };
+    // The snapshot has no CBT: data_destroy refuses it, a list from it fails (CBT_chain_broken).
+    case "Volume.data_destroy":
+      return { dbg, sr, key: ctx.snapA };
+    case "Volume.list_changed_blocks":
+      return { dbg, sr, key: ctx.snapA, key2: volA, offset: 0, length: -1 };
+    case "Volume.enable_cbt":
+    case "Volume.disable_cbt":
     case "Volume.stat":
     case "Volume.snapshot":
     case "Volume.clone":
