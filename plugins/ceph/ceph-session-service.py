@@ -131,7 +131,6 @@ def main():
     path, pid_file, version, idle = options(sys.argv)
     os.umask(0o077)
     lock_fd = take_lock(pid_file)
-    write_identity(lock_fd)
     threading.Thread(target=load_rbd, daemon=True).start()
     service = Service("%s:%s" % (version, digest()), idle)
     signal.signal(signal.SIGTERM, lambda *_: service.leave())
@@ -144,6 +143,9 @@ def main():
     os.chmod(path, 0o600)
     server.listen(MAX_CONNECTIONS)
     mine = os.stat(path).st_ino
+    # Named in the pid file once it answers: a verb that finds the socket missing while the pid
+    # file names a live service knows this one is unreachable (its socket was removed).
+    write_identity(lock_fd)
     while not service.leaving.is_set() and service.idle_for() < idle:
         if not select.select([server], [], [], 0.5)[0]:
             continue

@@ -5,6 +5,7 @@
 // (session.ts), after one warning: this process then no longer tries the service.
 import { JSONRPCErrorException } from "json-rpc-2.0";
 import type { Logger } from "../log.js";
+import { recordedProcess } from "../pid-file.js";
 import { privateRunDir } from "../run-dir.js";
 import { startDetached } from "../runtime/child.js";
 import { setting } from "../settings.js";
@@ -72,6 +73,9 @@ async function connectOrStart(log: Logger): Promise<ServiceConnection> {
   const path = socketPath();
   const problem = socketProblem(path);
   if (problem !== undefined && problem !== "missing") throw new Error(`refusing its socket: ${problem}`);
+  // A service that runs without its socket holds the lock: another would not start.
+  const running = problem === "missing" ? recordedProcess(servicePidFile()) : undefined;
+  if (running !== undefined) throw new Error(`its socket is missing while pid ${running} runs`);
   if (problem === undefined) {
     try {
       return await greet(path);

@@ -143,8 +143,8 @@ interface Asker {
 }
 
 const sessions = new Map<string, Promise<Asker>>();
-// How many sessions each client reference has had: a lock belongs to the librados client that
-// took it, and a session replaced after it died or hung is another client (locks.ts re-takes
+// How many sessions of each client reference have ended: a lock belongs to the librados client
+// that took it, and a session replaced after it died or hung is another client (locks.ts re-takes
 // the locks the work under way holds). The service keeps one client for a connection's life
 // (ceph_rbd_service_clients.py), so a new connection or a session of our own is a new client.
 const generations = new Map<string, number>();
@@ -166,10 +166,14 @@ const sessionFor = (ref: ClusterRef, log: Logger): Promise<Asker> => {
   const key = clientKey(ref);
   let s = sessions.get(key);
   if (!s) {
-    const mine: Promise<Asker> = open(ref, log, () => sessions.get(key) === mine && sessions.delete(key));
+    // A session that ended is counted at once, not when the next one opens: a write under a lock
+    // re-takes it (holds.ts) before it asks the next session.
+    const mine: Promise<Asker> = open(ref, log, () => {
+      generations.set(key, (generations.get(key) ?? 0) + 1);
+      if (sessions.get(key) === mine) sessions.delete(key);
+    });
     s = mine;
     sessions.set(key, s);
-    generations.set(key, (generations.get(key) ?? 0) + 1);
   }
   return s;
 };
