@@ -31,17 +31,15 @@ const stateOf = (pid: number) => {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   return stat.slice(stat.lastIndexOf(")") + 2)[0];
 };
-const create = (s: TestSr, env: Record<string, string>) =>
-  startExecutable(
-    join(VOLUME_DIR, "Volume.create"),
-    JSON.stringify({ dbg: "service", sr: s.sr, name: "svc", description: "", size: 4 * MiB, sharable: false }),
-    ["--json"],
-    env,
-  );
+// A snapshot: a journaled verb under its volume's lock.
+const snapshot = (env: Record<string, string>) =>
+  startExecutable(join(VOLUME_DIR, "Volume.snapshot"), JSON.stringify({ dbg: "service", sr: s.sr, key: vol.key }), ["--json"], env);
 
 let s: TestSr;
+let vol: WireVolume;
 beforeAll(async () => {
   s = await makeSr();
+  vol = await call<WireVolume>("Volume.create", { sr: s.sr, name: "svc", description: "", size: 4 * MiB, sharable: false });
 });
 afterAll(() => stopServices(runs));
 
@@ -50,8 +48,9 @@ describe("the session service under faults", () => {
     const run = fresh();
     ok(await runVerb("SR.stat", { dbg: "service", sr: s.sr }, serviceEnv(run)));
     const service = recordedPid(run);
-    const verb = create(s, serviceEnv(run, { CEPH_RBD_PAUSE_AT: "create:intent" }));
+    const verb = snapshot(serviceEnv(run, { CEPH_RBD_PAUSE_AT: "snapshot:intent" }));
     await until("the verb reached its pause point", () => stateOf(verb.pid) === "T", 60_000);
+    expect(srLocks(s), "the verb holds its volume's lock").toEqual([`vol:${vol.key}`]);
     // Its next request goes to a service that does not answer, and dies under it.
     process.kill(service, "SIGSTOP");
     process.kill(verb.pid, "SIGCONT");
@@ -71,12 +70,12 @@ describe("the session service under faults", () => {
 
   it("outlives a verb that dies holding a lock, and releases that lock at once", async () => {
     const run = fresh();
-    const verb = create(s, serviceEnv(run, { CEPH_RBD_CRASH_AT: "create:intent", CEPH_RBD_LOCK_LEASE: "120" }));
+    const verb = snapshot(serviceEnv(run, { CEPH_RBD_CRASH_AT: "snapshot:intent", CEPH_RBD_LOCK_LEASE: "120" }));
     const r = await verb.done;
     expect(r.code, "the verb was killed at its crash point").toBeNull();
-    expect(servicesOf(run)).toHaveLength(1);
     // Well within the 120 s lease: the service saw the verb's connection end.
     await until("the dead verb's lock is released", () => srLocks(s).length === 0, 10_000);
+    expect(servicesOf(run)).toHaveLength(1);
   });
 
   it("died under a lock's work: the work's next session takes the lock again, same cookie, and its write lands", async () => {
