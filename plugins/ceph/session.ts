@@ -1,8 +1,9 @@
-// The one librados session of this process: a Python helper (ceph-session.py) that connects
-// once and then runs each RADOS or RBD operation in milliseconds, where a CLI process costs tens
-// of milliseconds before its first operation. Same rules as the CLI gateway (exec.ts): names
-// travel as JSON values, never through a shell; every operation has a deadline; what is logged
-// holds no secret (the keyring is a path, read by librados itself).
+// The one librados session of this process: the host's session service (service-reach.ts,
+// ceph-session-service.py), whose client is connected already, or else a Python helper of its own
+// (ceph-session.py) that connects once; either runs each RADOS or RBD operation in milliseconds,
+// where a CLI process costs tens of milliseconds before its first operation. Same rules as the
+// CLI gateway (exec.ts): names travel as JSON values, never through a shell; every operation has
+// a deadline; what is logged holds no secret (the keyring is a path, read by librados itself).
 import type { Socket } from "node:net";
 import type { Logger } from "../log.js";
 import { timeouts, type ClusterRef, type Place } from "./cluster.js";
