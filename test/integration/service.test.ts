@@ -4,9 +4,10 @@
 // then uses a session of its own, with one warning) when its socket is not root's alone. Each
 // test has a run directory, so a service, of its own.
 import { spawn } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, utimesSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clusterKeyrings } from "../helpers/cluster-keyrings.js";
 import { LIB_DIR, runAdmin, runVerb, call, type VerbRun } from "../helpers/run-verb.js";
 import {
   fallbackWarnings,
@@ -100,21 +101,31 @@ describe("the session service", () => {
     expect(existsSync(socketOf(run)), "it took its socket along").toBe(false);
   });
 
-  it("reconnects when ceph.conf changes on disk: a new librados client for the next verbs", async () => {
+  // The admin keyring, named by path in the SR's device-config (what a keyring rotation changes).
+  const adminKeyring = () => clusterKeyrings().find((k) => readFileSync(k, "utf8").includes("[client.admin]")) ?? "";
+  it.each(["ceph.conf", "keyring"])("reconnects when its %s changes on disk: a new librados client for the next verbs", async (which) => {
     const run = fresh();
-    ok(await stat(serviceEnv(run)));
+    const keyring = adminKeyring();
+    expect(keyring, "the test cluster's admin keyring").not.toBe("");
+    const own = which === "keyring" ? await makeSr({ keyring }) : s;
+    const target =
+      which === "keyring" ? (await call<WireVolume>("Volume.create", { sr: own.sr, name: "k", description: "", size: 4 * MiB, sharable: false })).key : vol.key;
+    const statOwn = () => runVerb("Volume.stat", { dbg: "service", sr: own.sr, key: target }, serviceEnv(run));
+    ok(await statOwn());
     const clients = async () =>
-      ((await runAdmin(["service", "status", "--json"], serviceEnv(run))).json as { service: { clients: { generation: number }[] } }).service.clients;
-    const before = (await clients()).map((c) => c.generation);
+      ((await runAdmin(["service", "status", "--json"], serviceEnv(run))).json as { service: { clients: { generation: number; keyring: string }[] } }).service
+        .clients;
+    const before = await clients();
     expect(before).toHaveLength(1);
+    expect(before[0]?.keyring).toBe(which === "keyring" ? keyring : "");
     const later = new Date(Date.now() + 5000);
-    utimesSync(s.conf, later, later);
-    const r = await stat(serviceEnv(run));
+    utimesSync(which === "keyring" ? keyring : s.conf, later, later);
+    const r = await statOwn();
     ok(r);
     expect(servedByService(r)).toBe(true);
-    const after = (await clients()).map((c) => c.generation);
+    const after = await clients();
     expect(after).toHaveLength(1);
-    expect(after[0]).toBeGreaterThan(before[0] ?? 0);
+    expect(after[0]?.generation).toBeGreaterThan(before[0]?.generation ?? 0);
   });
 
   describe("refused, the verb uses its own session after one warning", () => {
