@@ -4,6 +4,8 @@
 import { connectSocket, ServiceConnection } from "../../plugins/ceph/service-client.js";
 import { serviceOn, servicePidFile, serviceVersion, socketPath, socketProblem } from "../../plugins/ceph/service-paths.js";
 import { recordedProcess } from "../../plugins/pid-file.js";
+import { signal } from "../../plugins/process.js";
+import { SETTINGS } from "../../plugins/settings.js";
 import { check, type Check } from "./doctor/report.js";
 
 export interface ServiceStatus {
@@ -54,7 +56,8 @@ export async function serviceStatus(): Promise<ServiceStatus> {
 }
 
 export function formatStatus(s: ServiceStatus): string {
-  const head = `session service: ${s.enabled ? "on" : "off (CEPH_RBD_SERVICE=off: verbs use sessions of their own)"}, socket ${s.socket}`;
+  const off = `off (${SETTINGS.service.env}=off: verbs use sessions of their own)`;
+  const head = `session service: ${s.enabled ? "on" : off}, socket ${s.socket}`;
   if (s.service === undefined)
     return [head, s.problem === "missing" ? "not running" : `not usable: ${s.problem ?? s.error}${s.pid ? ` (pid ${s.pid})` : ""}`].join("\n");
   const v = s.service;
@@ -75,13 +78,13 @@ export async function stopService(): Promise<{ stopped?: number; running: boolea
   } catch {
     const pid = recordedProcess(servicePidFile());
     if (pid === undefined) return { running: false };
-    process.kill(pid, "SIGTERM");
+    signal(pid, "SIGTERM");
     return { stopped: pid, running: true };
   }
 }
 
 export function serviceCheck(s: ServiceStatus): Check {
-  if (!s.enabled) return check("session service", "OK", "off (CEPH_RBD_SERVICE=off): every verb connects to Ceph itself");
+  if (!s.enabled) return check("session service", "OK", `off (${SETTINGS.service.env}=off): every verb connects to Ceph itself`);
   if (s.service !== undefined) {
     const v = s.service;
     const detail = `pid ${v.pid}, ${v.clients.length} client(s), ${v.connections} connection(s), RSS ${(v.rss_kib / 1024).toFixed(1)} MiB, ${v.threads} threads`;
