@@ -10,10 +10,10 @@
 # second one started in a race finds it taken and exits. The socket is made in the directory Node
 # created root's alone (0700), itself 0600; Node checks both before use.
 #
-# Its version is the plugin's (--version) and a digest of the Python files it loaded: a verb of
-# another build, or of a tree whose helper changed, is never served by it.
+# Its version is what the verb that started it requires (--version: the plugin's version, a digest
+# of these Python files, which Python runs them; plugins/ceph/service-paths.ts): a verb that
+# requires another is never served by it.
 import fcntl
-import hashlib
 import json
 import os
 import select
@@ -42,15 +42,6 @@ LOCK_WAIT = 3.0
 # How long a connection's operations, and a leaving service's connections, may still run: above
 # twice the longest op timeout a verb sets (each operation is bounded by its own).
 DRAIN_SECONDS = 65.0
-
-
-# The same digest plugins/ceph/service-version.ts computes over this directory.
-def digest():
-    h = hashlib.sha256()
-    for name in sorted(n for n in os.listdir(HERE) if n.endswith(".py")):
-        with open(os.path.join(HERE, name), "rb") as f:
-            h.update(name.encode("utf-8") + b"\0" + f.read() + b"\0")
-    return h.hexdigest()[:16]
 
 
 def options(argv):
@@ -132,7 +123,7 @@ def main():
     os.umask(0o077)
     lock_fd = take_lock(pid_file)
     threading.Thread(target=load_rbd, daemon=True).start()
-    service = Service("%s:%s" % (version, digest()), idle)
+    service = Service(version, idle)
     signal.signal(signal.SIGTERM, lambda *_: service.leave())
     try:
         os.unlink(path)  # a socket left by a service that died: the lock says none runs

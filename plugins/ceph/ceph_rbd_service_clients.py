@@ -12,7 +12,7 @@ import threading
 
 from ceph_rbd_session_connect import Session
 
-FIELDS = ("conf", "user", "keyring", "mon_host", "connect_timeout", "op_timeout")
+FIELDS = ("conf", "user", "keyring", "mon_host", "connect_timeout", "op_timeout", "mgr_timeout")
 # Ceph's answer to a client it has shut out (blocklisted, or shut down): only a new one helps.
 ESHUTDOWN = 108
 
@@ -92,6 +92,6 @@ class Clients(object):
 
 
 def shut_down(c):
-    cluster = c.session.cluster
-    if cluster is not None:
-        threading.Thread(target=cluster.shutdown, daemon=True).start()
+    for cluster in (c.session.cluster, c.session.mgr_cluster):
+        if cluster is not None:
+            threading.Thread(target=cluster.shutdown, daemon=True).start()

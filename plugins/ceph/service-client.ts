@@ -5,8 +5,7 @@
 // request fails it as a dead session would (SessionDied: a read is asked again, a write never).
 import { createConnection, type Socket } from "node:net";
 import { JSONRPCClient, JSONRPCErrorException } from "json-rpc-2.0";
-import type { ClusterRef } from "./cluster.js";
-import { timeouts } from "./cluster.js";
+import { sessionConfig, type ClusterRef } from "./cluster.js";
 import { CephError, classifyErrno, SessionDied } from "./errors.js";
 
 // The service's error codes (ceph_rbd_service_conn.py).
@@ -96,10 +95,8 @@ export class ServiceConnection {
 
   // One session operation for the cluster `ref` ({op, pool, ns, ...} as ceph-session.py takes it).
   async op(ref: ClusterRef, shown: string, request: Record<string, unknown>, ms: number): Promise<unknown> {
-    const t = timeouts();
-    const client = { conf: ref.conf, user: ref.user, keyring: ref.keyring ?? "", mon_host: ref.monHost ?? "", connect_timeout: t.connect, op_timeout: t.op };
     try {
-      return await this.request("op", { client, req: request }, shown, ms);
+      return await this.request("op", { client: sessionConfig(ref), req: request }, shown, ms);
     } catch (e) {
       if (!(e instanceof JSONRPCErrorException)) throw e;
       const errno = (e.data as { errno?: unknown } | undefined)?.errno;

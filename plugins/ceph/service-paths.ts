@@ -2,7 +2,7 @@
 // expects of it. Imports only the settings: the launcher's earliest code (runtime/early.ts) asks
 // whether a service is there before any bundle loads.
 import { createHash } from "node:crypto";
-import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { VERSION } from "../version.js";
@@ -34,12 +34,16 @@ export function socketProblem(path = socketPath()): string | undefined {
   }
 }
 
-// The plugin's version and a digest of the Python files beside this bundle, computed as the
-// service computes its own (digest() in ceph-session-service.py): equal only when both would run
-// the same code.
-let expected: string | undefined;
+// What a verb requires of the service it uses: the plugin's version, a digest of the Python files
+// beside this bundle, and which Python runs them (device and inode of the executable, so that a
+// verb running in a root of another Ceph release, which sees the same /run, never shares its
+// service with the host's verbs: the bindings differ). The service answers with the version it
+// was started with.
+const expected = new Map<string, string>();
 export function serviceVersion(): string {
-  if (expected !== undefined) return expected;
+  const py = setting("python");
+  const known = expected.get(py);
+  if (known !== undefined) return known;
   const dir = dirname(SERVICE_SCRIPT);
   const h = createHash("sha256");
   for (const name of readdirSync(dir)
@@ -47,6 +51,14 @@ export function serviceVersion(): string {
     .sort()) {
     h.update(Buffer.concat([Buffer.from(`${name}\0`), readFileSync(join(dir, name)), Buffer.from("\0")]));
   }
-  expected = `${VERSION}:${h.digest("hex").slice(0, 16)}`;
-  return expected;
+  let exe = "none";
+  try {
+    const st = statSync(py);
+    exe = `${st.dev}.${st.ino}`;
+  } catch {
+    // No such Python: the service will not start either, and the verb falls back.
+  }
+  const v = `${VERSION}:${h.digest("hex").slice(0, 16)}:${exe}`;
+  expected.set(py, v);
+  return v;
 }

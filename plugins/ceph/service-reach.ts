@@ -9,7 +9,6 @@ import { recordedProcess } from "../pid-file.js";
 import { privateRunDir } from "../run-dir.js";
 import { startDetached } from "../runtime/child.js";
 import { setting } from "../settings.js";
-import { VERSION } from "../version.js";
 import { connectSocket, ServiceConnection, VERSION_MISMATCH } from "./service-client.js";
 import { SERVICE_SCRIPT, serviceOn, servicePidFile, serviceVersion, socketPath, socketProblem } from "./service-paths.js";
 import { python } from "./session-process.js";
@@ -30,7 +29,19 @@ export function startService(): void {
   privateRunDir("session-service");
   startDetached(
     python(),
-    ["-E", "-S", SERVICE_SCRIPT, "--socket", socketPath(), "--pid-file", servicePidFile(), "--version", VERSION, "--idle", String(setting("serviceIdle"))],
+    [
+      "-E",
+      "-S",
+      SERVICE_SCRIPT,
+      "--socket",
+      socketPath(),
+      "--pid-file",
+      servicePidFile(),
+      "--version",
+      serviceVersion(),
+      "--idle",
+      String(setting("serviceIdle")),
+    ],
     // Two malloc arenas, as for the verb's own session (session-process.ts).
     { LC_ALL: "C", MALLOC_ARENA_MAX: "2" },
   );

@@ -6,7 +6,7 @@
 // a deadline; what is logged holds no secret (the keyring is a path, read by librados itself).
 import type { Socket } from "node:net";
 import type { Logger } from "../log.js";
-import { timeouts, type ClusterRef, type Place } from "./cluster.js";
+import { sessionConfig, timeouts, type ClusterRef, type Place } from "./cluster.js";
 import { CephError, classifyErrno, SessionDied, summarise } from "./errors.js";
 import { assertHeld, clientKey } from "./holds.js";
 import { accessOf, SESSION_OPS, type SessionOp } from "./session-ops.js";
@@ -54,12 +54,9 @@ class Session {
     ref: ClusterRef,
     private readonly onClose: () => void,
   ) {
-    const t = timeouts();
     this.proc = takeProcess();
     const { child, requests, answers, stderr } = this.proc;
-    requests.write(
-      `${JSON.stringify({ conf: ref.conf, user: ref.user, keyring: ref.keyring ?? "", mon_host: ref.monHost ?? "", connect_timeout: t.connect, op_timeout: t.op, mgr_timeout: t.mgr })}\n`,
-    );
+    requests.write(`${JSON.stringify(sessionConfig(ref))}\n`);
     // Answers are lines; a large one (an SR's whole omap) arrives in many chunks, each searched
     // once for the line's end.
     let buffered = "";

@@ -1,31 +1,41 @@
-// The version a verb expects of the session service (service-paths.ts) against the one the
-// service computes of itself (ceph-session-service.py's digest(), its last line of output: the
-// stand-in rados module prints as a library may): equal for the same files, so
-// that a service is replaced exactly when its Python files or the plugin's version differ.
-import { execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+// The version a verb requires of the session service (service-paths.ts): the plugin's version, a
+// digest of the Python files beside the bundle, and which Python runs them. A verb in a root of
+// another Ceph release (its own /usr/bin/python3 and bindings, the same /run) must not share the
+// host's service: another Python is another version.
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
 import { serviceVersion, SERVICE_SCRIPT } from "../../plugins/ceph/service-paths.js";
 import { VERSION } from "../../plugins/version.js";
 
-const STUB = fileURLToPath(new URL("../helpers/stub-rados", import.meta.url));
-const DIGEST = `
-import importlib.util, sys
-spec = importlib.util.spec_from_file_location("service", sys.argv[1])
-m = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(m)
-sys.stdout.write("\\n" + m.digest())
-`;
+const PY36 = join(homedir(), ".pyenv/versions/3.6.15/bin/python3");
+const saved = process.env.CEPH_RBD_PYTHON;
+afterEach(() => {
+  if (saved === undefined) delete process.env.CEPH_RBD_PYTHON;
+  else process.env.CEPH_RBD_PYTHON = saved;
+});
 
 describe("the session service's version", () => {
-  it("is the plugin's version and the digest the service computes of its own files", () => {
-    const digest = execFileSync("/usr/bin/python3", ["-S", "-c", DIGEST, SERVICE_SCRIPT], {
-      env: { PATH: process.env.PATH ?? "", LC_ALL: "C", PYTHONPATH: STUB, PYTHONDONTWRITEBYTECODE: "1" },
-      encoding: "utf8",
-    })
-      .split("\n")
-      .pop();
-    expect(digest).toMatch(/^[0-9a-f]{16}$/);
-    expect(serviceVersion()).toBe(`${VERSION}:${digest}`);
+  it("is the plugin's version, the digest of the Python files and the Python's identity", () => {
+    const dir = dirname(SERVICE_SCRIPT);
+    const h = createHash("sha256");
+    for (const name of readdirSync(dir)
+      .filter((n) => n.endsWith(".py"))
+      .sort())
+      h.update(Buffer.concat([Buffer.from(`${name}\0`), readFileSync(join(dir, name)), Buffer.from("\0")]));
+    process.env.CEPH_RBD_PYTHON = "/usr/bin/python3";
+    const st = statSync("/usr/bin/python3");
+    expect(serviceVersion()).toBe(`${VERSION}:${h.digest("hex").slice(0, 16)}:${st.dev}.${st.ino}`);
+  });
+
+  it("differs for another Python, and for none", () => {
+    process.env.CEPH_RBD_PYTHON = "/usr/bin/python3";
+    const system = serviceVersion();
+    process.env.CEPH_RBD_PYTHON = statSync(PY36, { throwIfNoEntry: false }) ? PY36 : process.execPath;
+    expect(serviceVersion()).not.toBe(system);
+    process.env.CEPH_RBD_PYTHON = "/nonexistent/python3";
+    expect(serviceVersion()).toMatch(/:none$/);
   });
 });

@@ -48,7 +48,7 @@ describe.each(PYTHONS)("ceph-session-service.py on %s%s", (python) => {
     const s = service(python, mkdtempSync(join(tmpdir(), "svc-unit-")));
     const c = await connected(s.socket);
     const mine = await version(c);
-    expect(mine).toMatch(/^test:[0-9a-f]{16}$/);
+    expect(mine).toBe("test");
     await expect(c.op(REF, "omap list", { op: "omap_list", pool: "p", ns: "", obj: "o" }, 5000)).rejects.toThrow(/hello first/);
     const refused = await c.request("hello", { version: "other" }, "hello", 5000).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(JSONRPCErrorException);
