@@ -2,7 +2,9 @@ import { configDefaults, defineConfig } from "vitest/config";
 
 // Test-only settings (a host identity per simulated host, crash and pause points) are honoured
 // only in test mode: plugins/test-mode.ts.
-const TEST_ENV = { CEPH_RBD_TEST_MODE: "1" };
+// Tests that play many hosts start a session service per simulated host: each leaves soon after
+// its last verb instead of after the production default.
+const TEST_ENV = { CEPH_RBD_TEST_MODE: "1", CEPH_RBD_SERVICE_IDLE: "20" };
 
 // Tests by kind, one vitest project each (`npm run test:<kind>`; `npm test` runs them all).
 // Every kind but unit runs against a real Ceph cluster and the install tree: their globalSetup

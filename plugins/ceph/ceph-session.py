@@ -20,6 +20,7 @@
 # language survives.
 #
 # This file is the protocol; beside it, ceph_rbd_session_connect.py holds the connection,
+# ceph_rbd_session_ops.py the operations by name,
 # ceph_rbd_session_rados.py the RADOS operations, ceph_rbd_session_rbd.py the RBD ones.
 import json
 import os
@@ -52,16 +53,12 @@ sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 no_bytecode = sys.dont_write_bytecode
 sys.dont_write_bytecode = True
 from ceph_rbd_session_connect import Failure, Session
-from ceph_rbd_session_rados import CLUSTER_OPERATIONS, RADOS_OPERATIONS
-from ceph_rbd_session_diff import DIFF_OPERATIONS
-from ceph_rbd_session_rbd import RBD_OPERATIONS, load_rbd, need_rbd
+from ceph_rbd_session_ops import CLUSTER_OPS, OPS, RADOS_OPS, failure_of, perform
+from ceph_rbd_session_rbd import load_rbd
 
 sys.dont_write_bytecode = no_bytecode
-CLUSTER_OPS = CLUSTER_OPERATIONS
-RADOS_OPS = set(RADOS_OPERATIONS)
-OPS = dict(RADOS_OPERATIONS)
-OPS.update(RBD_OPERATIONS)
-OPS.update(DIFF_OPERATIONS)
+# The operation tables, as test/unit/session-ops.test.ts reads them from this script.
+__all__ = ["CLUSTER_OPS", "OPS", "RADOS_OPS", "main"]
 
 
 # Requests served at once; the others wait in the pipe. Each holds a thread and, in librados,
@@ -109,19 +106,9 @@ def main():
         try:
             if bad is not None or not isinstance(cfg, dict):
                 raise Failure(22, "malformed session configuration: %s" % (bad or "not an object"))
-            op = req.get("op")
-            if op in CLUSTER_OPS:
-                result = CLUSTER_OPS[op](session, req)
-            elif op in OPS:
-                if op not in RADOS_OPS:
-                    need_rbd()
-                result = OPS[op](session.ioctx(req["pool"], req.get("ns", "")), req)
-            else:
-                raise Failure(22, "unknown operation %r" % op)
-            answer({"id": rid, "ok": result})
+            answer({"id": rid, "ok": perform(session, req)})
         except Exception as e:  # every failure is an answer: Node maps errno to its error kinds
-            errno = getattr(e, "errno", None)
-            fail(rid, errno if isinstance(errno, int) else 0, "%s: %s" % (type(e).__name__, e))
+            fail(rid, *failure_of(e))
 
     slots = threading.BoundedSemaphore(MAX_RUNNING)
 

@@ -34,6 +34,13 @@ export const timeouts = () => {
   return { connect, op, mgr: setting("mgrTimeout"), deadlineMs: (connect + op + 15) * 1000, sessionMs: (connect + op + 5) * 1000 };
 };
 
+// What a librados session (ceph-session.py, or the session service for one client) connects
+// with: the identity (paths and names, no secret) and the bounds.
+export function sessionConfig(c: ClusterRef) {
+  const t = timeouts();
+  return { conf: c.conf, user: c.user, keyring: c.keyring ?? "", mon_host: c.monHost ?? "", connect_timeout: t.connect, op_timeout: t.op, mgr_timeout: t.mgr };
+}
+
 export function identityArgs(c: ClusterRef): string[] {
   const args = ["--conf", c.conf, "--id", c.user];
   if (c.keyring) args.push("--keyring", c.keyring);

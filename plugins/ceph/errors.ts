@@ -32,6 +32,12 @@ export class CephError extends SmapiError {
   }
 }
 
+// The session under an operation ended before it answered: its process died (Ceph's C++
+// libraries abort the whole process on some races: "terminate called after throwing an instance
+// of 'std::system_error'"), or the session service's connection closed. A read is asked again of
+// a new session (session.ts); same wire error as any Ceph failure.
+export class SessionDied extends CephError {}
+
 // errno values the rbd and rados CLIs return as their exit status, or print as "(N) ...".
 const byErrno: Record<number, CephErrorKind> = {
   2: "not_found",

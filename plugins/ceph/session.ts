@@ -1,22 +1,19 @@
-// The one librados session of this process: a Python helper (ceph-session.py) that connects
-// once and then runs each RADOS or RBD operation in milliseconds, where a CLI process costs tens
-// of milliseconds before its first operation. Same rules as the CLI gateway (exec.ts): names
-// travel as JSON values, never through a shell; every operation has a deadline; what is logged
-// holds no secret (the keyring is a path, read by librados itself).
+// The one librados session of this process: the host's session service (service-reach.ts,
+// ceph-session-service.py), whose client is connected already, or else a Python helper of its own
+// (ceph-session.py) that connects once; either runs each RADOS or RBD operation in milliseconds,
+// where a CLI process costs tens of milliseconds before its first operation. Same rules as the
+// CLI gateway (exec.ts): names travel as JSON values, never through a shell; every operation has
+// a deadline; what is logged holds no secret (the keyring is a path, read by librados itself).
 import type { Socket } from "node:net";
 import type { Logger } from "../log.js";
-import { timeouts, type ClusterRef, type Place } from "./cluster.js";
-import { CephError, classifyErrno, summarise } from "./errors.js";
+import { sessionConfig, timeouts, type ClusterRef, type Place } from "./cluster.js";
+import { CephError, classifyErrno, SessionDied, summarise } from "./errors.js";
 import { assertHeld, clientKey } from "./holds.js";
 import { accessOf, SESSION_OPS, type SessionOp } from "./session-ops.js";
+import { giveUp, reachService, retryService } from "./service-reach.js";
+import { socketPath } from "./service-paths.js";
 import { python, takeProcess, type SessionProcess } from "./session-process.js";
 import { cephCalls } from "./stats.js";
-
-// The session process died under the operation (Ceph's C++ libraries abort the whole process
-// on some races: "terminate called after throwing an instance of 'std::system_error'", seen in
-// CI during a trash listing while the mgr purged; exec.ts has the CLI's side). Same wire error
-// as any Ceph failure.
-class SessionDied extends CephError {}
 
 interface Pending {
   readonly resolve: (v: unknown) => void;
@@ -57,12 +54,9 @@ class Session {
     ref: ClusterRef,
     private readonly onClose: () => void,
   ) {
-    const t = timeouts();
     this.proc = takeProcess();
     const { child, requests, answers, stderr } = this.proc;
-    requests.write(
-      `${JSON.stringify({ conf: ref.conf, user: ref.user, keyring: ref.keyring ?? "", mon_host: ref.monHost ?? "", connect_timeout: t.connect, op_timeout: t.op, mgr_timeout: t.mgr })}\n`,
-    );
+    requests.write(`${JSON.stringify(sessionConfig(ref))}\n`);
     // Answers are lines; a large one (an SR's whole omap) arrives in many chunks, each searched
     // once for the line's end.
     let buffered = "";
@@ -140,29 +134,55 @@ class Session {
   }
 }
 
-const sessions = new Map<string, Session>();
-// How many sessions each client reference has had: a lock belongs to the librados client that
-// took it, and a session replaced after it died or hung is another client (locks.ts re-takes
-// the locks the work under way holds).
+// A session: this process's own Python (Session), or its connection to the per-host service.
+interface Asker {
+  call(shown: string, request: Record<string, unknown>, deadlineMs: number): Promise<unknown>;
+  end(): void;
+}
+
+const sessions = new Map<string, Promise<Asker>>();
+// How many sessions of each client reference have ended: a lock belongs to the librados client
+// that took it, and a session replaced after it died or hung is another client (locks.ts re-takes
+// the locks the work under way holds). The service keeps one client for a connection's life
+// (ceph_rbd_service_clients.py), so a new connection or a session of our own is a new client.
 const generations = new Map<string, number>();
 export const sessionGeneration = (c: ClusterRef): number => generations.get(clientKey(c)) ?? 0;
 
-const sessionFor = (ref: ClusterRef): Session => {
+// The service when it answers, else a session of this process's own.
+async function open(ref: ClusterRef, log: Logger, onClose: () => void): Promise<Asker> {
+  const conn = await reachService(log);
+  if (conn === undefined) return new Session(ref, onClose);
+  conn.onClose = (why, failed) => {
+    onClose();
+    if (failed) giveUp(log, why);
+  };
+  log.debug(`librados session: the session service (${socketPath()})`);
+  return { call: (shown, request, ms) => conn.op(ref, shown, request, ms), end: () => conn.end() };
+}
+
+const sessionFor = (ref: ClusterRef, log: Logger): Promise<Asker> => {
   const key = clientKey(ref);
   let s = sessions.get(key);
   if (!s) {
-    s = new Session(ref, () => sessions.delete(key));
+    // A session that ended is counted at once, not when the next one opens: a write under a lock
+    // re-takes it (holds.ts) before it asks the next session.
+    const mine: Promise<Asker> = open(ref, log, () => {
+      generations.set(key, (generations.get(key) ?? 0) + 1);
+      if (sessions.get(key) === mine) sessions.delete(key);
+    });
+    s = mine;
     sessions.set(key, s);
-    generations.set(key, (generations.get(key) ?? 0) + 1);
   }
   return s;
 };
 
 // Ends every session of this process: for a long-running process between bursts of work, so
-// that while idle it holds no Python process (the next operation starts one again).
+// that while idle it holds no Python process nor connection (the next operation opens one again,
+// and tries the service again).
 export function closeSessions(): void {
-  for (const s of sessions.values()) s.end();
+  for (const s of sessions.values()) void s.then((a) => a.end());
   sessions.clear();
+  retryService();
 }
 
 // A read whose session died is asked once more of a new session (session-ops.ts): the question
@@ -170,13 +190,13 @@ export function closeSessions(): void {
 
 async function ask(c: ClusterRef, log: Logger, shown: string, request: Record<string, unknown>, started: number, deadlineMs: number): Promise<unknown> {
   try {
-    return await sessionFor(c).call(shown, request, deadlineMs);
+    return await (await sessionFor(c, log)).call(shown, request, deadlineMs);
   } catch (e) {
     // Within the operation's one deadline, not a second one.
     const left = deadlineMs - (Date.now() - started);
     if (!(e instanceof SessionDied) || accessOf(String(request.op)) !== "read" || left <= 0) throw e;
     log.warning(`${shown}: ${e.stderr}; asking a new session`);
-    return sessionFor(c).call(shown, request, left);
+    return (await sessionFor(c, log)).call(shown, request, left);
   }
 }
 

@@ -6,8 +6,9 @@
 import { execa } from "execa";
 
 // Started and left to run on its own: never waited for, and not ended when this process exits.
-export function startDetached(file: string, args: readonly string[]): number | undefined {
-  const child = execa(file, [...args], { detached: true, cleanup: false, reject: false, stdio: "ignore" });
+// `env` adds to this process's environment.
+export function startDetached(file: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): number | undefined {
+  const child = execa(file, [...args], { detached: true, cleanup: false, reject: false, stdio: "ignore", env });
   child.unref();
   return child.pid;
 }

@@ -29,10 +29,11 @@ import { buildTree } from "./tree.mjs";
 import listing from "./listing.mjs";
 import { readSections, writeReport } from "./report.mjs";
 import revert from "./revert.mjs";
+import service from "./service.mjs";
 import startup from "./startup.mjs";
 
 // Revert last: it is the longest, and a run cut short keeps the others.
-const TOPICS = [startup, listing, gc, gcMemory, datapath, cbt, revert];
+const TOPICS = [startup, service, listing, gc, gcMemory, datapath, cbt, revert];
 
 const { values: args } = parseArgs({
   options: {

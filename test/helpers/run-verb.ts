@@ -1,7 +1,7 @@
 // Runs a built verb executable exactly as xapi-storage-script does: `<Verb> --json`, the params
 // object on stdin with no trailing newline, then EOF; exit code and stdout are the answer.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { inject } from "vitest";
 
 export const ROOT = join(import.meta.dirname, "../..");
@@ -16,6 +16,13 @@ export const LIB_DIR = join(TREE, "lib");
 // runs inside it, so the plugin's Python helper and the Ceph CLIs are that root's release. Read
 // at each call: a test file may pick its root in its setup.
 export const IN_ROOT = join(ROOT, "scripts/ceph-roots/run.sh");
+// A root's verbs have a run directory of their own: the host's session service runs the host's
+// Ceph bindings, and a verb of the root would otherwise replace it (and the host's verbs the
+// root's) at every turn.
+const rootRunDir = (): Record<string, string> => {
+  const root = process.env.CEPH_TEST_CLIENT_ROOT;
+  return root ? { CEPH_RBD_RUN_DIR: `/run/ceph-rbd-${basename(root)}` } : {};
+};
 const command = (path: string, args: string[]): [string, string[]] => {
   const root = process.env.CEPH_TEST_CLIENT_ROOT;
   return root ? ["bash", [IN_ROOT, root, path, ...args]] : [path, args];
@@ -44,7 +51,7 @@ export function startExecutable(
 ): { pid: number; done: Promise<VerbRun> } {
   const child = spawn(...command(path, args), {
     // The GC worker is started by its own tests only: elsewhere it would race the assertions.
-    env: { ...process.env, CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_LOG_STDERR: "debug", CEPH_RBD_GC: "off", ...env },
+    env: { ...process.env, CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_LOG_STDERR: "debug", CEPH_RBD_GC: "off", ...rootRunDir(), ...env },
     cwd: "/",
   });
   const done = outcome(child);

@@ -14,9 +14,15 @@ import { META_OBJECT } from "../../plugins/wire/sr-object.js";
 import { parseSrPlace } from "../../volume/sr/sr-place.js";
 import { inspectSr, problemsOf } from "../helpers/inspect.js";
 import { call, runAdmin, startExecutable, VOLUME_DIR, type WireError } from "../helpers/run-verb.js";
+import { processes } from "../helpers/processes.js";
+import { serviceRunDir, servicesOf } from "../helpers/service.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 
 const MiB = 2 ** 20;
+// A run directory of this file's own: with the session service on, its locks are taken through
+// a service of its own, which the rehoming test kills.
+const run = serviceRunDir();
+process.env.CEPH_RBD_RUN_DIR = run;
 
 let s: TestSr;
 beforeAll(async () => {
@@ -130,10 +136,15 @@ describe("a lock's lease", () => {
         const outcome = await withLock(sr(), "lease-rehomed", async () => {
           const before = lockers("lease-rehomed");
           expect(before).toHaveLength(1);
-          const helpers = execFileSync("pgrep", ["-P", String(process.pid), "-f", "ceph-session.py"], { encoding: "utf8" })
-            .trim()
-            .split("\n");
-          for (const pid of helpers) process.kill(Number(pid), "SIGKILL");
+          // What serves this process's session: its own Python, or the session service.
+          const helpers = [
+            ...processes()
+              .filter((p) => p.ppid === process.pid && p.argv.some((a) => a.endsWith("ceph-session.py")))
+              .map((p) => p.pid),
+            ...servicesOf(run),
+          ];
+          expect(helpers.length).toBeGreaterThan(0);
+          for (const pid of helpers) process.kill(pid, "SIGKILL");
           await omapList(sr().place, sr().log, META_OBJECT);
           await omapSet(sr().place, sr().log, META_OBJECT, "test:rehomed", "yes");
           return { before, after: lockers("lease-rehomed").map(({ name, cookie }) => ({ name, cookie })) };

@@ -65,8 +65,12 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
       "admin.cjs",
       "early.cjs",
       "ceph-session.py",
+      "ceph-session-service.py",
+      "ceph_rbd_service_clients.py",
+      "ceph_rbd_service_conn.py",
       "ceph_rbd_session_connect.py",
       "ceph_rbd_session_diff.py",
+      "ceph_rbd_session_ops.py",
       "ceph_rbd_session_rados.py",
       "ceph_rbd_session_rbd.py",
     ])

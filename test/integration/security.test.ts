@@ -195,7 +195,7 @@ describe("no secret leaves the keyring", () => {
     // The sampler really saw the verbs' Ceph children, the export server among them.
     const argvs = [...seen.values()].map((a) => a.join(" "));
     expect(
-      argvs.some((a) => /python3.*ceph-session\.py/.test(a)),
+      argvs.some((a) => /python3.*ceph-session(-service)?\.py/.test(a)),
       "saw the librados session",
     ).toBe(true);
     expect(

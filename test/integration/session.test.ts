@@ -12,6 +12,9 @@ import { ADMIN, call, runAdmin, runVerb, type WireError } from "../helpers/run-v
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 
 const MiB = 2 ** 20;
+// These are the verb's own session's tests (what a verb falls back to): the per-host session
+// service is off for every verb here (test/integration/service*.test.ts test the service).
+process.env.CEPH_RBD_SERVICE = "off";
 const CRASHING = fileURLToPath(new URL("../helpers/crashing-session.sh", import.meta.url));
 const NO_UTF8_MODE = fileURLToPath(new URL("../helpers/python-no-utf8-mode.sh", import.meta.url));
 const STRAY = fileURLToPath(new URL("../helpers/stray-answers-session.sh", import.meta.url));

@@ -1,6 +1,7 @@
 // ceph-rbd-admin: what `xe` cannot do. Human output by default, --json for scripts.
 //   gc status | gc run | gc worker    the SR's garbage collector
 //   fsck [--repair]                   the SR's metadata against the pool
+//   service status | service stop      this host's session service
 //   doctor                            this host's readiness (Ceph tools, cluster, keyring, datapaths, plugin tree)
 // The SR is named by its `sr` string, or by its device-config (as `xe pbd-param-get` shows it).
 import yargs, { type Argv } from "yargs";
@@ -17,6 +18,7 @@ import { doctorCommand, DOCTOR_OPTIONS } from "./doctor/command.js";
 import { fence } from "./fence.js";
 import { fsck } from "./fsck.js";
 import { srTasks, watchTasks } from "./progress.js";
+import { formatStatus, serviceStatus, stopService } from "./service.js";
 
 const SR_OPTIONS = {
   sr: { type: "string", describe: "the SR's sr string (as SR.attach returns it)" },
@@ -29,6 +31,8 @@ const SR_OPTIONS = {
   monhost: { type: "string", describe: "device-config monhost" },
   json: { type: "boolean", default: false, describe: "machine-readable output" },
 } as const;
+
+const JSON_OPTION = { json: SR_OPTIONS.json } as const;
 
 type SrArgs = { sr?: string; pool?: string; "sr-uuid"?: string; namespace?: string; conf?: string; user?: string; keyring?: string; monhost?: string };
 
@@ -174,6 +178,18 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         "check the SR's metadata against the pool",
         (y) => withSr(y).option("repair", { type: "boolean", default: false, describe: "fix what can be fixed safely" }),
         (a) => runFsck(srOf(a, log), a.json, a.repair),
+      )
+      .command("service", "this host's session service (one librados client for every verb)", (y) =>
+        y
+          .command("status", "whether it runs, its version, clients, memory and threads", JSON_OPTION, async (a) => {
+            const s = await serviceStatus();
+            print(a.json, s, () => formatStatus(s));
+          })
+          .command("stop", "ask it to leave (verbs under way finish first; the next verb starts it again)", JSON_OPTION, async (a) => {
+            const r = await stopService();
+            print(a.json, r, () => (r.stopped ? `asked pid ${r.stopped} to leave` : "not running"));
+          })
+          .demandCommand(1),
       )
       .command(
         "doctor",

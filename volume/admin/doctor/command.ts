@@ -25,6 +25,7 @@ import { parseSrPlace } from "../../sr/sr-place.js";
 import { evaluateCluster, evaluateKernel, evaluateQsd, evaluateTools, unavailable, type HealthFacts } from "./host.js";
 import { evaluateKeyring, keyringCandidates, keyringEntities, parseCephConf, type KeyringFacts } from "./keyring.js";
 import { defaultRoot, evaluatePlugin, VOLUME_PLUGIN, XSS_ROOT, type FileFacts, type PluginSpec, type QueryRun } from "./plugins.js";
+import { serviceCheck, serviceStatus } from "../service.js";
 import { check, formatHuman, report, type Check, type Report } from "./report.js";
 
 export const DOCTOR_OPTIONS = {
@@ -228,6 +229,7 @@ export async function runDoctor(a: DoctorArgs, log: Logger): Promise<Report> {
       : check("syslog", "WARN", "no `logger` on PATH: verbs log to stderr only, nothing reaches SMlog"),
   );
   checks.push(check("runtime", "OK", `node ${process.version} (${process.execPath})`));
+  checks.push(serviceCheck(await serviceStatus()));
   checks.push(...(await treeChecks(a.root)));
   return report(checks);
 }

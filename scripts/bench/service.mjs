@@ -1,0 +1,107 @@
+// The per-host session service (docs/decisions/0010-session-service.md): Volume.stat, Volume.set
+// and SR.stat against `node -e 0` with the service warm (it runs and holds a connected client),
+// cold (stopped before the verb, which starts it) and off (the verb's own session), interleaved so
+// that all see the same load; and the monitor sessions that a burst of verbs opens either way
+// (the monitor's own counters, where its admin socket is on this host).
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { GiB, log } from "./base.mjs";
+import { admin } from "./commands.mjs";
+import { childEnv } from "./env.mjs";
+import { run } from "./process.mjs";
+import { newVolume, withSr } from "./sr.mjs";
+import { cluster, tree } from "./state.mjs";
+import { fmt, fmtRatio, fmtSummary, pairedRatio, summary, table } from "./stats.mjs";
+
+const MODES = ["warm", "cold", "off"];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function verb(name, params, env) {
+  const r = await run(join(tree.volume, name), ["--json"], { input: JSON.stringify({ dbg: "bench-service", ...params }), env });
+  if (r.code !== 0) throw new Error(`${name} exited ${r.code ?? r.signal}: ${r.stderr.slice(-500)}`);
+  return r.ms;
+}
+
+// A run directory of this topic's own: its service, stopped for the cold runs, is no other
+// topic's (with --quick, topics run at once).
+const runDir = () => join(tree.dir, "run-service");
+
+async function stopService() {
+  await admin(["service", "stop"], { allowFail: true, env: { CEPH_RBD_RUN_DIR: runDir() } });
+  const socket = join(runDir(), "session-service", "socket");
+  for (let i = 0; i < 100 && existsSync(socket); i++) await sleep(50);
+}
+
+// Sessions the monitor opened meanwhile: those it removed plus the change in those open.
+function monSessions() {
+  const asok = cluster.dir && join(cluster.dir, "run", "ceph-mon.a.asok");
+  if (!asok || !existsSync(asok)) return undefined;
+  const r = spawnSync("ceph", ["--admin-daemon", asok, "perf", "dump"], { encoding: "utf8" });
+  const m = r.status === 0 ? JSON.parse(r.stdout).mon : undefined;
+  return m ? m.session_rm + m.num_sessions : undefined;
+}
+
+async function burst(n, env, params) {
+  const before = monSessions();
+  for (let i = 0; i < n; i++) await verb("Volume.stat", params, env);
+  await sleep(1000);
+  const after = monSessions();
+  return before === undefined || after === undefined ? undefined : after - before;
+}
+
+export default {
+  id: "service",
+  title: "The session service: verbs warm, cold and off, and monitor sessions",
+  async run({ quick, runs }) {
+    const n = runs(9, 1);
+    const verbs = n * 3 * MODES.length;
+    const burstN = quick ? 10 : 100;
+    mkdirSync(runDir(), { recursive: true, mode: 0o700 });
+    const envOf = (mode) => childEnv({ CEPH_RBD_LOG_STDERR: "off", CEPH_RBD_SERVICE: mode === "off" ? "off" : "on", CEPH_RBD_RUN_DIR: runDir() });
+    return withSr("bench service SR", async ({ sr }) => {
+      const a = (await newVolume(sr, "A", GiB)).json;
+      const cases = [
+        ["Volume.stat", { sr, key: a.key }],
+        ["Volume.set", { sr, key: a.key, k: "bench", v: "1" }],
+        ["SR.stat", { sr }],
+      ];
+      const node = [];
+      const ms = Object.fromEntries(cases.flatMap(([name]) => MODES.map((m) => [`${name} ${m}`, []])));
+      await verb("SR.stat", { sr }, envOf("warm"));
+      for (let i = 0; i < n; i++) {
+        node.push((await run(process.execPath, ["-e", "0"], { env: envOf("off") })).ms);
+        for (const [name, params] of cases) {
+          ms[`${name} off`].push(await verb(name, params, envOf("off")));
+          await stopService();
+          ms[`${name} cold`].push(await verb(name, params, envOf("cold")));
+          ms[`${name} warm`].push(await verb(name, params, envOf("warm")));
+        }
+      }
+      log(`service: ${verbs} verbs timed`);
+      await stopService();
+      const sessions = { on: await burst(burstN, envOf("warm"), { sr, key: a.key }), off: await burst(burstN, envOf("off"), { sr, key: a.key }) };
+      const status = (await admin(["service", "status", "--json"], { env: { CEPH_RBD_RUN_DIR: runDir() } })).json?.service;
+      await stopService();
+      const rows = Object.entries(ms).map(([k, xs]) => [k, fmtSummary(summary(xs)), fmtSummary(pairedRatio(xs, node), fmtRatio)]);
+      const sess = (x) => (x === undefined ? "not measured (no monitor admin socket on this host)" : String(x));
+      const markdown = [
+        `Each verb ${n} time(s) in each mode, interleaved with \`node -e 0\`; cold: the service stopped just before the verb, which starts it and waits for it.`,
+        "",
+        table(["process", "wall ms: median (min–max)", "ratio to node -e 0 (per pair)"], [["node -e 0", fmtSummary(summary(node)), "1×"], ...rows]),
+        "",
+        table(["monitor sessions opened by", "service on", "service off"], [[`${burstN} Volume.stat`, sess(sessions.on), sess(sessions.off)]]),
+        "",
+        status ? `The service after the run: RSS ${fmt(status.rss_kib / 1024)} MiB, ${status.threads} threads, ${status.clients.length} client(s).` : "",
+      ].join("\n");
+      const head = (name) => ({
+        what: `${name}, service warm`,
+        ours: `${fmt(summary(ms[`${name} warm`])?.median)} ms`,
+        theirs: `node -e 0: ${fmt(summary(node)?.median)} ms`,
+        ratio: pairedRatio(ms[`${name} warm`], node),
+        of: `${name} warm / node -e 0 (time)`,
+      });
+      return { markdown, headline: cases.map(([name]) => head(name)), data: { node, ms, sessions, status } };
+    });
+  },
+};
