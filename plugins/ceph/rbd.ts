@@ -94,7 +94,9 @@ export async function imageDiskUsage(p: Place, log: Logger, image: string, snap?
 }
 
 // What changed between user snapshot `since` and `snap` (the head when absent) in
-// [offset, offset+length) (a negative length: to the end), as librbd's exact diff reports it.
+// [offset, offset+length) (a negative length: to the end), as librbd's exact diff reports it, in
+// objects first written after `since` narrowed to the 64 KiB blocks whose bytes differ
+// (ceph_rbd_session_diff.py). The session stops at the deadline too, rather than be killed.
 export async function imageDiff(
   p: Place,
   log: Logger,
@@ -104,8 +106,9 @@ export async function imageDiff(
   offset: number,
   length: number,
 ): Promise<ImageDiff> {
-  const args = { image, since, ...(snap ? { snap } : {}), offset, length };
-  return librados(p, log, `diff --from-snap ${since} ${imageSpec(p, image, snap)}`, "image_diff", args, setting("diffTimeout") * 1000);
+  const seconds = setting("diffTimeout");
+  const args = { image, since, ...(snap ? { snap } : {}), offset, length, seconds };
+  return librados(p, log, `diff --from-snap ${since} ${imageSpec(p, image, snap)}`, "image_diff", args, seconds * 1000);
 }
 
 // `rbd ls -l` skips an image it cannot open or read, says so on stderr, and still exits 0 (its
