@@ -15,29 +15,34 @@ import { fmt, fmtRatio, fmtSummary, summary, table } from "./stats.mjs";
 const OLD_KERNEL = { image_features: "layering,exclusive-lock" };
 
 // A thin volume of `size` with CBT on, snapshot A, `changed` bytes written in 4 MiB pieces at
-// random places, snapshot B; list_changed_blocks(A, B) `n` times.
-async function listing(label, extra, size, changed, n) {
+// random places, snapshot B; list_changed_blocks(A, B) `n` times. With `overwrite`, the writes are
+// the disk's first `changed` bytes, written once before A too: every changed object existed at A,
+// so the list reads no data (new objects are read to narrow them: see ceph_rbd_session_diff.py).
+async function listing(label, extra, size, changed, n, overwrite = false) {
   return withSr(
     `bench cbt ${label}`,
     async (s) => {
       const v = (await callVerb("Volume.create", { sr: s.sr, name: "cbt", description: "bench", size, sharable: false })).json;
       await callVerb("Volume.enable_cbt", { sr: s.sr, key: v.key });
+      if (overwrite) await rbdFill(volumeSpec(v).spec, changed, 4);
       const a = (await callVerb("Volume.snapshot", { sr: s.sr, key: v.key })).json;
-      log(`cbt ${label}: writing ${changed / MiB} MiB at random places of ${size / GiB} GiB`);
-      await ceph("rbd", [
-        "bench",
-        "--io-type",
-        "write",
-        "--io-size",
-        "4M",
-        "--io-threads",
-        "4",
-        "--io-total",
-        String(changed),
-        "--io-pattern",
-        "rand",
-        volumeSpec(v).spec,
-      ]);
+      log(`cbt ${label}: writing ${changed / MiB} MiB ${overwrite ? "over the first ones" : "at random places"} of ${size / GiB} GiB`);
+      if (overwrite) await rbdFill(volumeSpec(v).spec, changed, 4);
+      else
+        await ceph("rbd", [
+          "bench",
+          "--io-type",
+          "write",
+          "--io-size",
+          "4M",
+          "--io-threads",
+          "4",
+          "--io-total",
+          String(changed),
+          "--io-pattern",
+          "rand",
+          volumeSpec(v).spec,
+        ]);
       const b = (await callVerb("Volume.snapshot", { sr: s.sr, key: v.key })).json;
       const ms = [];
       let blocks;
@@ -111,16 +116,17 @@ export default {
     const disk = quick ? 256 * MiB : 2 * GiB;
     const b = await backup(disk, 0.05, n);
     const fast = await listing("fast-diff", {}, big, changed, n);
+    const over = await listing("fast-diff, objects overwritten", {}, big, changed, n, true);
     const slow = await listing("no object map", OLD_KERNEL, big, changed, quick ? 1 : Math.min(n, 2));
     const S = (k) => summary(b.map((r) => r[k]));
     const readRatio = summary(b.map((r) => r.read / r.changed));
     const timeRatio = summary(b.map((r) => r.inc / r.full));
     const markdown = [
-      `list_changed_blocks between two snapshots of a thin ${big / GiB} GiB volume with ${changed / MiB} MiB written between them (\`rbd bench\`, 4 MiB at random places), ${n} run(s); with fast-diff (the default features) and on an SR with \`image_features=layering,exclusive-lock\` (no object map: every object's snapshots are listed).`,
+      `list_changed_blocks between two snapshots of a thin ${big / GiB} GiB volume with ${changed / MiB} MiB written between them (\`rbd bench\`, 4 MiB at random places into objects that did not exist at the first snapshot, whose data the list reads to narrow them; or over the disk's first ${changed / MiB} MiB, written before the first snapshot too), ${n} run(s); with fast-diff (the default features) and on an SR with \`image_features=layering,exclusive-lock\` (no object map: every object's snapshots are listed).`,
       "",
       table(
         ["images", "list_changed_blocks ms", "listed"],
-        [fast, slow].map((x) => [x.label, fmtSummary(x.ms), `${fmt(x.listed / MiB)} MiB`]),
+        [fast, over, slow].map((x) => [x.label, fmtSummary(x.ms), `${fmt(x.listed / MiB)} MiB`]),
       ),
       "",
       `Incremental backup of a ${disk / MiB} MiB disk (written whole), ${b.length} run(s): snapshot A copied whole through its rbd+nbd export (scripts/nbd-copy.mjs), 5% of its 64 KiB blocks rewritten, snapshot B, A data-destroyed, list_changed_blocks(A, B), only the listed blocks copied from B's export into a copy of A's backup; the result's SHA-256 checked against B. Times are spawn to exit; the exports' set-up (attach + activate, the same for both) is left out.`,
@@ -144,11 +150,12 @@ export default {
           ours: `${fmt(fast.ms?.median)} ms`,
           theirs: "goal ≤ 1000 ms",
         },
+        { what: "the same, the changed objects existing at the first snapshot", ours: `${fmt(over.ms?.median)} ms`, theirs: "goal ≤ 1000 ms" },
         { what: "the same without an object map", ours: `${fmt(slow.ms?.median)} ms`, theirs: "measured" },
         { what: "incremental backup bytes read / changed", ours: fmtRatio(readRatio?.median), theirs: "goal ≤ 1.1×" },
         { what: "incremental / full backup time, 5% changed", ours: fmtRatio(timeRatio?.median), theirs: "goal ≤ 0.1×" },
       ],
-      data: { fast, slow, backup: b },
+      data: { fast, over, slow, backup: b },
     };
   },
 };
