@@ -58,8 +58,8 @@ export const SETTINGS = {
     env: "CEPH_RBD_SERVICE",
     kind: "enum",
     values: ON_OFF,
-    default: "on",
-    doc: "off: every verb runs its own librados session, and none starts or uses the per-host session service.",
+    default: "off",
+    doc: "on: verbs reach Ceph through the per-host session service (started by the first that needs it); off: every verb runs its own librados session.",
   },
   serviceIdle: {
     env: "CEPH_RBD_SERVICE_IDLE",

@@ -74,5 +74,6 @@ describe.each(PYTHONS)("ceph-session-service.py on %s%s", (python) => {
     c.end();
     expect(await first.exited).toBe(0);
     expect(existsSync(first.socket)).toBe(false);
-  });
+    // Two Python starts and a leave: seconds on a loaded machine, beyond vitest's default 5 s.
+  }, 30_000);
 });
