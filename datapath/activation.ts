@@ -15,7 +15,8 @@ import { isEntityAddr } from "../plugins/wire/entity-addr.js";
 import { omapList, omapRemove, omapSet } from "../plugins/ceph/rados.js";
 import { Activated_on_another_host, Internal_error, Volume_does_not_exist } from "../plugins/wire/errors.js";
 import { activationKey, META_OBJECT, parseActivation, volumeKey, type Activation } from "../plugins/wire/sr-object.js";
-import { hostId, type Target } from "./target.js";
+import { hostId } from "../plugins/host-id.js";
+import type { Target } from "./target.js";
 
 const sharable = (record: string | undefined): boolean => {
   try {

@@ -1,27 +1,22 @@
 // The rbd+nbd datapath: a qemu-storage-daemon per active volume on this host, exporting the
 // image over NBD on a unix socket whose path follows from the volume alone, so attach can name
 // it before the server exists and any later call finds the server again.
-import { createHash } from "node:crypto";
 import { networkInterfaces } from "node:os";
-import { join } from "node:path";
 import { entityIp } from "../plugins/wire/entity-addr.js";
 import { exportPid, startExport, stopExport, type Export } from "../plugins/ceph/qsd.js";
 import { watchersOf, type Watcher } from "../plugins/ceph/watchers.js";
 import { Ceph_error } from "../plugins/wire/errors.js";
 import type { Backend } from "../plugins/wire/records.js";
-import { privateRunDir, runDir } from "../plugins/run-dir.js";
+import { privateRunDir } from "../plugins/run-dir.js";
+import { exportOf } from "../plugins/ceph/qsd-grow.js";
 import type { Target } from "./target.js";
 
-function exportOf(t: Target): Export {
-  const id = createHash("sha256").update(`${t.place.pool}/${t.place.namespace}/${t.key}`).digest("hex").slice(0, 20);
-  const dir = join(runDir(), "nbd");
-  return { socket: join(dir, `${id}.sock`), pidFile: join(dir, `${id}.pid`), conf: join(dir, `${id}.conf`), name: t.key };
-}
+const exportOfTarget = (t: Target): Export => exportOf(t.place, t.key);
 
 const nbdUri = (e: Export): string => `nbd:unix:${e.socket}:exportname=${e.name}`;
 
 export function attachNbd(t: Target): Backend {
-  const e = exportOf(t);
+  const e = exportOfTarget(t);
   return {
     implementations: [
       ["XenDisk", { params: nbdUri(e), extra: {}, backend_type: "qdisk" }],
@@ -51,7 +46,7 @@ function ownClient(t: Target, fresh: readonly Watcher[]): string {
 
 // Returns this host's client of the image: the running server's, as recorded, or a new server's.
 export async function startNbd(t: Target, recorded: readonly string[]): Promise<string[]> {
-  const e = exportOf(t);
+  const e = exportOfTarget(t);
   if (exportPid(e) !== undefined) {
     if (recorded.length > 0) return [...recorded];
     t.log.warning(`restarting the export of ${t.key}: no client of it is recorded (an activation that did not finish)`);
@@ -64,4 +59,4 @@ export async function startNbd(t: Target, recorded: readonly string[]): Promise<
   return [ownClient(t, fresh)];
 }
 
-export const stopNbd = (t: Target): Promise<void> => stopExport(exportOf(t), t.log);
+export const stopNbd = (t: Target): Promise<void> => stopExport(exportOfTarget(t), t.log);

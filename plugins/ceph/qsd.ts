@@ -8,7 +8,7 @@
 // They go instead into a private configuration file, a copy of the SR's ceph.conf followed by a
 // [client.<user>] section of their own (in a Ceph configuration file the last value of an
 // option in a section wins), and QEMU's `conf=` names that file.
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, constants, fstatSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { Logger } from "../log.js";
 import { startTimeOf } from "../pid-file.js";
@@ -24,6 +24,13 @@ export interface Export {
   readonly conf: string;
   readonly name: string;
 }
+
+// The daemon's QMP monitor: beside its pid file, in the same private directory, and made 0600
+// once it exists, since whoever reaches it controls the daemon.
+export const qmpSocket = (e: Export): string => e.pidFile.replace(/\.pid$/, "") + ".qmp";
+
+// The export, as the command line creates it and as a grow re-creates it over QMP.
+export const exportArgs = (e: Export, writable: boolean) => ({ type: "nbd", id: "export", "node-name": "disk", name: e.name, writable });
 
 // What a value may hold to be written into a Ceph configuration file as one value: nothing that
 // ends a line (a new option), starts a comment (a value silently cut), quotes or escapes.
@@ -71,6 +78,11 @@ export async function startExport(p: Place, log: Logger, image: string, snap: st
     `conf=${opt(e.conf)}`,
     `user=${opt(p.cluster.user)}`,
     "cache.direct=on",
+    // A guest's TRIM/UNMAP (NBD_CMD_TRIM) and its writes of zeroes (NBD_CMD_WRITE_ZEROES, and
+    // zero-filled writes) become discards of the RBD image, which frees its objects: without
+    // discard=unmap QEMU drops the discards, and the thin image keeps every byte ever written.
+    "discard=unmap",
+    "detect-zeroes=unmap",
     ...(snap ? ["read-only=on"] : []),
   ].join(",");
   try {
@@ -83,6 +95,10 @@ export async function startExport(p: Place, log: Logger, image: string, snap: st
         nbdServer(e),
         "--export",
         `type=nbd,id=export,node-name=disk,name=${opt(e.name)},writable=${snap ? "off" : "on"}`,
+        "--chardev",
+        `socket,id=qmp,path=${opt(qmpSocket(e))},server=on,wait=off`,
+        "--monitor",
+        "chardev=qmp,mode=control",
         "--pidfile",
         e.pidFile,
         "--daemonize",
@@ -94,6 +110,7 @@ export async function startExport(p: Place, log: Logger, image: string, snap: st
     rmSync(e.conf, { force: true });
     throw err;
   }
+  chmodSync(qmpSocket(e), 0o600);
 }
 
 // The pid file's contents and age, read without following a link.
@@ -160,4 +177,5 @@ export async function stopExport(e: Export, log: Logger, graceMs = 10_000): Prom
   rmSync(e.socket, { force: true });
   rmSync(e.pidFile, { force: true });
   rmSync(e.conf, { force: true });
+  rmSync(qmpSocket(e), { force: true });
 }

@@ -113,3 +113,13 @@ export const volumeInUse = (key: string, host: string, what: string): XenApiErro
 export class Lock_lost extends NamedError {
   override name = "Lock_lost";
 }
+
+// Volume.resize of an active volume that its datapath cannot show grown to the guest (XCP-ng's
+// "VDIInUse" as above, so xapi and XenCenter name it): nothing has changed, and the second
+// param says why and what the admin can do.
+export const onlineResizeRefused = (key: string, host: string, why: string): XenApiError =>
+  new XenApiError(
+    "SR_BACKEND_FAILURE_24",
+    ["VDIInUse", `volume ${key} is active on host ${host} and cannot grow while it runs: ${why}; shut the VM down (or unplug the disk) and resize it then`],
+    `volume ${key} cannot be resized online: ${why}`,
+  );

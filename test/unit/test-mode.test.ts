@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { hostId } from "../../datapath/target.js";
+import { hostId } from "../../plugins/host-id.js";
 import { crashPoint } from "../../plugins/crash.js";
 import { Invalid_parameters } from "../../plugins/wire/errors.js";
 

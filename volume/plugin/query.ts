@@ -4,7 +4,9 @@ import { PluginQuery } from "../../plugins/wire/verbs.js";
 import { CONFIG_KEYS } from "../sr/config.js";
 
 // xapi-storage-script adds a feature for each verb file present; these it cannot infer.
-const FEATURES = ["THIN_PROVISIONING", "LARGE_VDI", "VDI_REVERT", "VDI_CONFIG_CBT"];
+// VDI_RESIZE_ONLINE lets xapi resize a disk of a running VM (xapi_vdi.ml, check_sm_feature_error):
+// kernel RBD carries it; an rbd+nbd volume refuses it with VDIInUse where it cannot (resize-online.ts).
+const FEATURES = ["THIN_PROVISIONING", "LARGE_VDI", "VDI_REVERT", "VDI_CONFIG_CBT", "VDI_RESIZE_ONLINE"];
 
 export default defineVerb(PluginQuery, async () => ({
   plugin: "ceph-rbd",
