@@ -22,7 +22,10 @@ import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 import { summary } from "../helpers/summary.js";
 
 const MiB = 2 ** 20;
-const GC = { CEPH_RBD_GC_MGR: "off", CEPH_RBD_GC_LEASE: "2" };
+// A lease a loaded machine can renew in time (a 2 s one was lost before the first action when
+// taking the lock alone took 2 s), short enough for the next pass to start soon after a kill.
+const LEASE_S = 6;
+const GC = { CEPH_RBD_GC_MGR: "off", CEPH_RBD_GC_LEASE: String(LEASE_S) };
 const figures = { tried: 0, reached: 0, converged: 0, unreachable: [] as string[] };
 
 interface World {
@@ -174,7 +177,7 @@ describe.concurrent("the GC killed at each action converges on its next passes",
     expect(killed.code, `gc run should have been killed at gc:${kind}: ${killed.stdout.slice(0, 500)}`).toBeNull();
     figures.reached++;
     // The dead pass's gc lock lapses with its lease.
-    await sleep(2500);
+    await sleep(LEASE_S * 1000 + 500);
     await converge(w);
     figures.converged++;
   });
@@ -214,7 +217,7 @@ describe("Datapath.activate killed between starting the export and recording it"
     const omap = () =>
       execFileSync("rados", ["--conf", conf, "--pool", s.pool, "--namespace", s.namespace, "listomapkeys", "ceph_rbd_sr"], { encoding: "utf8" }).split("\n");
     expect(omap().filter((k) => k.startsWith("act:"))).toEqual([`act:${v.key}`]);
-    await sleep(2500);
+    await sleep(LEASE_S * 1000 + 500);
     const again = await dp("activate");
     expect(again.code, again.stdout).toBe(0);
     expect(omap()).toContain(`act:${v.key}`);

@@ -49,11 +49,12 @@ describe("one pass at a time, and recovery", () => {
     const { v, snap, sum } = await diskWithSnapshot(s, 0x81, 0x82, 128);
     await call("Volume.revert", { sr: s.sr, key: v.key, snapshot: snap.key });
     await call("Volume.destroy", { sr: s.sr, key: snap.key });
-    const env = { CEPH_RBD_GC_MGR: "off", CEPH_RBD_GC_LEASE: "2" };
+    // A lease a loaded machine renews in time; the kill's lock lapses with it.
+    const env = { CEPH_RBD_GC_MGR: "off", CEPH_RBD_GC_LEASE: "6" };
     const first = spawn(ADMIN, ["gc", "run", "--sr", s.sr], { env: { ...process.env, ...env, CEPH_RBD_LOG_SYSLOG: "off" }, stdio: "ignore" });
     await sleep(2500);
     first.kill("SIGKILL");
-    await sleep(2500);
+    await sleep(6500);
     await collect(s, env);
     const now = await call<WireVolume>("Volume.stat", { sr: s.sr, key: v.key });
     expect(hasParent(s, now)).toBe(false);

@@ -19,8 +19,9 @@ import { noHosts, poolOfHosts, titled, world } from "../helpers/hosts/pool.js";
 import { adminOn, callOn, dpFails, dpOn, ioOn, nbdOf, type Backend } from "../helpers/hosts/verbs.js";
 
 const MiB = 2 ** 20;
-// The GC does its heavy work itself (as without the mgr module), with a short lease.
-const GC = { CEPH_RBD_GC_MGR: "off", CEPH_RBD_GC_LEASE: "3" };
+// The GC does its heavy work itself (as without the mgr module), with a short lease that a
+// loaded machine still renews in time.
+const GC = { CEPH_RBD_GC_MGR: "off", CEPH_RBD_GC_LEASE: "6" };
 
 poolOfHosts(3);
 
