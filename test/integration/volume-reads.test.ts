@@ -42,7 +42,10 @@ const verbs: Array<[string, Record<string, unknown>]> = [
   ["Volume.set_name", { new_name: "mine" }],
   ["Volume.set_description", { new_description: "d" }],
   ["Volume.resize", { new_size: 4 * MiB }],
+  ["Volume.enable_cbt", {}],
+  ["Volume.disable_cbt", {}],
 ];
+const created = () => entriesRead("Volume.create", { name: "n", description: "", size: 0, sharable: false });
 
 // Another volume's full set of entries, as the verbs write them.
 function another(): Record<string, string> {
@@ -55,6 +58,7 @@ describe("per-volume reads", () => {
   it(`read the same entries with ${OTHERS} other volumes in the SR`, async () => {
     const before: number[] = [];
     for (const [verb, p] of verbs) before.push(await entriesRead(verb, { key: v.key, ...p }));
+    before.push(await created());
     const place = parseSrPlace(s.sr);
     const log = createLogger("volume-reads-test");
     for (let i = 0; i < OTHERS; i += 200) {
@@ -62,9 +66,10 @@ describe("per-volume reads", () => {
       await omapUpdate(place, log, META_OBJECT, batch);
     }
     const ls = await call<WireVolume[]>("SR.ls", { sr: s.sr });
-    expect(ls).toHaveLength(OTHERS + 1);
+    expect(ls).toHaveLength(OTHERS + 2);
     const after: number[] = [];
     for (const [verb, p] of verbs) after.push(await entriesRead(verb, { key: v.key, ...p }));
+    after.push(await created());
     expect(after).toEqual(before);
     // Few: the SR's entries, the volume's own, its one xapi key (twice for a verb that checks
     // the volume before taking its lock).

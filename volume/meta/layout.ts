@@ -57,13 +57,15 @@ export const K = {
 
 const KINDS = Object.keys(PREFIX) as Kind[];
 
-// What a verb on one volume reads: its own entries by name, its xapi keys as one prefix range,
-// the SR's own entries, and the journal's (op: holds only operations under way or left by a
-// crash: a handful whatever the SR's size, and a verb must see those that concern its volume).
-export function volumeReads(key: string): { keys: string[]; prefixes: string[] } {
+// What a verb on a few volumes reads: their own entries by name, their xapi keys as one prefix
+// range each, the SR's own entries, and the journal's (op: holds only operations under way or
+// left by a crash: a handful whatever the SR's size, and a verb must see those that concern its
+// volumes).
+export function volumeReads(keys: readonly string[]): { keys: string[]; prefixes: string[] } {
+  const own = (key: string) => [K.vol(key), K.nam(key), K.dsc(key), K.use(key), K.gone(key), K.act(key)];
   return {
-    keys: [K.config, K.name, K.description, K.vol(key), K.nam(key), K.dsc(key), K.use(key), K.gone(key), K.act(key)],
-    prefixes: [`${PREFIX.key}${key}:`, PREFIX.op],
+    keys: [K.config, K.name, K.description, ...keys.flatMap(own)],
+    prefixes: [...keys.map((key) => `${PREFIX.key}${key}:`), PREFIX.op],
   };
 }
 

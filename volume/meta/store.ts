@@ -30,12 +30,14 @@ function existing(sr: Sr, entries: ReadonlyMap<string, string> | undefined): SrR
 
 export const readSr = async (sr: Sr): Promise<SrRead> => existing(sr, await readEntries(sr));
 
-// The SR as one volume's verb sees it: the SR's own entries, the journal, and that volume alone
-// (`volumes` holds it or nothing; other volumes' usage, activations and names are not read).
-export async function readVolume(sr: Sr, key: string): Promise<SrRead> {
-  const { keys, prefixes } = volumeReads(key);
+// The SR as a verb on a few volumes sees it: the SR's own entries, the journal, and those
+// volumes alone (`volumes` holds those that exist; no other volume's entries are read).
+export async function readVolumes(sr: Sr, volumes: readonly string[]): Promise<SrRead> {
+  const { keys, prefixes } = volumeReads(volumes);
   return existing(sr, await ignoreNotFound(omapRead(sr.place, sr.log, META_OBJECT, keys, prefixes)));
 }
+
+export const readVolume = (sr: Sr, key: string): Promise<SrRead> => readVolumes(sr, [key]);
 
 export const put = (sr: Sr, key: string, value: string): Promise<void> => omapSet(sr.place, sr.log, META_OBJECT, key, value);
 
