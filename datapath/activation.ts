@@ -12,7 +12,7 @@
 import { withLock } from "../plugins/ceph/locks.js";
 import { crashPoint } from "../plugins/crash.js";
 import { isEntityAddr } from "../plugins/wire/entity-addr.js";
-import { omapList, omapRemove, omapSet } from "../plugins/ceph/rados.js";
+import { omapRead, omapRemove, omapSet } from "../plugins/ceph/rados.js";
 import { Activated_on_another_host, Internal_error, Volume_does_not_exist } from "../plugins/wire/errors.js";
 import { activationKey, META_OBJECT, parseActivation, volumeKey, type Activation } from "../plugins/wire/sr-object.js";
 import { hostId } from "../plugins/host-id.js";
@@ -43,7 +43,7 @@ function checkClients(t: Target, clients: readonly string[]): void {
 export async function activate(t: Target, domain: string, dp: Datapath): Promise<void> {
   const host = hostId();
   await withLock(t, volumeKey(t.key), async () => {
-    const entries = await omapList(t.place, t.log, META_OBJECT);
+    const entries = await omapRead(t.place, t.log, META_OBJECT, [volumeKey(t.key), activationKey(t.key)]);
     const record = entries.get(volumeKey(t.key));
     if (record === undefined) throw new Volume_does_not_exist(t.key, `no volume ${t.key} in ${t.place.pool}/${t.place.namespace}`);
     const current = parseActivation(entries.get(activationKey(t.key)));
@@ -66,11 +66,15 @@ export async function activate(t: Target, domain: string, dp: Datapath): Promise
   });
 }
 
+// The volume's own entries only: an activation costs the same in an SR of any size.
+const activationOf = async (t: Target): Promise<Activation | undefined> =>
+  parseActivation((await omapRead(t.place, t.log, META_OBJECT, [activationKey(t.key)])).get(activationKey(t.key)));
+
 // After a failed start: the server goes, and the intent too while it is still this host's.
 async function undo(t: Target, host: string, dp: Datapath): Promise<void> {
   try {
     await dp.stop();
-    const now = parseActivation((await omapList(t.place, t.log, META_OBJECT)).get(activationKey(t.key)));
+    const now = await activationOf(t);
     if (now?.host === host) await omapRemove(t.place, t.log, META_OBJECT, activationKey(t.key));
   } catch (e) {
     t.log.warning(`could not undo the failed activation of ${t.key}: ${(e as Error).message}`);
@@ -80,7 +84,6 @@ async function undo(t: Target, host: string, dp: Datapath): Promise<void> {
 // Only this host's own record goes; another host's activation is not ours to clear.
 export async function deactivate(t: Target): Promise<void> {
   const host = hostId();
-  const entries = await omapList(t.place, t.log, META_OBJECT);
-  const current = parseActivation(entries.get(activationKey(t.key)));
+  const current = await activationOf(t);
   if (current?.host === host) await omapRemove(t.place, t.log, META_OBJECT, activationKey(t.key));
 }

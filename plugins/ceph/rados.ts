@@ -8,6 +8,7 @@ import { type Call, runCeph } from "./exec.js";
 import { guardsFor } from "./holds.js";
 import { LockInfo, parseJson } from "./outputs.js";
 import { librados } from "./session.js";
+import { cephCalls } from "./stats.js";
 
 const rados = (p: Place, log: Logger, args: string[], how?: Pick<Call, "read">) =>
   runCeph({
@@ -20,8 +21,21 @@ const rados = (p: Place, log: Logger, args: string[], how?: Pick<Call, "read">) 
 
 const where = (p: Place, obj: string) => `${p.pool}/${p.namespace}/${obj}`;
 
+// Entries read are counted (stats.ts): what a verb's metadata read costs, in the per-verb log line.
+const counted = (pairs: Array<[string, string]>): Map<string, string> => {
+  cephCalls.omapEntries += pairs.length;
+  return new Map(pairs);
+};
+
 export async function omapList(p: Place, log: Logger, obj: string): Promise<Map<string, string>> {
-  return new Map(await librados<Array<[string, string]>>(p, log, `listomapvals ${where(p, obj)}`, "omap_list", { obj }));
+  return counted(await librados<Array<[string, string]>>(p, log, `listomapvals ${where(p, obj)}`, "omap_list", { obj }));
+}
+
+// The named keys that exist, and every entry under each prefix: a read whose cost is what it
+// asks for, whatever else the object holds.
+export async function omapRead(p: Place, log: Logger, obj: string, keys: readonly string[], prefixes: readonly string[] = []): Promise<Map<string, string>> {
+  const what = `getomapvals ${where(p, obj)} ${keys.length} keys ${prefixes.join(" ")}`;
+  return counted(await librados<Array<[string, string]>>(p, log, what, "omap_read", { obj, keys, prefixes }));
 }
 
 let toldSeparate = false;

@@ -12,6 +12,7 @@ type On = "rados" | "rbd" | "cluster";
 
 export const SESSION_OPS = {
   omap_list: { access: "read", on: "rados" },
+  omap_read: { access: "read", on: "rados" },
   omap_update: { access: "write", on: "rados" },
   obj_remove: { access: "write", on: "rados" },
   lock: { access: "lock", on: "rados" },

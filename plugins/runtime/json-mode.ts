@@ -39,7 +39,7 @@ export async function runJson(verb: Verb): Promise<void> {
   log.debug(`${verb.schema.name}: code cache ${codeCacheState() ?? "not used"}`);
   const outcome = await dispatch(verb, params, { dbg, log });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  const cost = `${ms.toFixed(0)} ms, ${cephCalls.count} Ceph calls (${cephCalls.cli} CLI)`;
+  const cost = `${ms.toFixed(0)} ms, ${cephCalls.count} Ceph calls (${cephCalls.cli} CLI), ${cephCalls.omapEntries} omap entries read`;
   if (outcome.ok) {
     log.info(`${verb.schema.name} ok in ${cost}`);
     log.flush();

@@ -29,9 +29,10 @@ export async function tool(cmd, args, { ignoreInterrupt = false } = {}) {
   return r;
 }
 
-// The verb's own cost line on stderr: "... Volume.create ok in 312 ms, 7 Ceph calls (0 CLI)":
-// its Ceph operations, and how many of them started a CLI process.
-const COST = /\] (\S+) (ok|failed) in (\d+) ms, (\d+) Ceph calls \((\d+) CLI\)/;
+// The verb's own cost line on stderr: "... Volume.create ok in 312 ms, 7 Ceph calls (0 CLI), 3
+// omap entries read": its Ceph operations, how many of them started a CLI process, and the
+// metadata entries it read.
+const COST = /\] (\S+) (ok|failed) in (\d+) ms, (\d+) Ceph calls \((\d+) CLI\), (\d+) omap entries read/;
 
 // A verb executable run as xapi-storage-script runs it (`<Verb> --json`, params on stdin);
 // returns its wall time, its Ceph call count and its result, or throws with what it printed.
@@ -41,7 +42,7 @@ async function exec(path, label, params, { ignoreInterrupt = false } = {}) {
   if (r.code !== 0) throw new Error(`${label} exited ${r.code ?? r.signal}: stdout ${tail(r.stdout, 1000)}; stderr ${tail(r.stderr)}`);
   try {
     const cost = COST.exec(r.stderr);
-    return { ms: r.ms, calls: Number(cost?.[4] ?? NaN), cli: Number(cost?.[5] ?? NaN), json: JSON.parse(r.stdout) };
+    return { ms: r.ms, calls: Number(cost?.[4] ?? NaN), cli: Number(cost?.[5] ?? NaN), entries: Number(cost?.[6] ?? NaN), json: JSON.parse(r.stdout) };
   } catch {
     throw new Error(`${label} printed no JSON: ${tail(r.stdout, 500)}`);
   }

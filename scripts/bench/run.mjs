@@ -31,9 +31,10 @@ import { readSections, writeReport } from "./report.mjs";
 import revert from "./revert.mjs";
 import service from "./service.mjs";
 import startup from "./startup.mjs";
+import volumeReads from "./volume-reads.mjs";
 
 // Revert last: it is the longest, and a run cut short keeps the others.
-const TOPICS = [startup, service, listing, gc, gcMemory, datapath, cbt, revert];
+const TOPICS = [startup, service, listing, volumeReads, gc, gcMemory, datapath, cbt, revert];
 
 const { values: args } = parseArgs({
   options: {

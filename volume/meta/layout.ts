@@ -1,6 +1,8 @@
 // The SR's truth: the omap of one RADOS object inside the SR's namespace. One entry per fact,
 // so that each verb that changes one fact (a name, one xapi key, the image behind a key) is a
 // single atomic omap write, and SR.ls is a single omap listing whatever the number of volumes.
+// Every entry of one volume is found from its key alone (by name, or the `key:<key>:` range), so
+// a verb on one volume reads only those (volumeReads), whatever the number of volumes.
 //
 //   sr:config            JSON SrConfig; written last by SR.create, so its presence means "complete"
 //   sr:name, sr:description
@@ -54,6 +56,18 @@ export const K = {
 };
 
 const KINDS = Object.keys(PREFIX) as Kind[];
+
+// What a verb on a few volumes reads: their own entries by name, their xapi keys as one prefix
+// range each, the SR's own entries, and the journal's (op: holds only operations under way or
+// left by a crash: a handful whatever the SR's size, and a verb must see those that concern its
+// volumes).
+export function volumeReads(keys: readonly string[]): { keys: string[]; prefixes: string[] } {
+  const own = (key: string) => [K.vol(key), K.nam(key), K.dsc(key), K.use(key), K.gone(key), K.act(key)];
+  return {
+    keys: [K.config, K.name, K.description, ...keys.flatMap(own)],
+    prefixes: [...keys.map((key) => `${PREFIX.key}${key}:`), PREFIX.op],
+  };
+}
 
 // The kind and item of a per-item entry (`vol:<key>` is vol and <key>), or undefined for others.
 export function splitKey(k: string): { kind: Kind; item: string } | undefined {

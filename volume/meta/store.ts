@@ -1,10 +1,10 @@
 // Reads and writes of the SR's metadata object, with the SMAPIv3 meaning of "not there".
 import type { AtPlace } from "../../plugins/ceph/cluster.js";
 import { ignoreNotFound } from "../../plugins/ceph/errors.js";
-import { omapList, omapRemove, omapSet, omapUpdate } from "../../plugins/ceph/rados.js";
+import { omapList, omapRead, omapRemove, omapSet, omapUpdate } from "../../plugins/ceph/rados.js";
 import { SR_does_not_exist } from "../../plugins/wire/errors.js";
 import type { SrPlace } from "../sr/sr-place.js";
-import { META_OBJECT, parseSrState, type SrState } from "./layout.js";
+import { META_OBJECT, parseSrState, volumeReads, type SrState } from "./layout.js";
 
 // The SR a verb works on: its place (with the datapath it prefers) and the verb's log.
 export interface Sr extends AtPlace {
@@ -22,12 +22,22 @@ export async function readEntries(sr: Sr): Promise<Map<string, string> | undefin
 // An SR's state as read for a verb: the SR exists, so its configuration does.
 export type SrRead = SrState & { config: NonNullable<SrState["config"]> };
 
-export async function readSr(sr: Sr): Promise<SrRead> {
-  const entries = await readEntries(sr);
+function existing(sr: Sr, entries: ReadonlyMap<string, string> | undefined): SrRead {
   const state = entries && parseSrState(entries);
   if (!state?.config) throw new SR_does_not_exist(where(sr.place), `no SR of this plugin in ${where(sr.place)}`);
   return state as SrRead;
 }
+
+export const readSr = async (sr: Sr): Promise<SrRead> => existing(sr, await readEntries(sr));
+
+// The SR as a verb on a few volumes sees it: the SR's own entries, the journal, and those
+// volumes alone (`volumes` holds those that exist; no other volume's entries are read).
+export async function readVolumes(sr: Sr, volumes: readonly string[]): Promise<SrRead> {
+  const { keys, prefixes } = volumeReads(volumes);
+  return existing(sr, await ignoreNotFound(omapRead(sr.place, sr.log, META_OBJECT, keys, prefixes)));
+}
+
+export const readVolume = (sr: Sr, key: string): Promise<SrRead> => readVolumes(sr, [key]);
 
 export const put = (sr: Sr, key: string, value: string): Promise<void> => omapSet(sr.place, sr.log, META_OBJECT, key, value);
 

@@ -11,7 +11,7 @@ import { crashPoint } from "../../plugins/crash.js";
 import type { Context } from "../../plugins/runtime/verb.js";
 import { Invalid_request } from "../../plugins/wire/errors.js";
 import { K, type VolumeRecord, type VolumeState } from "../meta/layout.js";
-import { put, readSr, type SrRead } from "../meta/store.js";
+import { put, readVolume, type SrRead } from "../meta/store.js";
 import { openSr } from "../sr/open.js";
 import { volumeOf } from "./lookup.js";
 import { recoverOwn } from "./recovery.js";
@@ -52,9 +52,9 @@ export async function changeRecord(
 ): Promise<null> {
   const sr = openSr(ctx, srName);
   // Unknown names fail before the lock, which would create the SR's object if it were missing.
-  volumeOf(await readSr(sr), key);
+  volumeOf(await readVolume(sr, key), key);
   return withLock(sr, K.vol(key), async () => {
-    const state = await recoverOwn(sr, key, await readSr(sr));
+    const state = await recoverOwn(sr, key, await readVolume(sr, key));
     const next = change(volumeOf(state, key), state);
     if (next === undefined) return null;
     crashPoint(`${op}:before-write`);

@@ -5,7 +5,7 @@ import { defineVerb } from "../../plugins/runtime/verb.js";
 import { VolumeCreate } from "../../plugins/wire/verbs.js";
 import { begin, finish, step } from "../journal/journal.js";
 import { K, type VolumeRecord } from "../meta/layout.js";
-import { put, readSr } from "../meta/store.js";
+import { put, readVolumes } from "../meta/store.js";
 import { openSr } from "../sr/open.js";
 import { toWireVolume } from "./record.js";
 import { roundSize } from "./size.js";
@@ -14,7 +14,7 @@ import { writeTexts } from "./texts.js";
 export default defineVerb(VolumeCreate, async (p, ctx) => {
   const sr = openSr(ctx, p.sr);
   const size = roundSize(p.size);
-  const { config } = await readSr(sr);
+  const { config } = await readVolumes(sr, []);
   const key = randomUUID();
   const image = `vol-${randomUUID()}`;
   const entry = await begin(sr, { op: "create", key, image });

@@ -10,7 +10,7 @@ import { blockRange, CBT_BLOCK, changedBitmap } from "../../plugins/wire/changed
 import { CBT_chain_broken, Invalid_request } from "../../plugins/wire/errors.js";
 import { VolumeListChangedBlocks } from "../../plugins/wire/verbs.js";
 import type { VolumeState } from "../meta/layout.js";
-import { readSr } from "../meta/store.js";
+import { readVolumes } from "../meta/store.js";
 import { openSr } from "../sr/open.js";
 import { chainBreak } from "./cbt.js";
 import { volumeOf } from "./lookup.js";
@@ -20,7 +20,7 @@ const samePoint = (a: VolumeState, b: VolumeState | undefined): boolean =>
 
 export default defineVerb(VolumeListChangedBlocks, async (p, ctx) => {
   const sr = openSr(ctx, p.sr);
-  const state = await readSr(sr);
+  const state = await readVolumes(sr, [p.key, p.key2]);
   const from = volumeOf(state, p.key);
   const to = volumeOf(state, p.key2);
   const size = to.record.size;
@@ -32,7 +32,7 @@ export default defineVerb(VolumeListChangedBlocks, async (p, ctx) => {
   const diff = await imageDiff(sr.place, sr.log, to.record.image, from.record.snap ?? "", to.record.snap, first * CBT_BLOCK, count * CBT_BLOCK);
   if (diff.backwards) throw new CBT_chain_broken(p.key2, `${p.key} was taken after ${p.key2}: the first volume must be the earlier one`);
   // A revert or destroy of `key2` meanwhile (its old head reclaimed to nothing would diff as empty).
-  const after = await readSr(sr);
+  const after = await readVolumes(sr, [p.key, p.key2]);
   if (!samePoint(to, after.volumes.get(p.key2)) || !samePoint(from, after.volumes.get(p.key)) || diff.size !== size)
     throw new CBT_chain_broken(p.key2, `${p.key} or ${p.key2} changed while their blocks were listed; ask again`);
   if (!diff.fast) sr.log.info(`list_changed_blocks ${p.key}..${p.key2}: no valid fast-diff on ${to.record.image}, every object was read`);

@@ -14,10 +14,14 @@ import { leaseSeconds, withLock } from "../../plugins/ceph/locks.js";
 
 const entries = (state: SrState): Entry[] => [...state.ops.values()].map(parseEntry).filter((e): e is Entry => e !== undefined);
 
+// `state` may be one volume's view (readVolume): it holds every journal entry. Finishing one
+// can concern other volumes (a snapshot's new key, an image another volume shares), so that
+// rare path reads the whole SR, and answers with it.
 export async function recoverOwn(sr: Sr, key: string, state: SrRead): Promise<SrRead> {
   const mine = entries(state).filter((e) => lockOf(e.op) === K.vol(key));
   if (mine.length === 0) return state;
-  for (const entry of mine) await recoverEntry(sr, entry, state);
+  const whole = await readSr(sr);
+  for (const entry of mine) await recoverEntry(sr, entry, whole);
   return readSr(sr);
 }
 

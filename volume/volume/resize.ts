@@ -7,7 +7,7 @@ import { Invalid_request, shrinkRefused } from "../../plugins/wire/errors.js";
 import { VolumeResize } from "../../plugins/wire/verbs.js";
 import { begin, finish, step } from "../journal/journal.js";
 import { K } from "../meta/layout.js";
-import { put, readSr } from "../meta/store.js";
+import { put, readVolume } from "../meta/store.js";
 import { openSr } from "../sr/open.js";
 import { volumeOf } from "./lookup.js";
 import { recoverOwn } from "./recovery.js";
@@ -16,10 +16,10 @@ import { roundSize } from "./size.js";
 
 export default defineVerb(VolumeResize, async (p, ctx) => {
   const sr = openSr(ctx, p.sr);
-  volumeOf(await readSr(sr), p.key);
+  volumeOf(await readVolume(sr, p.key), p.key);
   const size = roundSize(p.new_size);
   return withLock(sr, K.vol(p.key), async () => {
-    const state = await recoverOwn(sr, p.key, await readSr(sr));
+    const state = await recoverOwn(sr, p.key, await readVolume(sr, p.key));
     const v = volumeOf(state, p.key);
     if (v.record.snap !== undefined) throw new Invalid_request(p.key, `volume ${p.key} is a read-only snapshot and cannot be resized`);
     if (p.new_size < v.record.size) throw shrinkRefused(v.record.size, p.new_size);

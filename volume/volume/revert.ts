@@ -9,7 +9,7 @@ import { VolumeRevert } from "../../plugins/wire/verbs.js";
 import { Invalid_request } from "../../plugins/wire/errors.js";
 import { commitLast, intentIf, step } from "../journal/journal.js";
 import { K } from "../meta/layout.js";
-import { put, readSr } from "../meta/store.js";
+import { put, readVolumes } from "../meta/store.js";
 import { ensureCloneable } from "./depth.js";
 import { withLock } from "../../plugins/ceph/locks.js";
 import { recoverOwn } from "./recovery.js";
@@ -20,7 +20,8 @@ import { afterRevert, ensureHasData } from "./cbt.js";
 export default defineVerb(VolumeRevert, async (p, ctx) => {
   const sr = openSr(ctx, p.sr);
   // Unknown names fail before the lock, which would create the SR's object if it were missing.
-  const first = await readSr(sr);
+  // The two volumes' own entries suffice: the old head always becomes a tombstone.
+  const first = await readVolumes(sr, [p.key, p.snapshot]);
   volumeOf(first, p.key);
   const snapImage = volumeOf(first, p.snapshot).record.image;
   // The clone-depth check opens images (about 10 ms): it runs while the lock is taken. A
@@ -28,7 +29,7 @@ export default defineVerb(VolumeRevert, async (p, ctx) => {
   const cloneable = ensureCloneable(sr, snapImage);
   cloneable.catch(() => undefined); // awaited below, unless a check under the lock refuses first
   return withLock(sr, K.vol(p.key), async () => {
-    const state = await recoverOwn(sr, p.key, await readSr(sr));
+    const state = await recoverOwn(sr, p.key, await readVolumes(sr, [p.key, p.snapshot]));
     const v = volumeOf(state, p.key);
     const s = volumeOf(state, p.snapshot);
     if (v.record.snap !== undefined) throw new Invalid_request(p.key, `${p.key} is a snapshot; only a writable volume can be reverted`);

@@ -2,7 +2,7 @@
 // Volume.set_name and Volume.set_description.
 import type { Context } from "../../plugins/runtime/verb.js";
 import { K, type VolumeRecord } from "../meta/layout.js";
-import { put, readSr, type Sr, update } from "../meta/store.js";
+import { put, readVolume, type Sr, update } from "../meta/store.js";
 import { openSr } from "../sr/open.js";
 import { volumeOf } from "./lookup.js";
 
@@ -18,7 +18,7 @@ export const writeVolume = (sr: Sr, key: string, record: VolumeRecord, name: str
 
 export async function setVolumeText(ctx: Context, p: { sr: string; key: string; field: "name" | "description"; value: string }): Promise<null> {
   const sr = openSr(ctx, p.sr);
-  volumeOf(await readSr(sr), p.key);
+  volumeOf(await readVolume(sr, p.key), p.key);
   await put(sr, p.field === "name" ? K.nam(p.key) : K.dsc(p.key), p.value);
   return null;
 }
