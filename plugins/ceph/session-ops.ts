@@ -5,9 +5,11 @@
 //           write changes the cluster: never repeated (whether it was done is unknown, its
 //                 journal decides), and not started under a lock known to be lost (holds.ts)
 //           lock  takes, renews or releases a lock: how a lost lock is found lost, and released
+//           redo  changes the cluster, but doing it twice is doing it once: asked again of a new
+//                 session, like a read
 //   on:     rados an object in the pool's namespace; rbd images and namespaces; cluster a mon or
 //           mgr command
-type Access = "read" | "write" | "lock";
+type Access = "read" | "write" | "lock" | "redo";
 type On = "rados" | "rbd" | "cluster";
 
 export const SESSION_OPS = {
@@ -34,8 +36,9 @@ export const SESSION_OPS = {
   ns_create: { access: "write", on: "rbd" },
   ns_remove: { access: "write", on: "rbd" },
   ns_list: { access: "read", on: "rbd" },
-  // Some commands only read (df, health), others queue work: none is repeated.
-  command: { access: "write", on: "cluster" },
+  // The commands sent (mon.ts) read (df, health, rbd task list) or queue an rbd_support task,
+  // which the mgr de-duplicates (a task already queued is returned, not queued twice).
+  command: { access: "redo", on: "cluster" },
 } as const satisfies Record<string, { access: Access; on: On }>;
 
 export type SessionOp = keyof typeof SESSION_OPS;

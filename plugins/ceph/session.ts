@@ -185,8 +185,8 @@ export function closeSessions(): void {
   retryService();
 }
 
-// A read whose session died is asked once more of a new session (session-ops.ts): the question
-// is still valid, and an admin command or a GC pass need not fail for a crash of the helper.
+// A read (or a redo) whose session died is asked once more of a new session (session-ops.ts): the
+// question is still valid, and an admin command or a GC pass need not fail for a crash of the helper.
 
 async function ask(c: ClusterRef, log: Logger, shown: string, request: Record<string, unknown>, started: number, deadlineMs: number): Promise<unknown> {
   try {
@@ -194,7 +194,8 @@ async function ask(c: ClusterRef, log: Logger, shown: string, request: Record<st
   } catch (e) {
     // Within the operation's one deadline, not a second one.
     const left = deadlineMs - (Date.now() - started);
-    if (!(e instanceof SessionDied) || accessOf(String(request.op)) !== "read" || left <= 0) throw e;
+    const access = accessOf(String(request.op));
+    if (!(e instanceof SessionDied) || (access !== "read" && access !== "redo") || left <= 0) throw e;
     log.warning(`${shown}: ${e.stderr}; asking a new session`);
     return (await sessionFor(c, log)).call(shown, request, left);
   }

@@ -5,7 +5,8 @@
 exec /usr/bin/python3 -E -S -c '
 import os, runpy, sys
 session = runpy.run_path(sys.argv[1], run_name="session")
-real = session["OPS"][os.environ["CRASH_OP"]]
+table = session["OPS"] if os.environ["CRASH_OP"] in session["OPS"] else session["CLUSTER_OPS"]
+real = table[os.environ["CRASH_OP"]]
 def crash(io, r):
     if os.path.exists(os.environ["CRASH_MARKER"]):
         return real(io, r)
@@ -13,6 +14,6 @@ def crash(io, r):
     sys.stderr.write("terminate called after throwing an instance of \x27std::system_error\x27\n  what():  Invalid argument\n")
     sys.stderr.flush()
     os.abort()
-session["OPS"][os.environ["CRASH_OP"]] = crash
+table[os.environ["CRASH_OP"]] = crash
 session["main"]()
 ' "${@: -1}"

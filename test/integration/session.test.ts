@@ -85,6 +85,18 @@ describe("the librados session", () => {
     );
   });
 
+  // Monitor and mgr commands read, or queue an rbd_support task the mgr de-duplicates: a crash
+  // under one is asked again, as under a read (a GC pass failed for it under a mixed load).
+  it("that dies under a monitor or mgr command is replaced, and the command sent again", async () => {
+    const crash = crashingOn("command");
+    const r = await runVerb("SR.stat", { dbg: "session", sr: s.sr }, crash.env);
+    expect(existsSync(crash.marker), "the session never sent a command").toBe(true);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /ceph (df|health).*librados session ended: terminate called after throwing an instance of 'std::system_error'.*; asking a new session/,
+    );
+  });
+
   it("that dies under a write fails the verb with the crash's message, repeating nothing, and the next verb works", async () => {
     const mine = await call<WireVolume>("Volume.create", { sr: s.sr, name: "crash", description: "", size: 4 * MiB, sharable: false });
     const before = await call<WireVolume[]>("SR.ls", { sr: s.sr });
