@@ -82,6 +82,13 @@ export function problemsOf(v: SrView): string[] {
     if (!v.images.includes(r.image)) problems.push(`record points at missing image ${r.image}`);
     if (r.snap && !(v.snaps.get(r.image) ?? []).includes(r.snap)) problems.push(`record points at missing snapshot ${r.image}@${r.snap}`);
   }
+  // The image index (layout 2): exactly one entry per snapshot record, written and removed with it.
+  const index = new Set(v.keys.filter((k) => k.startsWith("img:")));
+  for (const [key, r] of v.records) if (r.snap && !index.has(`img:${r.image}:${key}`)) problems.push(`snapshot ${key} missing from the index`);
+  for (const k of index) {
+    const r = v.records.get(k.slice(-36));
+    if (!r?.snap || k !== `img:${r.image}:${k.slice(-36)}`) problems.push(`stale index entry ${k}`);
+  }
   const live = new Set(v.records.keys());
   for (const k of v.keys) {
     const m = /^(nam|dsc|use|key):([0-9a-f-]{36})/.exec(k);

@@ -1,13 +1,13 @@
 // A verb on one volume reads that volume's metadata entries, the SR's own and the journal's, and
 // nothing else: the entries it reads (counted in its log line) do not change when 2,000 other
-// volumes' entries join the SR's object.
+// volumes' entries, and a snapshot of each, join the SR's object.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { omapUpdate } from "../../plugins/ceph/rados.js";
 import { closeSessions } from "../../plugins/ceph/session.js";
 import { createLogger } from "../../plugins/log.js";
 import { META_OBJECT } from "../../plugins/wire/sr-object.js";
-import { K } from "../../volume/meta/layout.js";
+import { K, recordEntries } from "../../volume/meta/layout.js";
 import { parseSrPlace } from "../../volume/sr/sr-place.js";
 import { call, runVerb } from "../helpers/run-verb.js";
 import { serviceRunDir } from "../helpers/service.js";
@@ -57,11 +57,27 @@ async function derived(): Promise<number[]> {
   ];
 }
 
-// Another volume's full set of entries, as the verbs write them.
+// Volume.destroy reads the volume's entries and those of the volumes sharing its image (the
+// index's range): a head with a snapshot, then that snapshot.
+async function destroyed(): Promise<number[]> {
+  const h = await call<WireVolume>("Volume.create", { sr: s.sr, name: "h", description: "", size: 0, sharable: false });
+  const snap = await call<WireVolume>("Volume.snapshot", { sr: s.sr, key: h.key });
+  return [await entriesRead("Volume.destroy", { key: h.key }), await entriesRead("Volume.destroy", { key: snap.key })];
+}
+
+// Another volume's full set of entries, as the verbs write them, and a snapshot of it.
 function another(): Record<string, string> {
   const key = randomUUID();
+  const snap = randomUUID();
   const record = { uuid: key, image: `img-${key}`, sharable: false, size: 4 * MiB, created: new Date().toISOString() };
-  return { [K.vol(key)]: JSON.stringify(record), [K.nam(key)]: "other", [K.dsc(key)]: "", [K.xkey(key, "vdi-type")]: "user", [K.use(key)]: "0" };
+  return {
+    [K.vol(key)]: JSON.stringify(record),
+    [K.nam(key)]: "other",
+    [K.dsc(key)]: "",
+    [K.xkey(key, "vdi-type")]: "user",
+    [K.use(key)]: "0",
+    ...recordEntries(snap, { ...record, uuid: snap, snap, parent: key }),
+  };
 }
 
 describe("per-volume reads", () => {
@@ -70,7 +86,7 @@ describe("per-volume reads", () => {
     const pass = async () => {
       const n: number[] = [];
       for (const [verb, p] of verbs) n.push(await entriesRead(verb, { key: v.key, ...p }));
-      return [...n, await created(), ...(await derived())];
+      return [...n, await created(), ...(await derived()), ...(await destroyed())];
     };
     await pass();
     const before = await pass();
@@ -81,12 +97,13 @@ describe("per-volume reads", () => {
       await omapUpdate(place, log, META_OBJECT, batch);
     }
     const ls = await call<WireVolume[]>("SR.ls", { sr: s.sr });
-    expect(ls).toHaveLength(OTHERS + 9);
+    expect(ls).toHaveLength(2 * OTHERS + 9);
     const after = await pass();
     expect(after).toEqual(before);
-    // Few: the SR's entries, the volume's own (its head's and snapshot's for a revert), twice
-    // for a verb that checks before it takes the volume's lock.
-    for (const n of after) expect(n).toBeLessThanOrEqual(24);
+    // Few: the SR's entries, the volume's own (its head's and snapshot's for a revert, and for a
+    // destroy those of the volumes sharing its image), twice for a verb that checks before it
+    // takes the volume's lock.
+    for (const n of after) expect(n).toBeLessThanOrEqual(32);
     const stat = await call<WireVolume>("Volume.stat", { sr: s.sr, key: v.key });
     expect(stat).toEqual((await call<WireVolume[]>("SR.ls", { sr: s.sr })).find((x) => x.key === v.key));
     expect(stat).toMatchObject({ name: "mine", description: "d", keys: { "vdi-type": "user" } });

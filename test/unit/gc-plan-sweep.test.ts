@@ -85,6 +85,17 @@ describe("stray entries", () => {
   });
 });
 
+describe("stale index entries", () => {
+  // Written with the record and removed with it, an index entry outlives its record only when an
+  // upgrade indexed a volume destroyed meanwhile: garbage, even while an operation on it runs.
+  it("an index entry with no snapshot record behind it is dropped", () => {
+    const KEY = u(650);
+    const entry = K.img(img(651), KEY);
+    const p = planOf({ entries: [[entry, ""], op(u(652), { op: "create", key: KEY, image: img(653) })], rows: [headRow(img(651), GiB)] });
+    expect(p.actions).toEqual([{ kind: "drop-entry", entry }]);
+  });
+});
+
 describe("gone: marks", () => {
   const KEY = u(700);
   it.each([

@@ -1,6 +1,6 @@
 // parseSrState: the SR's omap entries, built by hand with the K.* key builders, read back.
 import { describe, expect, it } from "vitest";
-import { K, parseSrState, type SrConfig, type Tombstone, type VolumeRecord } from "../../volume/meta/layout.js";
+import { K, missingIndex, parseSrState, recordEntries, type SrConfig, type Tombstone, type VolumeRecord } from "../../volume/meta/layout.js";
 
 const A = "6e1c1d7c-0e8b-4a8f-9a44-3b1f0a2c9d11";
 const B = "b0c8a3f2-6f2e-4b53-9d5e-6a6f7b1f0c2d";
@@ -31,6 +31,7 @@ function entries(): Map<string, string> {
     [K.dsc(A), "first disk"],
     [K.use(A), "12345"],
     [K.vol(B), JSON.stringify(recB)],
+    [K.img("vol-a", B), ""],
     [K.tomb("vol-old"), JSON.stringify(tomb)],
     [K.op("op-1"), '{"op":"create","key":"x"}'],
     [K.op("op-2"), "not even json"],
@@ -96,7 +97,7 @@ describe("parseSrState", () => {
 
   it.each([
     ["not JSON", "{"],
-    ["the wrong version", JSON.stringify({ ...config, version: 2 })],
+    ["an unknown version", JSON.stringify({ ...config, version: 3 })],
     ["a missing field", JSON.stringify({ version: 1, uuid: "x", features: [] })],
   ])("with an sr:config that is %s, has no config", (_what, text) => {
     const m = entries();
@@ -109,6 +110,27 @@ describe("parseSrState", () => {
     expect(s).toMatchObject({ name: "", description: "", strays: [] });
     expect(s.config).toBeUndefined();
     expect(s.volumes.size + s.tombstones.size + s.ops.size + s.gone.size + s.usage.size).toBe(0);
+  });
+});
+
+describe("the image index", () => {
+  it("holds the entry of each snapshot record, none of a head's, and is found missing when absent", () => {
+    expect(recordEntries(B, recB)).toEqual({ [K.vol(B)]: JSON.stringify(recB), [K.img("vol-a", B)]: "" });
+    expect(Object.keys(recordEntries(A, recA))).toEqual([K.vol(A)]);
+    const state = parseSrState(entries());
+    expect([...state.index]).toEqual([K.img("vol-a", B)]);
+    expect(missingIndex(state)).toEqual([]);
+    const m = entries();
+    m.delete(K.img("vol-a", B));
+    expect(missingIndex(parseSrState(m))).toEqual([[B, K.img("vol-a", B)]]);
+  });
+
+  it("accepts layouts 1 and 2", () => {
+    for (const version of [1, 2] as const) {
+      const m = entries();
+      m.set(K.config, JSON.stringify({ ...config, version }));
+      expect(parseSrState(m).config?.version).toBe(version);
+    }
   });
 });
 
@@ -125,6 +147,11 @@ describe("parseSrState strays", () => {
     ["an unparsable volume record", K.vol(UNKNOWN), "{not json"],
     ["a volume record of the wrong shape", K.vol(UNKNOWN), JSON.stringify({ ...recA, size: -1 })],
     ["an unparsable tombstone", K.tomb("vol-x"), "[]"],
+    ["an index entry of an unknown volume", K.img("vol-a", UNKNOWN), ""],
+    ["an index entry of a head", K.img("vol-a", A), ""],
+    ["an index entry under another image", K.img("vol-b", B), ""],
+    ["an index entry with a short key", "img:vol-a:abc", ""],
+    ["an index entry with no separator", `img:vol-a${B}`, ""],
   ];
 
   it.each(strayCases)("%s is a stray", (_what, k, v) => {

@@ -3,12 +3,13 @@
 import { snapRemove, trashMove } from "../../plugins/ceph/rbd.js";
 import { imageFacts } from "../gc/plan.js";
 import { ignoreNotFound } from "../../plugins/ceph/errors.js";
-import { drop, type Sr } from "../meta/store.js";
+import { LAYOUT_VERSION, missingIndex } from "../meta/layout.js";
+import { drop, put, type Sr } from "../meta/store.js";
 import { survey } from "../gc/survey.js";
 import { recoverStale } from "../volume/recovery.js";
 
 export interface Finding {
-  kind: "journal" | "orphan-image" | "missing-image" | "missing-snapshot" | "dangling-entry" | "leaked-snapshot" | "cbt-record";
+  kind: "journal" | "orphan-image" | "missing-image" | "missing-snapshot" | "dangling-entry" | "leaked-snapshot" | "cbt-record" | "index";
   item: string;
   detail: string;
   repairable: boolean;
@@ -66,6 +67,13 @@ export async function fsck(sr: Sr, repair: boolean): Promise<Finding[]> {
     if (v.record.dataDestroyed && (v.record.snap === undefined || v.record.cbt === undefined))
       add({ kind: "cbt-record", item: v.key, detail: `volume ${v.key} is marked data-destroyed but is not a snapshot with CBT`, repairable: false });
   }
+  // Layout 2 only: a snapshot missing from the index would let a destroy of what shares its image
+  // think it alone (destroy.ts).
+  if (state.config?.version === LAYOUT_VERSION)
+    for (const [key, entry] of missingIndex(state))
+      add({ kind: "index", item: key, detail: `snapshot volume ${key} is missing from the image index (${entry})`, repairable: true }, () =>
+        put(sr, entry, ""),
+      );
   for (const entry of state.strays) {
     if (/^(vol|tomb):/.test(entry))
       add({ kind: "dangling-entry", item: entry, detail: "a record this version cannot read (left as it is)", repairable: false });

@@ -1,6 +1,7 @@
 // ceph-rbd-admin: what `xe` cannot do. Human output by default, --json for scripts.
 //   gc status | gc run | gc worker    the SR's garbage collector
 //   fsck [--repair]                   the SR's metadata against the pool
+//   upgrade                           the SR's metadata layout to this version's
 //   service status | service stop      this host's session service
 //   doctor                            this host's readiness (Ceph tools, cluster, keyring, datapaths, plugin tree)
 // The SR is named by its `sr` string, or by its device-config (as `xe pbd-param-get` shows it).
@@ -19,6 +20,7 @@ import { fence } from "./fence.js";
 import { fsck } from "./fsck.js";
 import { srTasks, watchTasks } from "./progress.js";
 import { formatStatus, serviceStatus, stopService } from "./service.js";
+import { upgrade } from "./upgrade.js";
 
 const SR_OPTIONS = {
   sr: { type: "string", describe: "the SR's sr string (as SR.attach returns it)" },
@@ -179,6 +181,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         (y) => withSr(y).option("repair", { type: "boolean", default: false, describe: "fix what can be fixed safely" }),
         (a) => runFsck(srOf(a, log), a.json, a.repair),
       )
+      .command("upgrade", "bring the SR's metadata layout to this version's (once every host of the pool runs this version)", withSr, async (a) => {
+        const r = await upgrade(srOf(a, log));
+        print(a.json, r, () => (r.from === r.to ? `SR layout ${r.to}: nothing to do` : `SR layout ${r.from} -> ${r.to}: ${r.indexed} index entries written`));
+      })
       .command("service", "this host's session service (one librados client for every verb)", (y) =>
         y
           .command("status", "whether it runs, its version, clients, memory and threads", JSON_OPTION, async (a) => {

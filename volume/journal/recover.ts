@@ -3,7 +3,7 @@
 import { ignoreNotFound } from "../../plugins/ceph/errors.js";
 import { imageInfo, imageRemove, snapRemove, trashMove } from "../../plugins/ceph/rbd.js";
 import { K, type SrState } from "../meta/layout.js";
-import { drop, dropAll, put, update, type Sr } from "../meta/store.js";
+import { drop, dropAll, putRecord, update, type Sr } from "../meta/store.js";
 import { crashPoint } from "../../plugins/crash.js";
 import type { Entry } from "./journal.js";
 
@@ -52,7 +52,7 @@ export async function recoverEntry(sr: Sr, entry: Entry, state: SrState): Promis
       const v = state.volumes.get(op.key);
       if (v && v.record.image === op.image) {
         const size = (await imageInfo(sr.place, sr.log, op.image)).size;
-        if (size > v.record.size) await put(sr, K.vol(op.key), JSON.stringify({ ...v.record, size }));
+        if (size > v.record.size) await putRecord(sr, op.key, { ...v.record, size });
       }
       break;
     }

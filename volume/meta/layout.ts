@@ -13,6 +13,9 @@
 //   use:<key>            bytes the volume's image holds, as last measured (see volume/usage.ts)
 //   gone:<key>           a destroyed key (a repeated destroy is known as such: no warning)
 //   tomb:<image>         JSON Tombstone: a destroyed head kept for its snapshots, owned by the GC
+//   img:<image>:<key>    empty: snapshot volume <key> reads an RBD snapshot of <image> (layout 2),
+//                        written and removed with its `vol:` record, so that Volume.destroy finds
+//                        who shares an image by one range read, whatever the SR's size
 //   op:<id>              JSON journal entry of a multi-step operation under way (journal/)
 //   act:<key>            JSON Activation: the host a datapath activated the volume on
 //   gc:status            JSON report of the GC's last pass (gc/worker.ts)
@@ -33,6 +36,7 @@ const PREFIX = {
   use: "use:",
   gone: "gone:",
   tomb: "tomb:",
+  img: "img:",
   op: "op:",
 } as const;
 type Kind = keyof typeof PREFIX;
@@ -52,6 +56,7 @@ export const K = {
   use: (key: string) => `${PREFIX.use}${key}`,
   gone: (key: string) => `${PREFIX.gone}${key}`,
   tomb: (image: string) => `${PREFIX.tomb}${image}`,
+  img: (image: string, key: string) => `${PREFIX.img}${image}:${key}`,
   op: (id: string) => `${PREFIX.op}${id}`,
 };
 
@@ -69,14 +74,42 @@ export function volumeReads(keys: readonly string[]): { keys: string[]; prefixes
   };
 }
 
+// The index entries of the volumes that share `image` (layout 2): a range a destroy reads.
+export const sharersOf = (image: string): string => `${PREFIX.img}${image}:`;
+
+// The entries that make a volume's record: `vol:`, and its index entry if it is a snapshot. Every
+// write of a record writes them together, so the index never misses a snapshot a plugin of layout
+// 2 wrote.
+export function recordEntries(key: string, record: VolumeRecord): Record<string, string> {
+  const index = indexEntry(key, record);
+  return { [K.vol(key)]: JSON.stringify(record), ...(index === undefined ? {} : { [index]: "" }) };
+}
+
+const indexEntry = (key: string, record: VolumeRecord): string | undefined => (record.snap === undefined ? undefined : K.img(record.image, key));
+
+// The index entries a whole-SR state lacks: [volume key, entry].
+export const missingIndex = (state: SrState): Array<[string, string]> =>
+  [...state.volumes.values()].flatMap((v) => {
+    const index = indexEntry(v.key, v.record);
+    return index === undefined || state.index.has(index) ? [] : [[v.key, index] as [string, string]];
+  });
+
+// What a destroy removes of a record.
+export const recordKeys = (key: string, record: VolumeRecord): string[] => Object.keys(recordEntries(key, record));
+
 // The kind and item of a per-item entry (`vol:<key>` is vol and <key>), or undefined for others.
 export function splitKey(k: string): { kind: Kind; item: string } | undefined {
   const kind = KINDS.find((p) => k.startsWith(PREFIX[p]));
   return kind === undefined ? undefined : { kind, item: k.slice(PREFIX[kind].length) };
 }
 
+// The metadata layout SR.create writes and `ceph-rbd-admin upgrade` brings an SR to. 1: every
+// record but no index; 2: with the `img:` index. A plugin that knows only 1 refuses an SR of 2
+// (its SrConfig fails to parse: SR_does_not_exist) instead of writing a snapshot the index misses.
+export const LAYOUT_VERSION = 2;
+
 export const SrConfig = z.object({
-  version: z.literal(1),
+  version: z.union([z.literal(1), z.literal(LAYOUT_VERSION)]),
   uuid: z.string(),
   features: z.array(z.string()),
   created: z.string(),
@@ -131,6 +164,8 @@ export interface SrState {
   readonly gone: ReadonlyMap<string, string>;
   readonly usage: ReadonlyMap<string, number>;
   readonly active: ReadonlyMap<string, Activation>;
+  // The index entries read that match their snapshot's record (layout 2).
+  readonly index: ReadonlySet<string>;
   // Entries that belong to no volume (left by a crash or a racing destroy), for the GC to sweep.
   readonly strays: readonly string[];
 }
@@ -148,6 +183,7 @@ export function parseSrState(entries: ReadonlyMap<string, string>): SrState {
   const active = new Map<string, Activation>();
   const strays: string[] = [];
   const xkeys: Array<[string, string, string]> = [];
+  const indexed: Array<[string, string, string]> = [];
   for (const [k, v] of entries) {
     const e = splitKey(k);
     if (e === undefined) continue;
@@ -184,7 +220,18 @@ export function parseSrState(entries: ReadonlyMap<string, string>): SrState {
       case "key":
         xkeys.push([k, item, v]);
         break;
+      case "img":
+        indexed.push([k, item.slice(0, -KEY_LEN - 1), item.slice(-KEY_LEN)]);
+        break;
     }
+  }
+  // An index entry of no snapshot record is stale (its volume was destroyed while an upgrade
+  // indexed it): the GC drops it. One that is missing is fsck's to find.
+  const index = new Set<string>();
+  for (const [k, image, key] of indexed) {
+    const r = records.get(key);
+    if (r?.snap !== undefined && r.image === image && k === K.img(image, key)) index.add(k);
+    else strays.push(k);
   }
   const volumes = new Map<string, VolumeState>();
   const keysOf = new Map<string, Record<string, string>>();
@@ -226,6 +273,7 @@ export function parseSrState(entries: ReadonlyMap<string, string>): SrState {
     gone,
     usage,
     active,
+    index,
     strays,
   };
 }

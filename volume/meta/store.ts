@@ -4,7 +4,7 @@ import { ignoreNotFound } from "../../plugins/ceph/errors.js";
 import { omapList, omapRead, omapRemove, omapSet, omapUpdate } from "../../plugins/ceph/rados.js";
 import { SR_does_not_exist } from "../../plugins/wire/errors.js";
 import type { SrPlace } from "../sr/sr-place.js";
-import { META_OBJECT, parseSrState, volumeReads, type SrState } from "./layout.js";
+import { META_OBJECT, parseSrState, recordEntries, sharersOf, volumeReads, type SrState, type VolumeRecord } from "./layout.js";
 
 // The SR a verb works on: its place (with the datapath it prefers) and the verb's log.
 export interface Sr extends AtPlace {
@@ -39,6 +39,13 @@ export async function readVolumes(sr: Sr, volumes: readonly string[]): Promise<S
 
 export const readVolume = (sr: Sr, key: string): Promise<SrRead> => readVolumes(sr, [key]);
 
+// The keys of the snapshot volumes the index lists on `image` (layout 2), stale ones included.
+export async function readSharers(sr: Sr, image: string): Promise<string[]> {
+  const range = sharersOf(image);
+  const entries = await omapRead(sr.place, sr.log, META_OBJECT, [], [range]);
+  return [...entries.keys()].map((k) => k.slice(range.length));
+}
+
 export const put = (sr: Sr, key: string, value: string): Promise<void> => omapSet(sr.place, sr.log, META_OBJECT, key, value);
 
 export const drop = (sr: Sr, key: string): Promise<void> => omapRemove(sr.place, sr.log, META_OBJECT, key);
@@ -46,6 +53,9 @@ export const drop = (sr: Sr, key: string): Promise<void> => omapRemove(sr.place,
 // Keys set and keys removed in one atomic write.
 export const update = (sr: Sr, set: Readonly<Record<string, string>>, remove: readonly string[]): Promise<void> =>
   omapUpdate(sr.place, sr.log, META_OBJECT, set, remove);
+
+// A volume's record, with its index entry (layout.ts: recordEntries).
+export const putRecord = (sr: Sr, key: string, record: VolumeRecord): Promise<void> => update(sr, recordEntries(key, record), []);
 
 export const dropAll = async (sr: Sr, keys: readonly string[]): Promise<void> => {
   if (keys.length > 0) await update(sr, {}, keys);

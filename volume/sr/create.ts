@@ -5,7 +5,7 @@ import { namespaceCreate, namespaceRemove } from "../../plugins/ceph/rbd.js";
 import { defineVerb } from "../../plugins/runtime/verb.js";
 import { Invalid_parameters, Invalid_request } from "../../plugins/wire/errors.js";
 import { SrCreate } from "../../plugins/wire/verbs.js";
-import { K, META_OBJECT, parseSrState, type SrConfig } from "../meta/layout.js";
+import { K, LAYOUT_VERSION, META_OBJECT, parseSrState, type SrConfig } from "../meta/layout.js";
 import { put, readEntries, update, type Sr } from "../meta/store.js";
 import { DEFAULT_FEATURES, formatDeviceConfig, parseDeviceConfig, type DeviceConfig } from "./config.js";
 import { srOfConfig } from "./open.js";
@@ -31,7 +31,12 @@ export default defineVerb(SrCreate, async (p, ctx) => {
   }
   try {
     await update(sr, { [K.name]: p.name, [K.description]: p.description }, []);
-    const config: SrConfig = { version: 1, uuid: p.uuid, features: [...(c.image_features ?? DEFAULT_FEATURES)], created: new Date().toISOString() };
+    const config: SrConfig = {
+      version: LAYOUT_VERSION,
+      uuid: p.uuid,
+      features: [...(c.image_features ?? DEFAULT_FEATURES)],
+      created: new Date().toISOString(),
+    };
     // Written last: its presence is what makes the SR complete (SR.probe, SR.attach).
     await put(sr, K.config, JSON.stringify(config));
   } catch (e) {

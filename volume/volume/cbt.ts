@@ -11,7 +11,7 @@ import { crashPoint } from "../../plugins/crash.js";
 import type { Context } from "../../plugins/runtime/verb.js";
 import { Invalid_request } from "../../plugins/wire/errors.js";
 import { K, type VolumeRecord, type VolumeState } from "../meta/layout.js";
-import { put, readVolume, type SrRead } from "../meta/store.js";
+import { putRecord, readVolume, type SrRead } from "../meta/store.js";
 import { openSr } from "../sr/open.js";
 import { volumeOf } from "./lookup.js";
 import { recoverOwn } from "./recovery.js";
@@ -58,7 +58,7 @@ export async function changeRecord(
     const next = change(volumeOf(state, key), state);
     if (next === undefined) return null;
     crashPoint(`${op}:before-write`);
-    await put(sr, K.vol(key), JSON.stringify(next));
+    await putRecord(sr, key, next);
     crashPoint(`${op}:written`);
     return null;
   });

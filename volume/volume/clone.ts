@@ -5,8 +5,8 @@ import { defineVerb } from "../../plugins/runtime/verb.js";
 import { VolumeClone } from "../../plugins/wire/verbs.js";
 import { finish, intentIf, step } from "../journal/journal.js";
 import { ignoreNotFound } from "../../plugins/ceph/errors.js";
-import { K, type VolumeRecord } from "../meta/layout.js";
-import { put } from "../meta/store.js";
+import type { VolumeRecord } from "../meta/layout.js";
+import { putRecord } from "../meta/store.js";
 import { ensureCloneable } from "./depth.js";
 import { familyOf } from "./lookup.js";
 import { toWireVolume } from "./record.js";
@@ -47,7 +47,7 @@ export default defineVerb(VolumeClone, (p, ctx) =>
       parent: p.key,
       family: familyOf(source),
     };
-    await put(sr, K.vol(newKey), JSON.stringify(record));
+    await putRecord(sr, newKey, record);
     step(entry, "commit");
     if (hidden) await ignoreNotFound(snapRemove(sr.place, sr.log, source.record.image, parentSnap));
     await finish(sr, entry);

@@ -11,8 +11,8 @@ import { defineVerb } from "../../plugins/runtime/verb.js";
 import { VolumeDestroy } from "../../plugins/wire/verbs.js";
 import { begin, finish, parseEntry, step, type Op } from "../journal/journal.js";
 import { finishDestroy } from "../journal/recover.js";
-import { K, type SrState, type VolumeState } from "../meta/layout.js";
-import { drop, put, readSr } from "../meta/store.js";
+import { K, LAYOUT_VERSION, recordKeys, type SrState, type VolumeState } from "../meta/layout.js";
+import { dropAll, put, readSharers, readSr, readVolume, readVolumes, type Sr, type SrRead } from "../meta/store.js";
 import { withLock } from "../../plugins/ceph/locks.js";
 import { recoverOwn } from "./recovery.js";
 import { openSr } from "../sr/open.js";
@@ -27,9 +27,18 @@ const planDestroy = (state: SrState, v: VolumeState): Extract<Op, { op: "destroy
   return { ...base, mode: needed ? "tombstone" : "delete" };
 };
 
+// The volume and every other volume that shares its image, which are all the destroy's plan
+// needs. Layout 2 finds them by the image's index range (layout.ts), at any SR size; an SR of
+// layout 1 has no index, and is read whole.
+async function withSharers(sr: Sr, state: SrRead, v: VolumeState): Promise<SrRead> {
+  if (state.config.version !== LAYOUT_VERSION) return readSr(sr);
+  const others = (await readSharers(sr, v.record.image)).filter((k) => k !== v.key);
+  return others.length === 0 ? state : readVolumes(sr, [v.key, ...others]);
+}
+
 export default defineVerb(VolumeDestroy, async (p, ctx) => {
   const sr = openSr(ctx, p.sr);
-  const first = await readSr(sr);
+  const first = await readVolume(sr, p.key);
   const known = (s: SrState) => s.volumes.has(p.key) || s.gone.has(p.key);
   const pending = (s: SrState) => [...s.ops.values()].some((t) => parseEntry(t)?.op.key === p.key);
   // An unknown key takes no lock: a lock is a write to the SR's object.
@@ -38,17 +47,18 @@ export default defineVerb(VolumeDestroy, async (p, ctx) => {
     return null;
   }
   return withLock(sr, K.vol(p.key), async () => {
-    const state = await recoverOwn(sr, p.key, await readSr(sr));
-    const v = state.volumes.get(p.key);
+    const own = await recoverOwn(sr, p.key, await readVolume(sr, p.key));
+    const v = own.volumes.get(p.key);
     // Destroyed already (xapi repeats destroy on clone-on-boot disks): nothing left to do.
     if (!v) return null;
+    const state = await withSharers(sr, own, v);
     // Under the lock that activation takes to write `act:`, so no activate slips in between. A
     // snapshot exported read-only counts too; an unreadable record counts as active.
     ensureInactive(state, p.key, "destroying it");
     const op = planDestroy(state, v);
     const entry = await begin(sr, op);
     if (op.mode === "tombstone") await put(sr, K.tomb(op.image), JSON.stringify({ image: op.image, key: op.key, since: new Date().toISOString() }));
-    await drop(sr, K.vol(p.key));
+    await dropAll(sr, recordKeys(p.key, v.record));
     step(entry, "commit");
     await finishDestroy(sr, op, state);
     await finish(sr, entry);

@@ -7,7 +7,7 @@ import { Invalid_request, shrinkRefused } from "../../plugins/wire/errors.js";
 import { VolumeResize } from "../../plugins/wire/verbs.js";
 import { begin, finish, step } from "../journal/journal.js";
 import { K } from "../meta/layout.js";
-import { put, readVolume } from "../meta/store.js";
+import { putRecord, readVolume } from "../meta/store.js";
 import { openSr } from "../sr/open.js";
 import { volumeOf } from "./lookup.js";
 import { recoverOwn } from "./recovery.js";
@@ -39,7 +39,7 @@ export default defineVerb(VolumeResize, async (p, ctx) => {
       if (!started) await finish(sr, entry);
       throw e;
     }
-    await put(sr, K.vol(p.key), JSON.stringify({ ...v.record, size }));
+    await putRecord(sr, p.key, { ...v.record, size });
     await finish(sr, entry);
     return null;
   });

@@ -8,7 +8,7 @@ import { defineVerb } from "../../plugins/runtime/verb.js";
 import { VolumeRevert } from "../../plugins/wire/verbs.js";
 import { Invalid_request } from "../../plugins/wire/errors.js";
 import { commitLast, intentIf, step } from "../journal/journal.js";
-import { K } from "../meta/layout.js";
+import { K, recordEntries } from "../meta/layout.js";
 import { put, readVolumes } from "../meta/store.js";
 import { ensureCloneable } from "./depth.js";
 import { withLock } from "../../plugins/ceph/locks.js";
@@ -47,7 +47,7 @@ export default defineVerb(VolumeRevert, async (p, ctx) => {
     ]);
     step(entry, "clone");
     // The commit point, and the last step; the new head holds no data of its own yet.
-    await commitLast(sr, entry, { [K.vol(p.key)]: JSON.stringify(afterRevert(v.record, image, s.record.size)), [K.use(p.key)]: "0" });
+    await commitLast(sr, entry, { ...recordEntries(p.key, afterRevert(v.record, image, s.record.size)), [K.use(p.key)]: "0" });
     return null;
   });
 });

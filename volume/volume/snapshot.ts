@@ -5,7 +5,7 @@ import { defineVerb } from "../../plugins/runtime/verb.js";
 import { VolumeSnapshot } from "../../plugins/wire/verbs.js";
 import { begin, finish, step } from "../journal/journal.js";
 import { K, type VolumeRecord } from "../meta/layout.js";
-import { put } from "../meta/store.js";
+import { put, putRecord } from "../meta/store.js";
 import { familyOf } from "./lookup.js";
 import { toWireVolume } from "./record.js";
 import { underSource } from "./source.js";
@@ -36,7 +36,7 @@ export default defineVerb(VolumeSnapshot, (p, ctx) =>
     await Promise.all([snapCreate(sr.place, sr.log, source.record.image, snap), writeTexts(sr, newKey, source.name, source.description)]);
     step(entry, "snap");
     const record: VolumeRecord = { ...base, image: source.record.image, snap };
-    await put(sr, K.vol(newKey), JSON.stringify(record));
+    await putRecord(sr, newKey, record);
     step(entry, "commit");
     // The snapshot now holds what the head wrote since the snapshot before; the head holds
     // nothing of its own yet (usage counts each volume's own data, so the SR's sum is exact).

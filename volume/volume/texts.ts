@@ -1,7 +1,7 @@
 // A volume's name and description: written with a new volume, and changed by
 // Volume.set_name and Volume.set_description.
 import type { Context } from "../../plugins/runtime/verb.js";
-import { K, type VolumeRecord } from "../meta/layout.js";
+import { K, recordEntries, type VolumeRecord } from "../meta/layout.js";
 import { put, readVolume, type Sr, update } from "../meta/store.js";
 import { openSr } from "../sr/open.js";
 import { volumeOf } from "./lookup.js";
@@ -14,7 +14,7 @@ export const writeTexts = (sr: Sr, key: string, name: string, description: strin
 
 // Record, name and description in one atomic write: the volume exists with all three or not at all.
 export const writeVolume = (sr: Sr, key: string, record: VolumeRecord, name: string, description: string): Promise<void> =>
-  update(sr, { ...texts(key, name, description), [K.vol(key)]: JSON.stringify(record) }, []);
+  update(sr, { ...texts(key, name, description), ...recordEntries(key, record) }, []);
 
 export async function setVolumeText(ctx: Context, p: { sr: string; key: string; field: "name" | "description"; value: string }): Promise<null> {
   const sr = openSr(ctx, p.sr);
