@@ -25,9 +25,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let given: string | undefined;
 
 // Starts a service; at most one runs (it takes a lock), so verbs racing here start one.
-export function startService(): void {
+export async function startService(): Promise<void> {
   privateRunDir("session-service");
-  startDetached(
+  await startDetached(
     python(),
     [
       "-E",
@@ -98,7 +98,7 @@ async function connectOrStart(log: Logger): Promise<ServiceConnection> {
       log.info(mismatch ? "the session service runs another version; starting this one's" : "the session service is gone; starting it again");
     }
   }
-  startService();
+  await startService();
   return awaitStarted(path);
 }
 

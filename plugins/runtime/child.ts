@@ -3,11 +3,14 @@
 // program and an argument array, never a shell. Two spawns that every verb makes stay raw, for
 // start-up time (each says its figure): the session's Python (plugins/ceph/session-process.ts)
 // and the syslog hand-off (plugins/log.ts).
-import { execa } from "execa";
+
+// execa, loaded when a process is started (see exec.ts): most verbs start none.
+const execaModule = () => import("execa");
 
 // Started and left to run on its own: never waited for, and not ended when this process exits.
 // `env` adds to this process's environment.
-export function startDetached(file: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): number | undefined {
+export async function startDetached(file: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<number | undefined> {
+  const { execa } = await execaModule();
   const child = execa(file, [...args], { detached: true, cleanup: false, reject: false, stdio: "ignore", env });
   child.unref();
   return child.pid;
@@ -22,6 +25,7 @@ export interface Captured {
 
 // Runs to its end (or its timeout) with `input` on its standard input; its standard output.
 export async function capture(file: string, args: readonly string[], opts: { input: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Captured> {
+  const { execa } = await execaModule();
   const r = await execa(file, [...args], {
     input: opts.input,
     env: opts.env,

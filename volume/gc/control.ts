@@ -26,13 +26,13 @@ const adminBundle = () => join(typeof __dirname === "string" ? __dirname : dirna
 // 90 MiB (measured), for a few more scavenges. The systemd unit sets the same in NODE_OPTIONS.
 const WORKER_NODE_FLAGS = ["--max-semi-space-size=1"];
 
-export function startWorker(place: SrPlace, sr: string, log: Logger): void {
+export async function startWorker(place: SrPlace, sr: string, log: Logger): Promise<void> {
   if (setting("gc") === "off") return;
   try {
     const file = pidFile(place);
     if (recordedProcess(file) !== undefined) return;
     const argv = [process.execPath, ...WORKER_NODE_FLAGS, adminBundle(), "gc", "worker", "--sr", sr];
-    const pid = startDetached(argv[0] as string, argv.slice(1));
+    const pid = await startDetached(argv[0] as string, argv.slice(1));
     // The start time is the fork's; the arguments are those it was given.
     const start = pid === undefined ? undefined : identityOf(pid)?.start;
     if (pid === undefined || start === undefined) throw new Error("the worker ended at once");

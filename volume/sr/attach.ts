@@ -18,6 +18,6 @@ export default defineVerb(SrAttach, async (p, ctx) => {
   if (state.ops.size > 0) await recoverStale(sr, state);
   if (c.sr_uuid && c.sr_uuid !== config.uuid) throw new Invalid_request(c.sr_uuid, `namespace ${sr.place.namespace} holds SR ${config.uuid}, not ${c.sr_uuid}`);
   const ref = formatSrPlace(sr.place);
-  startWorker(sr.place, ref, ctx.log);
+  await startWorker(sr.place, ref, ctx.log);
   return ref;
 });
