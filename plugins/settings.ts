@@ -94,6 +94,13 @@ export const SETTINGS = {
   crashAt: { env: "CEPH_RBD_CRASH_AT", kind: "string", testOnly: true, doc: "`<op>:<step>`: SIGKILL this process at that crash point." },
   pauseAt: { env: "CEPH_RBD_PAUSE_AT", kind: "string", testOnly: true, doc: "`<op>:<step>`: SIGSTOP this process at that crash point." },
   gcTrace: { env: "CEPH_RBD_GC_TRACE", kind: "path", testOnly: true, doc: "A file where each GC pass appends its start and end." },
+  syslogSocket: {
+    env: "CEPH_RBD_SYSLOG_SOCKET",
+    kind: "path",
+    default: "/dev/log",
+    testOnly: true,
+    doc: "The syslog socket the session service hands the verbs' lines to.",
+  },
   sysfsRbd: {
     env: "CEPH_RBD_SYSFS_RBD",
     kind: "path",

@@ -46,7 +46,7 @@ DRAIN_SECONDS = 65.0
 
 def options(argv):
     opts = dict(zip(argv[1::2], argv[2::2]))
-    return opts["--socket"], opts["--pid-file"], opts["--version"], float(opts["--idle"])
+    return opts["--socket"], opts["--pid-file"], opts["--version"], float(opts["--idle"]), opts.get("--syslog", "/dev/log")
 
 
 def take_lock(path):
@@ -74,9 +74,10 @@ def write_identity(fd):
 
 
 class Service(object):
-    def __init__(self, version, idle):
+    def __init__(self, version, idle, syslog):
         self.version = version
         self.idle = idle
+        self.syslog = syslog
         self.pid = os.getpid()
         self.started = time.time()
         self.clients = Clients()
@@ -119,11 +120,11 @@ class Service(object):
 
 
 def main():
-    path, pid_file, version, idle = options(sys.argv)
+    path, pid_file, version, idle, syslog = options(sys.argv)
     os.umask(0o077)
     lock_fd = take_lock(pid_file)
     threading.Thread(target=load_rbd, daemon=True).start()
-    service = Service(version, idle)
+    service = Service(version, idle, syslog)
     signal.signal(signal.SIGTERM, lambda *_: service.leave())
     try:
         os.unlink(path)  # a socket left by a service that died: the lock says none runs

@@ -7,11 +7,17 @@
 #                             request of ceph-session.py's protocol without its id; a Ceph failure
 #                             is error -32000 with data {errno}
 #   status, leave             for ceph-rbd-admin
+#   syslog {lines}            a notification (no answer), after hello: the verb's syslog lines,
+#                             [[severity, text], ...], logged as `logger -t SMAPIv3` would (facility
+#                             local2, which XCP-ng routes to SMlog), so that the verb starts no
+#                             `logger` process
 # Requests run on threads of their own, bounded for the whole service (slots); answers go in
 # completion order. At the end of the connection, the advisory locks it took and did not release
 # are released: the verb that took them is gone (its lease would end them later anyway).
 import json
+import socket
 import threading
+import time
 
 from ceph_rbd_service_clients import identity
 from ceph_rbd_session_ops import failure_of, perform
@@ -22,6 +28,32 @@ NO_METHOD = -32601
 CEPH_FAILURE = -32000
 VERSION_MISMATCH = -32001
 HELLO_FIRST = -32002
+
+
+# Bounds on one batch: a verb logs a few dozen lines; anything larger is cut, not refused.
+SYSLOG_LINES = 1000
+SYSLOG_TEXT = 65536
+LOCAL2 = 18 * 8
+
+
+# What glibc's syslog(3) sends for ident SMAPIv3, facility local2 (RFC 3164, no hostname on a
+# local socket), one datagram a line. Written by hand, not with the syslog module, so that the
+# socket can be another (tests): CEPH_RBD_SYSLOG_SOCKET. No syslog daemon: the lines are lost, as
+# `logger`'s would be, and the verb's stderr has them.
+def log_lines(path, lines):
+    if not isinstance(lines, list):
+        return
+    stamp = time.strftime("%b %e %H:%M:%S")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        for item in lines[:SYSLOG_LINES]:
+            if isinstance(item, list) and len(item) == 2 and isinstance(item[0], int) and 0 <= item[0] <= 7 and isinstance(item[1], str):
+                text = "<%d>%s SMAPIv3: %s" % (LOCAL2 + item[0], stamp, item[1][:SYSLOG_TEXT])
+                sock.sendto(text.encode("utf-8", "replace"), path)
+    except OSError:
+        pass
+    finally:
+        sock.close()
 
 
 class Connection(object):
@@ -108,6 +140,8 @@ class Connection(object):
         if method == "leave":
             self.service.leave()
             return self.send({"id": rid, "result": {"pid": self.service.pid}})
+        if method == "syslog" and self.greeted and rid is None:
+            return log_lines(self.service.syslog, params.get("lines"))
         if method != "op":
             return self.error(rid, NO_METHOD, "unknown method %r" % method)
         if not self.greeted:

@@ -5,6 +5,7 @@
 // request fails it as a dead session would (SessionDied: a read is asked again, a write never).
 import { createConnection, type Socket } from "node:net";
 import { JSONRPCClient, JSONRPCErrorException } from "json-rpc-2.0";
+import type { SyslogLine } from "../log.js";
 import { sessionConfig, type ClusterRef } from "./cluster.js";
 import { CephError, classifyErrno, SessionDied } from "./errors.js";
 
@@ -102,6 +103,14 @@ export class ServiceConnection {
       const errno = (e.data as { errno?: unknown } | undefined)?.errno;
       throw new CephError(e.code === CEPH_FAILURE && typeof errno === "number" ? classifyErrno(errno) : "failed", shown, e.message);
     }
+  }
+
+  // The verb's syslog lines, handed over without an answer (log.ts); false once the connection
+  // has ended.
+  syslog(lines: readonly SyslogLine[]): boolean {
+    if (this.closed !== undefined) return false;
+    this.rpc.notify("syslog", { lines });
+    return true;
   }
 
   end(): void {

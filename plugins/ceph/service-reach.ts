@@ -41,6 +41,8 @@ export async function startService(): Promise<void> {
       serviceVersion(),
       "--idle",
       String(setting("serviceIdle")),
+      "--syslog",
+      setting("syslogSocket"),
     ],
     // Two malloc arenas, as for the verb's own session (session-process.ts).
     { LC_ALL: "C", MALLOC_ARENA_MAX: "2" },

@@ -5,7 +5,7 @@
 // CLI gateway (exec.ts): names travel as JSON values, never through a shell; every operation has
 // a deadline; what is logged holds no secret (the keyring is a path, read by librados itself).
 import type { Socket } from "node:net";
-import type { Logger } from "../log.js";
+import { clearSyslogSink, setSyslogSink, type Logger, type SyslogLine } from "../log.js";
 import { sessionConfig, timeouts, type ClusterRef, type Place } from "./cluster.js";
 import { CephError, classifyErrno, SessionDied, summarise } from "./errors.js";
 import { assertHeld, clientKey } from "./holds.js";
@@ -152,7 +152,10 @@ export const sessionGeneration = (c: ClusterRef): number => generations.get(clie
 async function open(ref: ClusterRef, log: Logger, onClose: () => void): Promise<Asker> {
   const conn = await reachService(log);
   if (conn === undefined) return new Session(ref, onClose);
+  const sink = (lines: readonly SyslogLine[]) => conn.syslog(lines);
+  setSyslogSink(sink);
   conn.onClose = (why, failed) => {
+    clearSyslogSink(sink);
     onClose();
     if (failed) giveUp(log, why);
   };

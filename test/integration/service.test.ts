@@ -4,7 +4,7 @@
 // then uses a session of its own, with one warning) when its socket is not root's alone. Each
 // test has a run directory, so a service, of its own.
 import { spawn } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterKeyrings } from "../helpers/cluster-keyrings.js";
@@ -58,6 +58,46 @@ describe("the session service", () => {
     ok(again);
     expect(servedByService(again)).toBe(true);
     expect(servicesOf(run)).toEqual([pid]);
+  });
+
+  it("takes a verb's syslog lines, so that the verb starts no logger; a verb on its own session hands them to logger", async () => {
+    const run = fresh();
+    // A syslog socket (a datagram socket Node cannot bind: Python does) and a recording `logger`.
+    const dir = join(run, "syslog");
+    mkdirSync(dir);
+    const sock = join(dir, "log");
+    const got = join(dir, "got");
+    const loggerCalls = join(dir, "logger-calls");
+    const listener = spawn("python3", [
+      "-c",
+      `import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nwhile True:\n  d=s.recv(70000)\n  open(sys.argv[2],"ab").write(d+b"\\n")`,
+      sock,
+      got,
+    ]);
+    try {
+      await until("the syslog socket is bound", () => existsSync(sock));
+      writeFileSync(join(dir, "logger"), `#!/bin/sh\necho called >> ${loggerCalls}\ncat > /dev/null\n`);
+      chmodSync(join(dir, "logger"), 0o755);
+      const env = serviceEnv(run, { CEPH_RBD_SYSLOG_SOCKET: sock, CEPH_RBD_LOG_SYSLOG: "info", PATH: `${dir}:${process.env.PATH ?? ""}` });
+      ok(await stat(env)); // starts the service
+      const warm = await stat(env);
+      ok(warm);
+      expect(servedByService(warm)).toBe(true);
+      const pid = /\[(\d+)\] - INFO - \[service\] Volume\.stat ok in/.exec(warm.stderr)?.[1];
+      expect(pid, warm.stderr).toBeDefined();
+      await until(
+        "the verb's closing line reaches syslog",
+        () => existsSync(got) && readFileSync(got, "utf8").includes(`SMAPIv3: [${pid}] - INFO - [service] Volume.stat ok in`),
+      );
+      // local2.info, as `logger -t SMAPIv3` sends it.
+      expect(readFileSync(got, "utf8")).toMatch(new RegExp(`^<150>[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d SMAPIv3: \\[${pid}\\] - INFO`, "m"));
+      expect(existsSync(loggerCalls)).toBe(false);
+      // Control: the same verb on a session of its own hands its lines to logger.
+      ok(await stat({ ...env, CEPH_RBD_SERVICE: "off" }));
+      await until("logger is called", () => existsSync(loggerCalls));
+    } finally {
+      listener.kill("SIGKILL");
+    }
   });
 
   it("is never started by Plugin.Query, nor when it is off", async () => {
