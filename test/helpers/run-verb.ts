@@ -1,6 +1,7 @@
 // Runs a built verb executable exactly as xapi-storage-script does: `<Verb> --json`, the params
 // object on stdin with no trailing newline, then EOF; exit code and stdout are the answer.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import { basename, join } from "node:path";
 import { inject } from "vitest";
 
@@ -23,6 +24,12 @@ const rootRunDir = (): Record<string, string> => {
   const root = process.env.CEPH_TEST_CLIENT_ROOT;
   return root ? { CEPH_RBD_RUN_DIR: `/run/ceph-rbd-${basename(root)}` } : {};
 };
+// Every verb of this test file runs in a run directory of the file's own, inside the run's tree
+// (removed with it), not the host's /run/ceph-rbd: a session service, code caches and pid files
+// shared with whatever else runs on the machine (a benchmark, another checkout's tests, another
+// version) would cross between them. A test file that sets CEPH_RBD_RUN_DIR keeps its own.
+let fileRunDir: string | undefined;
+const privateRunDir = (): string => (fileRunDir ??= mkdtempSync(join(TREE, "run-")));
 const command = (path: string, args: string[]): [string, string[]] => {
   const root = process.env.CEPH_TEST_CLIENT_ROOT;
   return root ? ["bash", [IN_ROOT, root, path, ...args]] : [path, args];
@@ -51,7 +58,15 @@ export function startExecutable(
 ): { pid: number; done: Promise<VerbRun> } {
   const child = spawn(...command(path, args), {
     // The GC worker is started by its own tests only: elsewhere it would race the assertions.
-    env: { ...process.env, CEPH_RBD_LOG_SYSLOG: "off", CEPH_RBD_LOG_STDERR: "debug", CEPH_RBD_GC: "off", ...rootRunDir(), ...env },
+    env: {
+      CEPH_RBD_RUN_DIR: privateRunDir(),
+      ...process.env,
+      CEPH_RBD_LOG_SYSLOG: "off",
+      CEPH_RBD_LOG_STDERR: "debug",
+      CEPH_RBD_GC: "off",
+      ...rootRunDir(),
+      ...env,
+    },
     cwd: "/",
   });
   const done = outcome(child);
