@@ -4,7 +4,7 @@
 // verbs start; keyring files made by the project's scripts are 0600; no shell is among the
 // processes seen while the verbs run (that the sources start none is the linter's rule:
 // eslint.config.mjs).
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,6 +26,7 @@ describe("no secret leaves the keyring", () => {
   let xcpKeyring: string | undefined;
   let fakeBin: string;
   let syslogFile: string;
+  let syslogListener: ChildProcess | undefined;
   const runs: Array<{ what: string; out: string }> = [];
   let sampler: NodeJS.Timeout | undefined;
   let samples = 0;
@@ -44,6 +45,7 @@ describe("no secret leaves the keyring", () => {
     // `logger` (the syslog hand-off) is a recorder here: what would reach /var/log/SMlog.
     PATH: `${fakeBin}:${process.env.PATH ?? ""}`,
     SECURITY_SYSLOG_FILE: syslogFile,
+    CEPH_RBD_SYSLOG_SOCKET: join(fakeBin, "log"),
     CEPH_RBD_HOST_UUID: HOST,
     CEPH_RBD_RUN_DIR: join(fakeBin, "run"),
   });
@@ -88,6 +90,14 @@ describe("no secret leaves the keyring", () => {
       `#!${process.execPath}\nlet s = "";\nprocess.stdin.on("data", (d) => (s += d));\nprocess.stdin.on("end", () => require("node:fs").appendFileSync(process.env.SECURITY_SYSLOG_FILE, s));\n`,
     );
     chmodSync(join(fakeBin, "logger"), 0o755);
+    // With the session service on, the lines go to the syslog socket instead (service.test.ts):
+    // a recorder there too, into the same file.
+    syslogListener = spawn("/usr/bin/python3", [
+      "-c",
+      `import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nwhile True:\n  d=s.recv(70000)\n  open(sys.argv[2],"ab").write(d+b"\\n")`,
+      join(fakeBin, "log"),
+      syslogFile,
+    ]);
     // Every 20 ms: the argument lists of every process, the environment of ours.
     const me = process.pid;
     sampler = setInterval(() => {
@@ -114,6 +124,7 @@ describe("no secret leaves the keyring", () => {
 
   afterAll(() => {
     if (sampler) clearInterval(sampler);
+    syslogListener?.kill("SIGKILL");
     if (fakeBin) rmSync(fakeBin, { recursive: true, force: true });
     summary("security", {
       secrets: secrets?.length ?? 0,

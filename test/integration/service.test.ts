@@ -68,7 +68,7 @@ describe("the session service", () => {
     const sock = join(dir, "log");
     const got = join(dir, "got");
     const loggerCalls = join(dir, "logger-calls");
-    const listener = spawn("python3", [
+    const listener = spawn("/usr/bin/python3", [
       "-c",
       `import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nwhile True:\n  d=s.recv(70000)\n  open(sys.argv[2],"ab").write(d+b"\\n")`,
       sock,
