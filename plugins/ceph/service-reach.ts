@@ -6,12 +6,9 @@
 import { JSONRPCErrorException } from "json-rpc-2.0";
 import type { Logger } from "../log.js";
 import { recordedProcess } from "../pid-file.js";
-import { privateRunDir } from "../run-dir.js";
-import { startDetached } from "../runtime/child.js";
-import { setting } from "../settings.js";
 import { connectSocket, ServiceConnection, VERSION_MISMATCH } from "./service-client.js";
-import { SERVICE_SCRIPT, serviceOn, servicePidFile, serviceVersion, socketPath, socketProblem } from "./service-paths.js";
-import { python } from "./session-process.js";
+import { serviceOn, servicePidFile, serviceVersion, socketPath, socketProblem } from "./service-paths.js";
+import { startedHere, startService } from "./service-start.js";
 
 // A connection to a live service is made in about a millisecond: these bounds only cut short a
 // service that is stuck, never a healthy one.
@@ -23,31 +20,6 @@ const START_WAIT_MS = 3000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let given: string | undefined;
-
-// Starts a service; at most one runs (it takes a lock), so verbs racing here start one.
-export async function startService(): Promise<void> {
-  privateRunDir("session-service");
-  await startDetached(
-    python(),
-    [
-      "-E",
-      "-S",
-      SERVICE_SCRIPT,
-      "--socket",
-      socketPath(),
-      "--pid-file",
-      servicePidFile(),
-      "--version",
-      serviceVersion(),
-      "--idle",
-      String(setting("serviceIdle")),
-      "--syslog",
-      setting("syslogSocket"),
-    ],
-    // Two malloc arenas, as for the verb's own session (session-process.ts).
-    { LC_ALL: "C", MALLOC_ARENA_MAX: "2" },
-  );
-}
 
 async function greet(path: string): Promise<ServiceConnection> {
   const conn = new ServiceConnection(await connectSocket(path, CONNECT_MS));
@@ -89,6 +61,8 @@ async function connectOrStart(log: Logger): Promise<ServiceConnection> {
   // A service that runs without its socket holds the lock: another would not start.
   const running = problem === "missing" ? recordedProcess(servicePidFile()) : undefined;
   if (running !== undefined) throw new Error(`its socket is missing while pid ${running} runs`);
+  // Started by the launcher a moment ago (runtime/early.ts): it is on its way.
+  if (problem === "missing" && startedHere()) return awaitStarted(path);
   if (problem === undefined) {
     try {
       return await greet(path);
@@ -100,7 +74,7 @@ async function connectOrStart(log: Logger): Promise<ServiceConnection> {
       log.info(mismatch ? "the session service runs another version; starting this one's" : "the session service is gone; starting it again");
     }
   }
-  await startService();
+  startService();
   return awaitStarted(path);
 }
 

@@ -1,8 +1,8 @@
 // The plugins' own child processes, as opposed to the Ceph tools (plugins/ceph/exec.ts): the GC
 // worker, the doctor's probes. Started like every other process of the project, with execa: a
-// program and an argument array, never a shell. Two spawns that every verb makes stay raw, for
-// start-up time (each says its figure): the session's Python (plugins/ceph/session-process.ts)
-// and the syslog hand-off (plugins/log.ts).
+// program and an argument array, never a shell. The spawns on a verb's start-up path stay raw, for
+// start-up time (each says its figure): the session's Python (plugins/ceph/session-process.ts),
+// the session service (plugins/ceph/service-start.ts) and the syslog hand-off (plugins/log.ts).
 
 // execa, loaded when a process is started (see exec.ts): most verbs start none.
 const execaModule = () => import("execa");
