@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages the project's tests need, only those missing:
 # a local Ceph cluster (scripts/ceph-local.sh) and the userspace qemu tools
-# for the NBD datapath (qemu-img/qemu-nbd, rbd block driver, qemu-storage-daemon).
+# for the NBD datapath (qemu-img/qemu-nbd, rbd block driver, qemu-storage-daemon), and fio,
+# the load the NBD export's reliability test and the datapath benchmark drive through it.
 # Idempotent: when everything is present it touches nothing (no apt-get update).
 # Prints one summary line on stderr; exits non-zero if anything fails.
 set -euo pipefail
@@ -11,6 +12,7 @@ PACKAGES=(
   qemu-utils         # qemu-img, qemu-nbd
   qemu-block-extra   # the rbd: block driver for qemu
   qemu-system-common # qemu-storage-daemon lives here, not in qemu-utils
+  fio                # its nbd engine (libnbd) loads the NBD export in tests and the bench
 )
 
 is_installed() {

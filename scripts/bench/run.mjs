@@ -13,6 +13,7 @@
 // a run). The report is rewritten after each topic, so an interrupted run leaves what it measured.
 // A topic that fails is reported and the others still run; the exit status is
 // then 1. Progress goes to stderr; the report's path to stdout.
+import { spawnSync } from "node:child_process";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -71,6 +72,12 @@ const quick = args.quick;
 const out = resolve(args.out ?? (quick ? join(tmpdir(), "xcp-ceph-rbd-bench-quick") : join(ROOT, "scripts/bench/report")));
 const topics = only.length ? TOPICS.filter((t) => only.includes(t.id)) : TOPICS;
 
+// What the topics run (Ceph, QEMU's tools, fio) comes from Debian, installed if missing: a
+// figure never depends on what happens to be on the machine.
+if (spawnSync("bash", [join(ROOT, "scripts/install-ceph.sh")], { stdio: ["ignore", "ignore", "inherit"] }).status !== 0) {
+  process.stderr.write("bench: scripts/install-ceph.sh failed: the tools the topics need are missing\n");
+  process.exit(2);
+}
 const started = new Date().toISOString();
 const t0 = Date.now();
 const load = loadSampler();
