@@ -1,40 +1,34 @@
 // The rbd+nbd datapath: set-up and tear-down times (Datapath.attach + activate, which starts the
-// volume's qemu-storage-daemon; deactivate + detach), and throughput through the NBD export
-// against `rbd bench` (librbd in-process) on the same image, 16 requests in flight everywhere:
-// sequential 4 MiB writes and reads (`qemu-img bench` on the export), random 4 KiB writes and
-// reads (fio's nbd engine; without it `qemu-img bench` striding 4 MiB + 4 KiB, a different object
-// each request). `rbd bench` runs with --rbd-cache=false, as the export's librbd does (the
-// datapath opens the image with cache.direct=on). The image is filled first, so that reads hit
-// data. Each run measures both sides back to back, alternating which goes first (the export is
-// down while rbd bench runs: the two would trade the exclusive lock).
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+// volume's qemu-storage-daemon; deactivate + detach), and the export against librbd on the same
+// image, like with like (datapath-io.mjs): the same request size, depth and one connection on
+// each side; sequential 4 MiB and random 4 KiB writes and reads at 16 in flight, and random
+// 4 KiB reads one at a time (latency). The image is filled first, so that reads hit data. Each
+// run measures both sides back to back, alternating which goes first (the export is down while
+// librbd runs: the two would trade the exclusive lock).
+import { existsSync, readFileSync } from "node:fs";
 import { barChart } from "./svg.mjs";
-import { KiB, log, MiB } from "./base.mjs";
-import { callDatapath, callVerb, ceph, rbdFill, tool } from "./commands.mjs";
+import { log, MiB } from "./base.mjs";
+import { callDatapath, callVerb, rbdFill } from "./commands.mjs";
+import { fioNbd, rbdBench, rbdLatency, WORKLOADS } from "./datapath-io.mjs";
 import { withSr } from "./sr.mjs";
 import { fmt, fmtRatio, fmtSummary, pairedRatio, summary, table } from "./stats.mjs";
 
-const DEPTH = 16;
-const TESTS = [
-  { id: "seq-write", label: "sequential write, 4 MiB", unit: "MiB/s" },
-  { id: "seq-read", label: "sequential read, 4 MiB", unit: "MiB/s" },
-  { id: "rand-write", label: "random write, 4 KiB", unit: "IOPS" },
-  { id: "rand-read", label: "random read, 4 KiB", unit: "IOPS" },
-];
-const value = (t, r) => (t.unit === "IOPS" ? r.iops : r.mibPerS);
+const THROUGHPUT = WORKLOADS.filter((w) => w.depth > 1);
+const QD1 = WORKLOADS.find((w) => w.depth === 1);
+const value = (w, r) => (w.depth === 1 ? r.p50us : w.unit === "IOPS" ? r.iops : r.mibPerS);
+const pidOf = (socket) => Number(readFileSync(socket.replace(/\.sock$/, ".pid"), "utf8").trim());
 
 export default {
   id: "datapath",
   title: "Datapath throughput through rbd+nbd against rbd bench",
   async run({ quick, runs, figure }) {
     const IMAGE = quick ? 64 * MiB : 2048 * MiB;
-    const SEQ = quick ? 64 * MiB : 1024 * MiB; // at least 16 requests (qemu-img bench: flush interval >= depth)
+    const SEQ = quick ? 64 * MiB : 1024 * MiB;
     const RAND_OPS = quick ? 500 : 20000;
+    const QD1_OPS = quick ? 100 : 3000;
+    const bytes = (w) => (w.depth === 1 ? QD1_OPS * w.size : w.size >= MiB ? SEQ : RAND_OPS * w.size);
     const n = runs(3, 1);
     const cycles = quick ? 1 : Math.max(5, n);
-    const fio = spawnSync("fio", ["--enghelp=nbd"], { encoding: "utf8" });
-    const useFio = fio.status === 0 && /uri/.test(fio.stdout);
     const commands = {};
     const out = await withSr(
       "bench datapath SR",
@@ -42,11 +36,11 @@ export default {
         const vol = (await callVerb("Volume.create", { sr: s.sr, name: "bench", description: "bench", size: IMAGE, sharable: false })).json;
         const uri = vol.uri.find((u) => u.startsWith("rbd+nbd://"));
         if (!uri) throw new Error(`Volume.create returned no rbd+nbd URI: ${JSON.stringify(vol.uri)}`);
-        const spec = uri
+        const [pool, namespace, image] = uri
           .replace(/^rbd\+nbd:\/\/([^?]+)\?.*$/, "$1")
           .split("/")
-          .map(decodeURIComponent)
-          .join("/");
+          .map(decodeURIComponent);
+        const spec = `${pool}/${namespace}/${image}`;
         let up = false;
         const start = async (domain) => {
           const a = await callDatapath("attach", { uri, domain });
@@ -56,7 +50,7 @@ export default {
           if (!m) throw new Error(`Datapath.attach returned no Nbd URI: ${JSON.stringify(a.json)}`);
           const b = await callDatapath("activate", { uri, domain });
           if (!existsSync(m[1])) throw new Error(`after Datapath.activate, no socket at ${m[1]}`);
-          return { up: a.ms + b.ms, nbd: `nbd+unix:///${m[2]}?socket=${m[1]}` };
+          return { up: a.ms + b.ms, nbd: `nbd+unix:///${m[2]}?socket=${m[1]}`, pid: pidOf(m[1]) };
         };
         const stop = async (domain) => {
           const c = await callDatapath("deactivate", { uri, domain }, { ignoreInterrupt: true });
@@ -72,96 +66,27 @@ export default {
             cyc.up.push((await start(String(i + 2))).up);
             cyc.down.push(await stop(String(i + 2)));
           }
-          const rbdBench = async (type, pattern, size, total) => {
-            const a = [
-              "bench",
-              "--io-type",
-              type,
-              "--io-size",
-              String(size),
-              "--io-threads",
-              String(DEPTH),
-              "--io-total",
-              String(total),
-              "--io-pattern",
-              pattern,
-              "--rbd-cache=false",
-              spec,
-            ];
-            commands[`rbd bench ${type} ${pattern}`] ??= `rbd ${a.join(" ")}`;
-            const m = /ops:\s+(\d+)\s+ops\/sec:\s+([\d.]+)/.exec((await ceph("rbd", a)).stdout);
-            if (!m) throw new Error("rbd bench printed no ops/sec");
-            return { iops: Number(m[2]), mibPerS: (Number(m[2]) * size) / MiB };
-          };
-          const qemuBench = async (nbd, write, size, count, step) => {
-            const a = [
-              "bench",
-              "-f",
-              "raw",
-              "-t",
-              "none",
-              ...(write ? ["-w", `--flush-interval=${count}`] : []),
-              "-s",
-              String(size),
-              "-c",
-              String(count),
-              "-d",
-              String(DEPTH),
-              ...(step ? ["-S", String(step)] : []),
-              nbd,
-            ];
-            commands[`qemu-img ${write ? "write" : "read"} ${step ? "strided" : "seq"}`] ??= `qemu-img ${a.join(" ")}`;
-            const m = /Run completed in ([\d.]+) seconds/.exec((await tool("qemu-img", a)).stdout);
-            if (!m) throw new Error("qemu-img bench printed no completion time");
-            return { iops: count / Number(m[1]), mibPerS: (count * size) / MiB / Number(m[1]) };
-          };
-          const fioRand = async (nbd, write) => {
-            const a = [
-              "--name=bench",
-              "--ioengine=nbd",
-              `--uri=${nbd}`,
-              `--rw=${write ? "randwrite" : "randread"}`,
-              `--bs=${4 * KiB}`,
-              `--iodepth=${DEPTH}`,
-              `--size=${IMAGE}`,
-              `--io_size=${RAND_OPS * 4 * KiB}`,
-              ...(write ? ["--end_fsync=1"] : []),
-              "--output-format=json",
-            ];
-            commands[`fio ${write ? "randwrite" : "randread"}`] ??= `fio ${a.join(" ")}`;
-            const so = (await tool("fio", a)).stdout;
-            const job = JSON.parse(so.slice(so.indexOf("{"))).jobs[0];
-            const side = write ? job.write : job.read;
-            return { iops: side.iops, mibPerS: side.bw_bytes / MiB };
-          };
-          const rand = (nbd, write) => (useFio ? fioRand(nbd, write) : qemuBench(nbd, write, 4 * KiB, RAND_OPS, 4 * MiB + 4 * KiB));
           log(`datapath: filling the ${IMAGE / MiB} MiB image (untimed)`);
-          await rbdFill(spec, IMAGE, DEPTH);
-          const sides = { nbd: [], rbd: [] };
+          await rbdFill(spec, IMAGE, 16);
+          const sides = { nbd: [], rbd: [], rbdQd1Mean: [] };
           for (let r = 0; r < n; r++) {
             for (const side of r % 2 ? ["rbd", "nbd"] : ["nbd", "rbd"]) {
+              const got = {};
               if (side === "rbd") {
-                sides.rbd[r] = {
-                  "seq-write": await rbdBench("write", "seq", 4 * MiB, SEQ),
-                  "seq-read": await rbdBench("read", "seq", 4 * MiB, SEQ),
-                  "rand-write": await rbdBench("write", "rand", 4 * KiB, RAND_OPS * 4 * KiB),
-                  "rand-read": await rbdBench("read", "rand", 4 * KiB, RAND_OPS * 4 * KiB),
-                };
+                for (const w of THROUGHPUT) got[w.id] = await rbdBench(w, spec, bytes(w), commands);
+                got[QD1.id] = await rbdLatency(pool, namespace, image, IMAGE, QD1_OPS, commands);
+                sides.rbdQd1Mean[r] = (await rbdBench(QD1, spec, bytes(QD1), commands)).meanUs;
               } else {
                 const domain = String(100 + r);
-                const { nbd } = await start(domain);
+                const { nbd, pid } = await start(domain);
                 try {
-                  sides.nbd[r] = {
-                    "seq-write": await qemuBench(nbd, true, 4 * MiB, SEQ / (4 * MiB)),
-                    "seq-read": await qemuBench(nbd, false, 4 * MiB, SEQ / (4 * MiB)),
-                    "rand-write": await rand(nbd, true),
-                    "rand-read": await rand(nbd, false),
-                  };
+                  for (const w of WORKLOADS) got[w.id] = await fioNbd(w, nbd, IMAGE, bytes(w), pid, commands);
                 } finally {
                   await stop(domain);
                 }
               }
-              log(`datapath: run ${r + 1} ${side}: ${TESTS.map((t) => `${t.id} ${fmt(value(t, sides[side][r][t.id]))} ${t.unit}`).join(", ")}`);
+              sides[side][r] = got;
+              log(`datapath: run ${r + 1} ${side}: ${WORKLOADS.map((w) => `${w.id} ${fmt(value(w, got[w.id]))} ${w.unit}`).join(", ")}`);
             }
           }
           return { cyc, sides };
@@ -171,26 +96,51 @@ export default {
       },
       { extra: { datapath: "rbd+nbd" } },
     );
-    const series = (side, t) => out.sides[side].map((r) => value(t, r[t.id]));
+    const series = (side, w, f = (r) => value(w, r)) => out.sides[side].map((r) => f(r[w.id]));
+    const ratio = (w) => pairedRatio(series("nbd", w), series("rbd", w));
     const chart = (unit, title) =>
       barChart({
         title,
         unit,
-        series: ["through rbd+nbd (NBD export)", "rbd bench (librbd)"],
-        groups: TESTS.filter((t) => t.unit === unit).map((t) => ({ label: t.label, bars: [summary(series("nbd", t)), summary(series("rbd", t))] })),
+        series: ["through rbd+nbd (NBD export)", "librbd"],
+        groups: WORKLOADS.filter((w) => w.unit === unit).map((w) => ({ label: w.label, bars: [summary(series("nbd", w)), summary(series("rbd", w))] })),
       });
-    const ratios = Object.fromEntries(TESTS.map((t) => [t.id, pairedRatio(series("nbd", t), series("rbd", t))]));
+    const cell = (side, w, f) => fmtSummary(summary(series(side, w, f)));
     const markdown = [
-      `A ${IMAGE / MiB} MiB image, filled first; sequential: ${SEQ / MiB} MiB in 4 MiB requests; random: ${RAND_OPS} requests of 4 KiB (${useFio ? "fio's nbd engine" : "qemu-img bench striding 4 MiB + 4 KiB: no fio with an nbd engine"}); ${DEPTH} in flight. ${n} run(s), ratios per run.`,
+      `A ${IMAGE / MiB} MiB image, filled first; sequential: ${SEQ / MiB} MiB in 4 MiB requests; random: ${RAND_OPS} requests of 4 KiB; 16 in flight, one connection (one client) on each side; then ${QD1_OPS} random 4 KiB reads one at a time. Through the export: fio's nbd engine. librbd: \`rbd bench\` (fio's rbd engine cannot open an image in a RADOS namespace), and for the 1-in-flight row each read timed through Python's librbd bindings (\`scripts/bench/rbd-latency.py\`; \`rbd bench\` at depth 1 gives a mean of ${fmtSummary(summary(out.sides.rbdQd1Mean))} µs). librbd's cache is off on both sides (the export opens the image with cache.direct=on). ${n} run(s), each side in turn, ratios per run.`,
       "",
-      figure("datapath-seq", "Sequential throughput through rbd+nbd against rbd bench", chart("MiB/s", "Sequential 4 MiB I/O: rbd+nbd against rbd bench")),
+      figure(
+        "datapath-seq",
+        "Sequential throughput through rbd+nbd against librbd",
+        chart("MiB/s", "Sequential 4 MiB I/O, 16 in flight: rbd+nbd against librbd"),
+      ),
       "",
-      figure("datapath-rand", "Random 4 KiB I/O through rbd+nbd against rbd bench", chart("IOPS", "Random 4 KiB I/O: rbd+nbd against rbd bench")),
+      figure("datapath-rand", "Random 4 KiB I/O through rbd+nbd against librbd", chart("IOPS", "Random 4 KiB I/O, 16 in flight: rbd+nbd against librbd")),
       "",
       table(
-        ["test", "unit", "through rbd+nbd", "rbd bench", "rbd+nbd / rbd bench"],
-        TESTS.map((t) => [t.label, t.unit, fmtSummary(summary(series("nbd", t))), fmtSummary(summary(series("rbd", t))), fmtSummary(ratios[t.id], fmtRatio)]),
+        [
+          "test",
+          "unit",
+          "through rbd+nbd",
+          "librbd",
+          "rbd+nbd / librbd",
+          "rbd+nbd latency p50 / p99 (µs)",
+          "mean latency rbd+nbd / librbd (µs)",
+          "machine CPU per request rbd+nbd / librbd (µs)",
+        ],
+        WORKLOADS.map((w) => [
+          w.label,
+          w.unit,
+          cell("nbd", w),
+          cell("rbd", w),
+          fmtSummary(ratio(w), fmtRatio),
+          `${fmt(summary(series("nbd", w, (x) => x.p50us))?.median)} / ${fmt(summary(series("nbd", w, (x) => x.p99us))?.median)}`,
+          `${fmt(summary(series("nbd", w, (x) => x.meanUs))?.median)} / ${fmt(summary(series("rbd", w, (x) => x.meanUs))?.median)}`,
+          `${fmt(summary(series("nbd", w, (x) => x.cpuUsPerOp))?.median)} / ${fmt(summary(series("rbd", w, (x) => x.cpuUsPerOp))?.median)}`,
+        ]),
       ),
+      "",
+      `Goals: at 16 in flight rbd+nbd / librbd ≥ 0.8×; at 1 in flight the p50 latency ratio ≤ 1.3×. The export's own CPU per request (qemu-storage-daemon, µs): ${THROUGHPUT.map((w) => `${w.id} ${cell("nbd", w, (x) => x.qsdUsPerOp)}`).join("; ")}.`,
       "",
       `Set-up and tear-down (${cycles} cycle(s) on one volume, ms): Datapath.attach + activate ${fmtSummary(summary(out.cyc.up))}; deactivate + detach ${fmtSummary(summary(out.cyc.down))}.`,
       "",
@@ -198,45 +148,23 @@ export default {
       "",
       ...Object.entries(commands).map(([k, c]) => `- ${k}: \`${c}\``),
     ].join("\n");
-    const med = (side, id) =>
-      fmt(
-        summary(
-          series(
-            side,
-            TESTS.find((t) => t.id === id),
-          ),
-        )?.median,
-      );
+    const med = (side, w) => fmt(summary(series(side, w))?.median);
     return {
       markdown,
       headline: [
+        ...WORKLOADS.map((w) => ({
+          what: w.label,
+          ours: `rbd+nbd ${med("nbd", w)} ${w.unit}`,
+          theirs: `librbd ${med("rbd", w)} ${w.unit}`,
+          ratio: ratio(w),
+          of: "rbd+nbd / librbd",
+        })),
         {
-          what: "sequential write, 4 MiB",
-          ours: `rbd+nbd ${med("nbd", "seq-write")} MiB/s`,
-          theirs: `rbd bench ${med("rbd", "seq-write")} MiB/s`,
-          ratio: ratios["seq-write"],
-          of: "rbd+nbd / rbd bench",
-        },
-        {
-          what: "sequential read, 4 MiB",
-          ours: `rbd+nbd ${med("nbd", "seq-read")} MiB/s`,
-          theirs: `rbd bench ${med("rbd", "seq-read")} MiB/s`,
-          ratio: ratios["seq-read"],
-          of: "rbd+nbd / rbd bench",
-        },
-        {
-          what: "random write, 4 KiB",
-          ours: `rbd+nbd ${med("nbd", "rand-write")} IOPS`,
-          theirs: `rbd bench ${med("rbd", "rand-write")} IOPS`,
-          ratio: ratios["rand-write"],
-          of: "rbd+nbd / rbd bench",
-        },
-        {
-          what: "random read, 4 KiB",
-          ours: `rbd+nbd ${med("nbd", "rand-read")} IOPS`,
-          theirs: `rbd bench ${med("rbd", "rand-read")} IOPS`,
-          ratio: ratios["rand-read"],
-          of: "rbd+nbd / rbd bench",
+          what: "Datapath.attach + activate",
+          ours: `${fmt(summary(out.cyc.up)?.median)} ms`,
+          theirs: "goal 300 ms",
+          ratio: summary(out.cyc.up.map((x) => x / 300)),
+          of: "of the goal",
         },
       ],
       data: { cycles: out.cyc, ...out.sides, commands },
