@@ -94,6 +94,13 @@ def image_info(io, r):
         return info
 
 
+# The clients watching the image's header, as `rbd status` lists them (a read-only open adds no
+# watch of its own): what an activation tells its own export's client by, without a CLI.
+def image_watchers(io, r):
+    with rbd.Image(io, r["image"], read_only=True) as im:
+        return [{"address": w["addr"], "client": w["id"]} for w in im.watchers_list()]
+
+
 def image_resize(io, r):
     with rbd.Image(io, r["image"]) as im:
         im.resize(r["bytes"], allow_shrink=r["shrink"])
@@ -185,6 +192,7 @@ def trash_list(io, r):
 RBD_OPERATIONS = {
     "image_create": lambda io, r: rbd.RBD().create(io, r["image"], r["bytes"], old_format=False, features=feature_mask(r["features"])),
     "image_info": image_info,
+    "image_watchers": image_watchers,
     "image_list": lambda io, r: rbd.RBD().list(io),
     "image_resize": image_resize,
     "image_remove": lambda io, r: rbd.RBD().remove(io, r["image"]),

@@ -66,6 +66,11 @@ export const parseJson = <T>(schema: z.ZodMiniType<T>, text: string, what: strin
   } catch {
     throw new Error(`${what}: output is not JSON: ${text.slice(0, 200)}`);
   }
+  return parseValue(schema, value, what);
+};
+
+// A value the session answered, checked as a CLI's output is.
+export const parseValue = <T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T => {
   const r = schema.safeParse(value);
   const issue = r.success ? undefined : r.error.issues[0];
   if (!r.success) throw new Error(`${what}: unexpected output shape${issue ? `: ${describeIssue(issue, "output")}` : ""}`);
@@ -103,7 +108,8 @@ export const TaskList = z.array(
 );
 export type TaskList = z.infer<typeof TaskList>;
 
-// `rbd status`: every client watching the image's header, with the global id (`client.<id>`).
+// The clients watching an image's header (librbd's watchers_list, as `rbd status` lists them), with
+// the global id (`client.<id>`).
 export const Watchers = z.object({ watchers: z.array(z.object({ address: entityAddr, client: z.number() })) });
 
 // `rbd device list --format json` (krbd mappings of this host).

@@ -1,6 +1,6 @@
 // RBD image operations, one small function each. Through this process's librados session
 // where a verb needs them; the `rbd` CLI for what the GC and admin commands alone use (long
-// listings, trash purges, flatten, watchers, image locks). Sizes are exact bytes.
+// listings, trash purges, flatten, image locks). Sizes are exact bytes.
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
 import { type Call, runCeph } from "./exec.js";

@@ -21,6 +21,7 @@ export const SESSION_OPS = {
   unlock: { access: "lock", on: "rados" },
   image_create: { access: "write", on: "rbd" },
   image_info: { access: "read", on: "rbd" },
+  image_watchers: { access: "read", on: "rbd" },
   image_list: { access: "read", on: "rbd" },
   image_resize: { access: "write", on: "rbd" },
   image_remove: { access: "write", on: "rbd" },
