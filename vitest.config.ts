@@ -13,7 +13,7 @@ const TEST_ENV = { CEPH_RBD_TEST_MODE: "1", CEPH_RBD_SERVICE_IDLE: "20" };
 const at = (...names: string[]) => names.map((n) => `test/integration/${n}.test.ts`);
 const KINDS = {
   // Crash points, faults and a mixed load: the product converges and loses nothing.
-  reliability: at("crash", "gc-crash", "faults", "mixed-load", "mgr-faults", "pool-load", "pool-datapath", "pool-gc"),
+  reliability: at("crash", "gc-crash", "faults", "mixed-load", "mgr-faults", "pool-load", "pool-datapath", "pool-gc", "nbd-load"),
   // The RPM build, its scriptlets and its files.
   packaging: at("packaging-payload", "packaging-installed"),
   // The benchmark harness's quick run.

@@ -7,6 +7,7 @@
 //   hostile-input    inputs tried / clean errors / changes
 //   faults           faults injected / recovered
 //   security         verbs run, processes sampled, keyrings and sources checked
+//   nbd-load         the rbd+nbd export's mixed fio load: seconds, IOPS, bytes checked
 //   pool-*           each scenario's RELIABILITY line across test hosts (operations, anomalies,
 //                    time to fence, time to take over a GC pass)
 // The full set by default (RELIABILITY_FULL=1 and HOSTILE_FULL=1: every suite's long version);
@@ -50,6 +51,7 @@ const SUITES = {
   "pool-load": "test/integration/pool-load.test.ts",
   "pool-datapath": "test/integration/pool-datapath.test.ts",
   "pool-gc": "test/integration/pool-gc.test.ts",
+  "nbd-load": "test/integration/nbd-load.test.ts",
 };
 // The pool suites print one RELIABILITY line per scenario.
 const SCENARIOS = {
@@ -227,6 +229,14 @@ for (const [name] of chosen) {
         name,
         r.verbs
           ? `${r.secrets} secrets looked for in ${r.verbs} verb runs (${r.failing_verbs} failing), ${r.process_samples} process samples, ${r.child_processes_seen} child processes; ${r.keyrings_checked} keyrings 0600`
+          : "no figures (the suite did not finish)",
+      );
+      break;
+    case "nbd-load":
+      add(
+        name,
+        r.seconds
+          ? `${r.seconds} s of mixed random I/O on two connections, ${r.iops} IOPS; ${r.written_bytes} bytes written, ${r.verified_bytes} bytes checked (crc32c) after the load`
           : "no figures (the suite did not finish)",
       );
       break;
