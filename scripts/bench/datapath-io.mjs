@@ -95,3 +95,20 @@ export async function rbdLatency(pool, namespace, image, size, ops, commands) {
     return { ops: r.ops, iops: 1e6 / r.mean_us, mibPerS: ((1e6 / r.mean_us) * 4 * KiB) / MiB, p50us: r.p50_us, p99us: r.p99_us, meanUs: r.mean_us };
   });
 }
+
+// The image's space in use by RBD's own count (`rbd du`), bytes.
+export async function rbdUsed(spec) {
+  const images = JSON.parse((await ceph("rbd", ["du", "--format", "json", spec])).stdout).images ?? [];
+  return images.find((i) => !i.snapshot)?.used_size ?? 0;
+}
+
+// A guest's TRIM of the first `bytes` of the image through the export: fio's nbd engine sends
+// NBD_CMD_TRIM in 4 MiB requests; returns the share of those bytes RBD counts free afterwards.
+export async function discardReturned(nbd, spec, bytes, commands) {
+  const a = ["--name=discard", "--ioengine=nbd", `--uri=${nbd}`, "--rw=trim", "--bs=4M", "--iodepth=16", `--size=${bytes}`, "--output-format=json"];
+  commands["fio discard"] ??= `fio ${a.join(" ")}`;
+  const before = await rbdUsed(spec);
+  await tool("fio", a);
+  const after = await rbdUsed(spec);
+  return { before, after, returned: (before - after) / bytes };
+}

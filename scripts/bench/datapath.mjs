@@ -8,13 +8,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { barChart } from "./svg.mjs";
 import { log, MiB } from "./base.mjs";
-import { callDatapath, callVerb, rbdFill } from "./commands.mjs";
-import { fioNbd, rbdBench, rbdLatency, WORKLOADS } from "./datapath-io.mjs";
+import { callDatapath, callVerb, ceph, rbdFill } from "./commands.mjs";
+import { discardReturned, fioNbd, rbdBench, rbdLatency, WORKLOADS } from "./datapath-io.mjs";
 import { withSr } from "./sr.mjs";
 import { fmt, fmtRatio, fmtSummary, pairedRatio, summary, table } from "./stats.mjs";
 
 const THROUGHPUT = WORKLOADS.filter((w) => w.depth > 1);
 const QD1 = WORKLOADS.find((w) => w.depth === 1);
+const READS = WORKLOADS.filter((w) => w.fio.includes("read"));
 const value = (w, r) => (w.depth === 1 ? r.p50us : w.unit === "IOPS" ? r.iops : r.mibPerS);
 const pidOf = (socket) => Number(readFileSync(socket.replace(/\.sock$/, ".pid"), "utf8").trim());
 
@@ -89,7 +90,38 @@ export default {
               log(`datapath: run ${r + 1} ${side}: ${WORKLOADS.map((w) => `${w.id} ${fmt(value(w, got[w.id]))} ${w.unit}`).join(", ")}`);
             }
           }
-          return { cyc, sides };
+          // The diagnosis of the read gap (decision 0014): the same reads with fast-diff off on
+          // the image, which QEMU's rbd driver then stops asking before each read.
+          await ceph("rbd", ["feature", "disable", spec, "fast-diff"]);
+          const noFastDiff = { nbd: [], rbd: [] };
+          for (let r = 0; r < n; r++) {
+            for (const side of r % 2 ? ["rbd", "nbd"] : ["nbd", "rbd"]) {
+              const got = {};
+              if (side === "rbd") {
+                for (const w of READS)
+                  got[w.id] = w.depth === 1 ? await rbdLatency(pool, namespace, image, IMAGE, QD1_OPS, commands) : await rbdBench(w, spec, bytes(w), commands);
+              } else {
+                const { nbd, pid } = await start(String(300 + r));
+                try {
+                  for (const w of READS) got[w.id] = await fioNbd(w, nbd, IMAGE, bytes(w), pid, commands);
+                } finally {
+                  await stop(String(300 + r));
+                }
+              }
+              noFastDiff[side][r] = got;
+              log(`datapath: without fast-diff, run ${r + 1} ${side}: ${READS.map((w) => `${w.id} ${fmt(value(w, got[w.id]))} ${w.unit}`).join(", ")}`);
+            }
+          }
+          // Last, as it leaves holes the reads above must not meet.
+          const { nbd } = await start("200");
+          let discard;
+          try {
+            discard = await discardReturned(nbd, spec, IMAGE / 2, commands);
+          } finally {
+            await stop("200");
+          }
+          log(`datapath: discard of ${IMAGE / 2 / MiB} MiB: rbd du ${discard.before} -> ${discard.after} bytes`);
+          return { cyc, sides, noFastDiff, discard };
         } finally {
           if (up) await stop("0").catch(() => undefined);
         }
@@ -140,7 +172,28 @@ export default {
         ]),
       ),
       "",
+      `The same reads on the same image with fast-diff disabled (\`rbd feature disable\`), which QEMU's rbd driver then no longer consults before each read: the diagnosis of the read gap (decision 0014: with fast-diff, QEMU's NBD server asks the driver for holes before every read, a synchronous librbd diff with one more OSD round trip while the connection's other requests wait).`,
+      "",
+      table(
+        ["test, fast-diff off", "unit", "through rbd+nbd", "librbd", "rbd+nbd / librbd"],
+        READS.map((w) => [
+          w.label,
+          w.unit,
+          fmtSummary(summary(out.noFastDiff.nbd.map((r) => value(w, r[w.id])))),
+          fmtSummary(summary(out.noFastDiff.rbd.map((r) => value(w, r[w.id])))),
+          fmtSummary(
+            pairedRatio(
+              out.noFastDiff.nbd.map((r) => value(w, r[w.id])),
+              out.noFastDiff.rbd.map((r) => value(w, r[w.id])),
+            ),
+            fmtRatio,
+          ),
+        ]),
+      ),
+      "",
       `Goals: at 16 in flight rbd+nbd / librbd ≥ 0.8×; at 1 in flight the p50 latency ratio ≤ 1.3×. The export's own CPU per request (qemu-storage-daemon, µs): ${THROUGHPUT.map((w) => `${w.id} ${cell("nbd", w, (x) => x.qsdUsPerOp)}`).join("; ")}.`,
+      "",
+      `Discard: a guest's TRIM of the first ${IMAGE / 2 / MiB} MiB of the filled image through the export (fio, NBD_CMD_TRIM in 4 MiB requests): \`rbd du\` ${fmt(out.discard.before / MiB)} → ${fmt(out.discard.after / MiB)} MiB, ${fmt(out.discard.returned * 100)}% of the discarded bytes returned (goal ≥ 95%).`,
       "",
       `Set-up and tear-down (${cycles} cycle(s) on one volume, ms): Datapath.attach + activate ${fmtSummary(summary(out.cyc.up))}; deactivate + detach ${fmtSummary(summary(out.cyc.down))}.`,
       "",
@@ -166,8 +219,15 @@ export default {
           ratio: summary(out.cyc.up.map((x) => x / 300)),
           of: "of the goal",
         },
+        {
+          what: `space returned after discarding ${IMAGE / 2 / MiB} MiB written`,
+          ours: `${fmt(out.discard.returned * 100)}%`,
+          theirs: "goal 95%",
+          ratio: summary([out.discard.returned / 0.95]),
+          of: "of the goal",
+        },
       ],
-      data: { cycles: out.cyc, ...out.sides, commands },
+      data: { cycles: out.cyc, ...out.sides, noFastDiff: out.noFastDiff, discard: out.discard, commands },
     };
   },
 };
