@@ -126,14 +126,20 @@ def main():
     threading.Thread(target=load_rbd, daemon=True).start()
     service = Service(version, idle, syslog)
     signal.signal(signal.SIGTERM, lambda *_: service.leave())
+    # Bound and listening under another name, then renamed over the path (and over a socket left
+    # by a service that died: the lock says none runs), so that a verb never finds the socket
+    # before it accepts: between bind and listen a connect is refused, and the verb would fall
+    # back on a session of its own.
+    fresh = path + ".new"
     try:
-        os.unlink(path)  # a socket left by a service that died: the lock says none runs
+        os.unlink(fresh)
     except OSError:
         pass
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
-    os.chmod(path, 0o600)
+    server.bind(fresh)
+    os.chmod(fresh, 0o600)
     server.listen(MAX_CONNECTIONS)
+    os.rename(fresh, path)
     mine = os.stat(path).st_ino
     # Named in the pid file once it answers: a verb that finds the socket missing while the pid
     # file names a live service knows this one is unreachable (its socket was removed).
