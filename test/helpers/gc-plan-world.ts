@@ -4,7 +4,8 @@ import type { LongList } from "../../plugins/ceph/outputs.js";
 import type { Limits } from "../../volume/gc/limits.js";
 import { imageFacts, makePlan, type Action, type Plan, type TrashEntry } from "../../volume/gc/plan.js";
 import { parseEntry, type Op } from "../../volume/journal/journal.js";
-import { K, parseSrState, type Tombstone, type VolumeRecord } from "../../volume/meta/layout.js";
+import { K, type Tombstone, type VolumeRecord } from "../../volume/meta/layout.js";
+import { parseSrState } from "../../volume/meta/sr-state.js";
 
 // ---- fixtures -------------------------------------------------------------------------------
 

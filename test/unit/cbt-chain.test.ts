@@ -1,7 +1,8 @@
 // When two points of a disk have an unbroken CBT chain between them (volume/volume/cbt.ts), and
 // when not: every broken case names why, so the consumer's fallback to a full backup is explained.
 import { describe, expect, it } from "vitest";
-import type { VolumeRecord, VolumeState } from "../../volume/meta/layout.js";
+import type { VolumeRecord } from "../../volume/meta/layout.js";
+import type { VolumeState } from "../../volume/meta/sr-state.js";
 import { afterRevert, chainBreak } from "../../volume/volume/cbt.js";
 
 const rec = (r: Partial<VolumeRecord>): VolumeRecord => ({ uuid: "u", image: "vol-a", sharable: false, size: 4 << 20, created: "t", ...r });

@@ -1,6 +1,7 @@
 // parseSrState: the SR's omap entries, built by hand with the K.* key builders, read back.
 import { describe, expect, it } from "vitest";
-import { K, missingIndex, parseSrState, recordEntries, type SrConfig, type Tombstone, type VolumeRecord } from "../../volume/meta/layout.js";
+import { K, recordEntries, type SrConfig, type Tombstone, type VolumeRecord } from "../../volume/meta/layout.js";
+import { missingIndex, parseSrState } from "../../volume/meta/sr-state.js";
 
 const A = "6e1c1d7c-0e8b-4a8f-9a44-3b1f0a2c9d11";
 const B = "b0c8a3f2-6f2e-4b53-9d5e-6a6f7b1f0c2d";

@@ -1,7 +1,8 @@
 // volumeReads: what a verb on a few volumes reads (names and prefix ranges) holds everything the
 // whole SR's parse knows about those volumes, and nothing of the others.
 import { describe, expect, it } from "vitest";
-import { K, parseSrState, volumeReads, type SrConfig, type VolumeRecord } from "../../volume/meta/layout.js";
+import { K, volumeReads, type SrConfig, type VolumeRecord } from "../../volume/meta/layout.js";
+import { parseSrState } from "../../volume/meta/sr-state.js";
 
 const A = "6e1c1d7c-0e8b-4a8f-9a44-3b1f0a2c9d11";
 const B = "b0c8a3f2-6f2e-4b53-9d5e-6a6f7b1f0c2d";

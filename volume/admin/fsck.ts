@@ -3,7 +3,8 @@
 import { snapRemove, trashMove } from "../../plugins/ceph/rbd.js";
 import { imageFacts } from "../gc/plan.js";
 import { ignoreNotFound } from "../../plugins/ceph/errors.js";
-import { LAYOUT_VERSION, missingIndex } from "../meta/layout.js";
+import { LAYOUT_VERSION } from "../meta/layout.js";
+import { missingIndex } from "../meta/sr-state.js";
 import { drop, put, type Sr } from "../meta/store.js";
 import { survey } from "../gc/survey.js";
 import { recoverStale } from "../volume/recovery.js";

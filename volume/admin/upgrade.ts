@@ -10,7 +10,8 @@
 import { withLock } from "../../plugins/ceph/locks.js";
 import { crashPoint } from "../../plugins/crash.js";
 import { SR_LOCK } from "../../plugins/wire/sr-object.js";
-import { K, LAYOUT_VERSION, missingIndex } from "../meta/layout.js";
+import { K, LAYOUT_VERSION } from "../meta/layout.js";
+import { missingIndex } from "../meta/sr-state.js";
 import { put, readSr, update, type Sr } from "../meta/store.js";
 
 // Entries per omap write: well under the OSD's limits on one op's size.

@@ -4,7 +4,7 @@ import { CephError } from "../../plugins/ceph/errors.js";
 import { Lock_lost } from "../../plugins/wire/errors.js";
 import { clusterHealth } from "../../plugins/ceph/mon.js";
 import type { Health as CephHealth } from "../../plugins/ceph/outputs.js";
-import { parseSrState } from "../meta/layout.js";
+import { parseSrState } from "../meta/sr-state.js";
 import { readEntries, type Sr, type SrRead } from "../meta/store.js";
 import { survey } from "./survey.js";
 import { refreshSome, usageCursor } from "../volume/usage.js";

@@ -18,7 +18,8 @@
 // What it never touches: a tombstone whose image is still in use (see `heldTombstone`) is held,
 // reported as waiting, and treated as a live image; apply.ts asks again just before it acts.
 import type { LongList } from "../../plugins/ceph/outputs.js";
-import { K, type SrState } from "../meta/layout.js";
+import { K } from "../meta/layout.js";
+import { type SrState } from "../meta/sr-state.js";
 import type { Limits } from "./limits.js";
 
 export interface ImageFacts {

@@ -2,7 +2,8 @@
 // point, roll forward after it. Every step tolerates "already done".
 import { ignoreNotFound } from "../../plugins/ceph/errors.js";
 import { imageInfo, imageRemove, snapRemove, trashMove } from "../../plugins/ceph/rbd.js";
-import { K, type SrState } from "../meta/layout.js";
+import { K } from "../meta/layout.js";
+import { type SrState } from "../meta/sr-state.js";
 import { drop, dropAll, putRecord, update, type Sr } from "../meta/store.js";
 import { crashPoint } from "../../plugins/crash.js";
 import type { Entry } from "./journal.js";

@@ -4,7 +4,8 @@ import { ignoreNotFound } from "../../plugins/ceph/errors.js";
 import { omapList, omapRead, omapRemove, omapSet, omapUpdate } from "../../plugins/ceph/rados.js";
 import { SR_does_not_exist } from "../../plugins/wire/errors.js";
 import type { SrPlace } from "../sr/sr-place.js";
-import { META_OBJECT, parseSrState, recordEntries, sharersOf, volumeReads, type SrState, type VolumeRecord } from "./layout.js";
+import { META_OBJECT, recordEntries, sharersOf, volumeReads, type VolumeRecord } from "./layout.js";
+import { parseSrState, type SrState } from "./sr-state.js";
 
 // The SR a verb works on: its place (with the datapath it prefers) and the verb's log.
 export interface Sr extends AtPlace {

@@ -5,7 +5,7 @@ import { namespaceList } from "../../plugins/ceph/rbd.js";
 import { defineVerb } from "../../plugins/runtime/verb.js";
 import type { ProbeResult } from "../../plugins/wire/records.js";
 import { SrProbe } from "../../plugins/wire/verbs.js";
-import { parseSrState } from "../meta/layout.js";
+import { parseSrState } from "../meta/sr-state.js";
 import { readEntries, type Sr } from "../meta/store.js";
 import { formatDeviceConfig, parseDeviceConfig } from "./config.js";
 import { formatSrPlace, srPlaceOf } from "./sr-place.js";

@@ -9,7 +9,7 @@ import { defineVerb } from "../../plugins/runtime/verb.js";
 import { blockRange, CBT_BLOCK, changedBitmap } from "../../plugins/wire/changed-blocks.js";
 import { CBT_chain_broken, Invalid_request } from "../../plugins/wire/errors.js";
 import { VolumeListChangedBlocks } from "../../plugins/wire/verbs.js";
-import type { VolumeState } from "../meta/layout.js";
+import type { VolumeState } from "../meta/sr-state.js";
 import { readVolumes } from "../meta/store.js";
 import { openSr } from "../sr/open.js";
 import { chainBreak } from "./cbt.js";

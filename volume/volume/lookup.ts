@@ -1,7 +1,7 @@
 // Finding a volume in the SR's state, and what verbs check about it before they touch it.
 import { volumeInUse, Volume_does_not_exist } from "../../plugins/wire/errors.js";
 import type { Volume } from "../../plugins/wire/records.js";
-import type { SrState, VolumeState } from "../meta/layout.js";
+import type { SrState, VolumeState } from "../meta/sr-state.js";
 import type { Sr } from "../meta/store.js";
 import { toWireVolume } from "./record.js";
 import { usageOf } from "./usage.js";

@@ -2,7 +2,7 @@
 // this runs for every volume on SR.ls).
 import type { Volume } from "../../plugins/wire/records.js";
 import { formatVolumeUri, SCHEMES, type Scheme } from "../../plugins/wire/volume-uri.js";
-import type { VolumeState } from "../meta/layout.js";
+import type { VolumeState } from "../meta/sr-state.js";
 import type { SrPlace } from "../sr/sr-place.js";
 
 // The SR's preferred datapath first: xapi-storage-script takes the first scheme it serves.

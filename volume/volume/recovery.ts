@@ -8,7 +8,8 @@ import { CephError } from "../../plugins/ceph/errors.js";
 import { Busy } from "../../plugins/wire/errors.js";
 import { lockOf, parseEntry, type Entry } from "../journal/journal.js";
 import { recoverEntry } from "../journal/recover.js";
-import { K, type SrState } from "../meta/layout.js";
+import { K } from "../meta/layout.js";
+import { type SrState } from "../meta/sr-state.js";
 import { readSr, type Sr, type SrRead } from "../meta/store.js";
 import { leaseSeconds, withLock } from "../../plugins/ceph/locks.js";
 

@@ -2,7 +2,8 @@
 // snapshots and clone-v2 children. Names and descriptions are copied; xapi's keys never are.
 import { withLock } from "../../plugins/ceph/locks.js";
 import type { Context } from "../../plugins/runtime/verb.js";
-import { K, type VolumeState } from "../meta/layout.js";
+import { K } from "../meta/layout.js";
+import { type VolumeState } from "../meta/sr-state.js";
 import { readVolume, type Sr, type SrRead } from "../meta/store.js";
 import { openSr } from "../sr/open.js";
 import { volumeOf } from "./lookup.js";

@@ -5,7 +5,8 @@
 // yet); the GC measures a few writable volumes every pass, in turn.
 import { CephError } from "../../plugins/ceph/errors.js";
 import { imageDiskUsage } from "../../plugins/ceph/rbd.js";
-import { K, type SrState, type VolumeRecord } from "../meta/layout.js";
+import { K, type VolumeRecord } from "../meta/layout.js";
+import { type SrState } from "../meta/sr-state.js";
 import { put, type Sr } from "../meta/store.js";
 
 export const usageOf = (state: SrState, key: string): number => state.usage.get(key) ?? 0;
