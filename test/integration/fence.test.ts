@@ -2,7 +2,7 @@
 // host's own Ceph client and nothing else, and refuses what it cannot do safely unless told.
 import { describe, expect, it } from "vitest";
 import { runAdmin } from "../helpers/run-verb.js";
-import { HOST_A, HOST_B, HOST_C, s, blocklisted, type Backend, host, rados, dp, nbdOf, io, imageOf, watchers } from "../helpers/fence-world.js";
+import { HOST_A, HOST_B, HOST_C, s, blocklisted, type Backend, host, ceph, rados, dp, nbdOf, io, imageOf, watchers } from "../helpers/fence-world.js";
 import { blocklist, activationText, activation, forge, volume, standIn, fenceWorld } from "../helpers/fence-world.js";
 
 fenceWorld();
@@ -61,6 +61,33 @@ describe("fence refuses what it cannot do safely", () => {
     rados(["rmomapkey", "ceph_rbd_sr", `act:${other.key}`]);
     await dp("deactivate", v.uri, "2", host(HOST_A));
     await dp("detach", v.uri, "2", host(HOST_A));
+  });
+
+  it("refuses an address that a host's activation in another SR of the pool holds", async () => {
+    const v = await volume("held-elsewhere");
+    await dp("attach", v.uri, "4", host(HOST_A));
+    await dp("activate", v.uri, "4", host(HOST_A));
+    const clients = activation(v.key)?.clients ?? [];
+    blocklisted.push(...clients);
+    // Another SR's namespace in the same pool, where host C's kernel client (the same address)
+    // has a disk mapped.
+    const namespace = `sr-fence-other-${process.pid}`;
+    const there = (args: string[]) => ceph("rados", ["--pool", s.pool, "--namespace", namespace, ...args]);
+    ceph("rbd", ["namespace", "create", "--pool", s.pool, "--namespace", namespace]);
+    try {
+      const otherKey = "0f0f0f0f-1111-4111-8111-0f0f0f0f0f0f";
+      there(["setomapval", "ceph_rbd_sr", `act:${otherKey}`, JSON.stringify({ host: HOST_C, domain: "5", scheme: "rbd", since: "x", clients })]);
+      const r = await runAdmin(["fence", "--sr", s.sr, "--key", v.key, "--host", HOST_A, "--yes", "--force"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`host ${HOST_C}'s activation of volume ${otherKey} of the SR in namespace ${namespace} records it too`));
+      expect(blocklist()).not.toContain(clients[0]);
+      expect(activation(v.key)?.host).toBe(HOST_A);
+    } finally {
+      there(["rm", "ceph_rbd_sr"]);
+      ceph("rbd", ["namespace", "remove", "--pool", s.pool, "--namespace", namespace]);
+    }
+    await dp("deactivate", v.uri, "4", host(HOST_A));
+    await dp("detach", v.uri, "4", host(HOST_A));
   });
 
   it.each([

@@ -4,14 +4,16 @@
 // logged, never automatic: only an admin knows that the host is really dead.
 //
 // Blocklisting cuts off the whole client, every image it has open: an address that another
-// host's activation also records is refused (it cannot be the dead host's alone). Without a
+// host's activation also records, in this SR or any other SR of the pool (a host's kernel RBD
+// client serves all its mappings), is refused (it cannot be the dead host's alone). Without a
 // client to blocklist (an activation that never finished, an unreadable record) the dead host
 // could keep writing beside the new owner: refused unless the admin says --force.
 import { isEntityAddr } from "../../plugins/wire/entity-addr.js";
+import { ignoreNotFound } from "../../plugins/ceph/errors.js";
 import { blocklistAdd } from "../../plugins/ceph/mon.js";
-import { omapRemove } from "../../plugins/ceph/rados.js";
-import { imageLockBreakAll } from "../../plugins/ceph/rbd.js";
-import { activationKey, META_OBJECT, UNREADABLE_HOST, type Activation } from "../../plugins/wire/sr-object.js";
+import { omapRead, omapRemove } from "../../plugins/ceph/rados.js";
+import { imageLockBreakAll, namespaceList } from "../../plugins/ceph/rbd.js";
+import { ACTIVATION_PREFIX, activationKey, META_OBJECT, parseActivation, UNREADABLE_HOST, type Activation } from "../../plugins/wire/sr-object.js";
 import { readSr, type Sr } from "../meta/store.js";
 
 export interface FenceReport {
@@ -31,6 +33,21 @@ function unknownClients(a: Activation): string | undefined {
   return undefined;
 }
 
+// The activations of every other namespace of the pool that holds an SR's metadata object.
+async function otherSrsActivations(sr: Sr): Promise<Array<readonly [string, Activation]>> {
+  const out: Array<readonly [string, Activation]> = [];
+  for (const namespace of await namespaceList(sr.place, sr.log)) {
+    if (namespace === sr.place.namespace) continue;
+    // A namespace without the object is no SR; any other failure stops the fence.
+    const entries = await ignoreNotFound(omapRead({ ...sr.place, namespace }, sr.log, META_OBJECT, [], [ACTIVATION_PREFIX]));
+    for (const [k, text] of entries ?? []) {
+      const o = parseActivation(text);
+      if (o) out.push([`volume ${k.slice(ACTIVATION_PREFIX.length)} of the SR in namespace ${namespace}`, o]);
+    }
+  }
+  return out;
+}
+
 export async function fence(sr: Sr, key: string, deadHost: string, force = false): Promise<FenceReport> {
   const state = await readSr(sr);
   const v = state.volumes.get(key);
@@ -44,12 +61,12 @@ export async function fence(sr: Sr, key: string, deadHost: string, force = false
       `refusing to fence ${deadHost} off volume ${key}: ${unknown}; nothing would stop it writing. If it is surely dead, run again with --force (breaks the locks and clears the activation, blocklists nothing unknown)`,
     );
   const clients = a.clients.filter(isEntityAddr);
-  for (const [other, o] of state.active) {
+  for (const [where, o] of [...[...state.active].map(([k, o]) => [`volume ${k}`, o] as const), ...(await otherSrsActivations(sr))]) {
     if (o.host === a.host) continue;
     const shared = clients.filter((c) => o.clients.includes(c));
     if (shared.length > 0)
       throw new Error(
-        `refusing to blocklist ${shared.join(", ")}: host ${o.host}'s activation of volume ${other} records it too, and blocklisting it would cut that host off`,
+        `refusing to blocklist ${shared.join(", ")}: host ${o.host}'s activation of ${where} records it too, and blocklisting it would cut that host off`,
       );
   }
   if (unknown !== undefined) sr.log.warning(`fencing host ${deadHost} off volume ${key} with --force: ${unknown}`);
