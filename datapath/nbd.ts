@@ -7,7 +7,6 @@ import { exportPid, startExport, stopExport, type Export } from "../plugins/ceph
 import { watchersOf, type Watcher } from "../plugins/ceph/watchers.js";
 import { Ceph_error } from "../plugins/wire/errors.js";
 import type { Backend } from "../plugins/wire/records.js";
-import { privateRunDir } from "../plugins/run-dir.js";
 import { exportOf } from "../plugins/ceph/qsd-grow.js";
 import type { Target } from "./target.js";
 
@@ -51,7 +50,6 @@ export async function startNbd(t: Target, recorded: readonly string[]): Promise<
     if (recorded.length > 0) return [...recorded];
     t.log.warning(`restarting the export of ${t.key}: no client of it is recorded (an activation that did not finish)`);
   }
-  privateRunDir("nbd");
   await stopExport(e, t.log);
   const before = new Set((await watchersOf(t.place, t.log, t.image)).map((w) => w.address));
   await startExport(t.place, t.log, t.image, t.snap, e);

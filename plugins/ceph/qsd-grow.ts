@@ -10,14 +10,16 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Logger } from "../log.js";
-import { runDir } from "../run-dir.js";
+import { privateRunDir } from "../run-dir.js";
 import type { Place } from "./cluster.js";
 import { withQmp, type Qmp } from "./qmp.js";
 import { exportArgs, exportPid, qmpSocket, type Export } from "./qsd.js";
 
+// Checked private on every use, not only when an export starts: its pid file names a process to
+// signal, its sockets a daemon to command.
 export function exportOf(p: Place, key: string): Export {
   const id = createHash("sha256").update(`${p.pool}/${p.namespace}/${key}`).digest("hex").slice(0, 20);
-  const dir = join(runDir(), "nbd");
+  const dir = privateRunDir("nbd");
   return { socket: join(dir, `${id}.sock`), pidFile: join(dir, `${id}.pid`), conf: join(dir, `${id}.conf`), name: key };
 }
 

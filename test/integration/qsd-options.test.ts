@@ -1,11 +1,11 @@
 // No device-config value becomes an option of qemu-storage-daemon: a keyring holding one is refused
 // in a volume URI, and reaches librbd as a path through a private configuration file.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../plugins/log.js";
 import { startExport, stopExport } from "../../plugins/ceph/qsd.js";
-import { HOST_E, s, run, host, ceph, failing, io, volume, fenceWorld } from "../helpers/fence-world.js";
+import { HOST_D, HOST_E, s, run, host, ceph, dp, failing, io, volume, fenceWorld } from "../helpers/fence-world.js";
 
 fenceWorld();
 
@@ -65,5 +65,28 @@ describe("no device-config value becomes an option of qemu-storage-daemon", () =
       await stopExport(e, log);
     }
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  // Its pid file names a process to signal: deactivate and detach check the directory too.
+  it("an export directory others can write is refused by deactivate and detach, and the export keeps running", async () => {
+    const v = await volume("unsafe-dir");
+    await dp("attach", v.uri, "6", host(HOST_D));
+    await dp("activate", v.uri, "6", host(HOST_D));
+    const nbdDir = join(run, HOST_D, "nbd");
+    const pidFile = readdirSync(nbdDir).find((f) => f.endsWith(".pid")) ?? "";
+    const pid = Number(readFileSync(join(nbdDir, pidFile), "utf8"));
+    chmodSync(nbdDir, 0o777);
+    try {
+      for (const verb of ["deactivate", "detach"]) {
+        const e = await failing(verb, v.uri, host(HOST_D));
+        expect(JSON.stringify(e?.params)).toMatch(/unsafe run directory: .*nbd is writable by other users/);
+        expect(readFileSync(`/proc/${pid}/stat`, "utf8")).not.toMatch(/\) Z /);
+      }
+    } finally {
+      chmodSync(nbdDir, 0o700);
+    }
+    await dp("deactivate", v.uri, "6", host(HOST_D));
+    await dp("detach", v.uri, "6", host(HOST_D));
+    expect(readdirSync(nbdDir)).toEqual([]);
   });
 });
