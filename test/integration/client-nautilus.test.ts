@@ -3,7 +3,7 @@
 // command here runs inside a Debian bullseye root (scripts/ceph-roots.sh, built on first use and
 // cached), so the plugin's Python helper loads Nautilus's bindings and its CLIs are Nautilus's.
 // The data is written and checked from this machine.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { collect, diskWithSnapshot, hasParent, MiB } from "../helpers/gc-run.js";
 import { inspectSr, problemsOf } from "../helpers/inspect.js";
@@ -17,8 +17,16 @@ const notRoot = process.getuid?.() === 0 ? "" : " (skipped: building and enterin
 
 describe.skipIf(notRoot !== "")(`a Nautilus 14.2 client (Debian bullseye root)${notRoot}`, { timeout: 300_000 }, () => {
   let s: TestSr;
-  beforeAll(() => {
-    const dir = execFileSync("bash", [ROOTS, "path", "bullseye"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+  // Asynchronously: building the root takes 80 s or more, and a worker blocked that long misses
+  // vitest's own 60 s calls (an unhandled "Timeout calling onTaskUpdate" fails the run).
+  beforeAll(async () => {
+    const dir = await new Promise<string>((resolve, reject) => {
+      const child = spawn("bash", [ROOTS, "path", "bullseye"], { stdio: ["ignore", "pipe", "inherit"] });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8")));
+      child.on("error", reject);
+      child.on("close", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`ceph-roots.sh path bullseye exited ${code}`))));
+    });
     process.env.CEPH_TEST_CLIENT_ROOT = dir;
   }, 600_000);
 
