@@ -34,6 +34,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "no
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { figuresOf } from "./reliability-figures.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -185,78 +186,11 @@ const convergedCrash = killed.filter(([, p]) => {
 // ---------------------------------------------------------------- the report
 
 const rows = [];
-const add = (name, figures) => {
-  const st = status(SUITES[name]);
-  rows.push({ name, figures, st });
-};
+const distinct = new Set(crashPoints.map(([, p]) => p)).size;
+const crash = { tried: crashPoints.length, distinct, killed: killed.length, converged: convergedCrash.length };
 for (const [name] of chosen) {
-  const r = lines[name] ?? {};
-  switch (name) {
-    case "crash": {
-      const distinct = new Set(crashPoints.map(([, p]) => p)).size;
-      add(name, `boundaries: ${crashPoints.length} tried (${distinct} distinct points), ${killed.length} killed there, ${convergedCrash.length} converged`);
-      break;
-    }
-    case "gc-crash":
-      add(
-        name,
-        r.boundaries
-          ? `boundaries: ${r.boundaries} tried, ${r.reached} killed there, ${r.converged} converged; unreachable: ${r.unreachable}`
-          : "no figures (the suite did not finish)",
-      );
-      break;
-    case "mixed-load":
-      add(
-        name,
-        mixed
-          ? `${mixed[1]} ops, ${mixed[2]} anomalies; refusals: ${r.novol ?? "?"} Volume_does_not_exist, ${r.busy ?? "?"} Busy, ${r.depth ?? "?"} depth; ${r.listings ?? "?"} SR.ls checked; ${r.strays_before_gc ?? "?"} strays left to the GC`
-          : "no figures (the suite did not finish)",
-      );
-      break;
-    case "hostile-input":
-      add(name, hostile ? `${hostile[1]} inputs tried, ${hostile[2]} clean errors, ${hostile[3]} changes` : "no figures (the suite did not finish)");
-      break;
-    case "faults":
-      add(
-        name,
-        r.injected
-          ? `${r.injected} faults injected, ${r.recovered} recovered; ${r.verbs_during_faults} verbs ran through them; slowest failure ${Math.round(Number(r.max_fail_ms) / 100) / 10} s; back to Healthy within ${Math.round(Number(r.max_back_to_healthy_ms) / 100) / 10} s`
-          : "no figures (the suite did not finish)",
-      );
-      break;
-    case "security":
-      add(
-        name,
-        r.verbs
-          ? `${r.secrets} secrets looked for in ${r.verbs} verb runs (${r.failing_verbs} failing), ${r.process_samples} process samples, ${r.child_processes_seen} child processes; ${r.keyrings_checked} keyrings 0600`
-          : "no figures (the suite did not finish)",
-      );
-      break;
-    case "nbd-load":
-      add(
-        name,
-        r.seconds
-          ? `${r.seconds} s of mixed random I/O on two connections, ${r.iops} IOPS; ${r.written_bytes} bytes written, ${r.verified_bytes} bytes checked (crc32c) after the load`
-          : "no figures (the suite did not finish)",
-      );
-      break;
-    default: {
-      const found = (SCENARIOS[name] ?? []).filter((sc) => lines[sc]);
-      add(
-        name,
-        found.length > 0
-          ? found
-              .map(
-                (sc) =>
-                  `${sc}: ${Object.entries(lines[sc])
-                    .map(([k, v]) => `${k}=${v}`)
-                    .join(" ")}`,
-              )
-              .join("; ")
-          : "no figures (the suite did not finish)",
-      );
-    }
-  }
+  const figures = figuresOf(name, { r: lines[name] ?? {}, lines, scenarios: SCENARIOS[name], mixed, hostile, crash });
+  rows.push({ name, figures: figures ?? "no figures (the suite did not finish)", st: status(SUITES[name]) });
 }
 
 const width = Math.max(...rows.map((r) => r.name.length));
