@@ -85,9 +85,10 @@ describe("fence refuses what it cannot do safely", () => {
     } finally {
       there(["rm", "ceph_rbd_sr"]);
       ceph("rbd", ["namespace", "remove", "--pool", s.pool, "--namespace", namespace]);
+      // Even after a failed check: no export outlives the test.
+      await dp("deactivate", v.uri, "4", host(HOST_A));
+      await dp("detach", v.uri, "4", host(HOST_A));
     }
-    await dp("deactivate", v.uri, "4", host(HOST_A));
-    await dp("detach", v.uri, "4", host(HOST_A));
   });
 
   it.each([

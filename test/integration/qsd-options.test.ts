@@ -84,9 +84,9 @@ describe("no device-config value becomes an option of qemu-storage-daemon", () =
       }
     } finally {
       chmodSync(nbdDir, 0o700);
+      await dp("deactivate", v.uri, "6", host(HOST_D));
+      await dp("detach", v.uri, "6", host(HOST_D));
     }
-    await dp("deactivate", v.uri, "6", host(HOST_D));
-    await dp("detach", v.uri, "6", host(HOST_D));
     expect(readdirSync(nbdDir)).toEqual([]);
   });
 });
