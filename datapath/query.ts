@@ -10,15 +10,19 @@ const about: Record<Scheme, string> = {
 };
 
 export const queryVerb = (scheme: Scheme) =>
-  defineVerb(PluginQuery, async () => ({
-    plugin: scheme,
-    name: `Ceph RBD datapath (${scheme})`,
-    description: about[scheme],
-    vendor: "xcp-ceph-rbd",
-    copyright: "(C) the xcp-ceph-rbd authors",
-    version: VERSION,
-    required_api_version: "5.0" as const,
-    features: [],
-    configuration: {},
-    required_cluster_stack: [],
-  }));
+  defineVerb(
+    PluginQuery,
+    async () => ({
+      plugin: scheme,
+      name: `Ceph RBD datapath (${scheme})`,
+      description: about[scheme],
+      vendor: "xcp-ceph-rbd",
+      copyright: "(C) the xcp-ceph-rbd authors",
+      version: VERSION,
+      required_api_version: "5.0" as const,
+      features: [],
+      configuration: {},
+      required_cluster_stack: [],
+    }),
+    { quiet: true },
+  );

@@ -5,8 +5,9 @@
 // on in one batch when the process flushes (at exit for a verb, per pass for the GC): to the
 // session service when this process is connected to it (a sink, below), else to util-linux
 // `logger`. A verb killed mid-way still leaves its lines on stderr.
-import { createRequire } from "node:module";
+import { childProcess } from "./builtin.js";
 import { setting, takeSettingWarnings } from "./settings.js";
+import { writeStd } from "./std-write.js";
 
 export type Level = "debug" | "info" | "warning" | "error";
 const rank: Record<Level, number> = { debug: 0, info: 1, warning: 2, error: 3 };
@@ -19,7 +20,8 @@ export interface Logger {
   info(msg: string): void;
   warning(msg: string): void;
   error(msg: string): void;
-  flush(): void;
+  // Hands the syslog lines on; `false` forgets them instead (stderr has them).
+  flush(toSyslog?: boolean): void;
 }
 
 // A syslog line: its severity (syslog's numbers, facility local2 implied) and its text.
@@ -36,11 +38,9 @@ export const clearSyslogSink = (s: Sink): void => {
   if (sink === s) sink = undefined;
 };
 
-// Handed to `logger` through a pipe. Its module is loaded here, not at start: a verb whose lines
-// go to the service starts no process (node:child_process costs a verb 3.6 ms to load, the spawn
-// 3.5 ms more: profiled Volume.stat).
+// Handed to `logger` through a pipe (the spawn costs a verb 3.5 ms: profiled Volume.stat).
 function viaLogger(lines: readonly SyslogLine[]): void {
-  const { spawn } = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
+  const { spawn } = childProcess();
   const text = lines.map(([sev, line]) => `<${LOCAL2 + sev}>${line}`).join("\n") + "\n";
   try {
     const child = spawn("logger", ["--prio-prefix", "-t", "SMAPIv3"], { stdio: ["pipe", "ignore", "ignore"], detached: true });
@@ -63,7 +63,7 @@ export function createLogger(dbg: string): Logger {
   const tag = `[${process.pid}] - `;
   const write = (level: Level, msg: string): void => {
     const line = `${tag}${level.toUpperCase()} - [${oneLine(dbg)}] ${oneLine(msg)}`;
-    if (stderrLevel !== "off" && rank[level] >= rank[stderrLevel]) process.stderr.write(`SMAPIv3: ${line}\n`);
+    if (stderrLevel !== "off" && rank[level] >= rank[stderrLevel]) void writeStd(2, `SMAPIv3: ${line}\n`);
     if (syslogLevel !== "off" && rank[level] >= rank[syslogLevel]) pending.push([severity[level], line]);
   };
   // A setting with an unusable value is reported once, by the first line logged after it is read.
@@ -76,9 +76,9 @@ export function createLogger(dbg: string): Logger {
     info: (m) => emit("info", m),
     warning: (m) => emit("warning", m),
     error: (m) => emit("error", m),
-    flush: () => {
-      if (pending.length === 0) return;
+    flush: (toSyslog = true) => {
       const lines = pending.splice(0);
+      if (lines.length === 0 || !toSyslog) return;
       // Raw, not through execa (plugins/runtime/child.ts): loading execa's modules for this one
       // spawn made every verb dearer (Plugin.Query: 171 M instructions with this spawn, 195 M
       // through execa; node -e 0: 84 M).

@@ -3,6 +3,7 @@
 //   lib/volume.cjs, datapath.cjs, admin.cjs    one bundle per program
 //   lib/early.cjs                              what every launcher runs first (runtime/early.ts),
 //                                              which loads the plugin's bundle (code-cache.ts)
+//   lib/volume-query.cjs, datapath-query.cjs   Plugin.Query's own, instead (runtime/light.ts)
 //   lib/ceph-session.py                        the librados session's Python half, and the
 //   lib/ceph_rbd_session_*.py                  modules it imports from its own directory
 //   volume/org.xen.xapi.storage.ceph-rbd/<Verb>   one launcher per implemented verb
@@ -46,6 +47,8 @@ const result = await build({
     datapath: join(root, "datapath/main.ts"),
     admin: join(root, "volume/admin/main.ts"),
     early: join(root, "plugins/runtime/early.ts"),
+    "volume-query": join(root, "volume/query-main.ts"),
+    "datapath-query": join(root, "datapath/query-main.ts"),
   },
   outdir: lib,
   bundle: true,
@@ -86,8 +89,10 @@ for (const file of [...result.outputFiles, ...sessionScripts]) {
 // Measured in scripts/rpm/bench-launchers.mjs; the figures and the choice are in the README.
 const launcher = (bundle, verb, call) => {
   // early.cjs first: it starts what the verb will need, then loads the plugin's bundle through
-  // the code cache.
-  const js = `require(${JSON.stringify(join(dirname(bundle), "early.cjs"))}).early(${JSON.stringify(verb)}, require.resolve(${JSON.stringify(bundle)})).main(${call});\n`;
+  // the code cache. Plugin.Query goes that way only outside xapi's wire mode (runtime/light.ts).
+  const full = `require(${JSON.stringify(join(dirname(bundle), "early.cjs"))}).early(${JSON.stringify(verb)}, require.resolve(${JSON.stringify(bundle)})).main(${call.args(verb)})`;
+  const light = `require(${JSON.stringify(bundle.replace(/\.cjs$/, "-query.cjs"))}).main(${[...call.light, `() => ${full}`].join(", ")})`;
+  const js = `${verb === "Plugin.Query" ? light : full};\n`;
   if (form === "node") return `#!${nodeCmd.join(" ")}\n${js}`;
   const shebang = form === "python" ? "#!/usr/bin/python3" : `#!${nodeCmd.join(" ")}`;
   // Node strips the shebang and sees `1`, the require line and a block comment; Python sees `1 // 1`,
@@ -120,7 +125,7 @@ async function writePlugin(dir, verbs, call) {
   for (const verb of verbs) {
     const file = join(staging, verb);
     const bundle = relative(target, join(lib, call.bundle));
-    await writeFile(file, launcher(bundle.startsWith(".") ? bundle : `./${bundle}`, verb, call.args(verb)));
+    await writeFile(file, launcher(bundle.startsWith(".") ? bundle : `./${bundle}`, verb, call));
     await chmod(file, 0o755);
   }
   await rm(target, { recursive: true, force: true });
@@ -137,9 +142,13 @@ for (const kind of ["volume", "datapath"]) {
 const require = createRequire(import.meta.url);
 const volume = require(join(lib, "volume.cjs"));
 const datapath = require(join(lib, "datapath.cjs"));
-await writePlugin(VOLUME_DIR, Object.keys(volume.verbs), { bundle: "volume.cjs", args: (v) => JSON.stringify(v) });
+await writePlugin(VOLUME_DIR, Object.keys(volume.verbs), { bundle: "volume.cjs", args: (v) => JSON.stringify(v), light: [] });
 for (const [scheme, table] of Object.entries(datapath.verbs)) {
-  await writePlugin(`datapath/${scheme}`, Object.keys(table), { bundle: "datapath.cjs", args: (v) => `${JSON.stringify(scheme)}, ${JSON.stringify(v)}` });
+  await writePlugin(`datapath/${scheme}`, Object.keys(table), {
+    bundle: "datapath.cjs",
+    args: (v) => `${JSON.stringify(scheme)}, ${JSON.stringify(v)}`,
+    light: [JSON.stringify(scheme)],
+  });
 }
 // The admin command, also what SR.attach starts as this host's GC worker.
 await mkdir(join(out, "bin"), { recursive: true });

@@ -2,7 +2,6 @@
 // omap write made under them carries the condition that each is still held (rados.ts), and a lock
 // found lost stops every write of that work before it starts.
 import { AsyncLocalStorage } from "node:async_hooks";
-import { performance } from "node:perf_hooks";
 import { Lock_lost } from "../wire/errors.js";
 import type { ClusterRef, Place } from "./cluster.js";
 
@@ -11,8 +10,9 @@ import type { ClusterRef, Place } from "./cluster.js";
 export const clientKey = (c: ClusterRef): string => JSON.stringify([c.conf, c.user, c.keyring ?? "", c.monHost ?? ""]);
 
 // A monotonic clock, which keeps running while the process is stopped (a host frozen past its
-// lease) and never jumps with the wall clock.
-export const monotonicMs = (): number => performance.now();
+// lease) and never jumps with the wall clock. hrtime, not performance.now(): node:perf_hooks costs
+// a verb its load (16 modules).
+export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 export class Hold {
   private lostWhy: string | undefined;

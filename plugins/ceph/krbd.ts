@@ -53,7 +53,7 @@ export async function featureDisable(p: Place, log: Logger, image: string, featu
 
 export async function deviceList(p: Place, log: Logger): Promise<DeviceList> {
   return parseJson(
-    DeviceList,
+    DeviceList(),
     await runCeph({ tool: "rbd", args: ["device", "list", "--format", "json"], connection: clientArgs(p.cluster), log, read: true }),
     "rbd device list",
   );

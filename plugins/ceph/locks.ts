@@ -4,7 +4,7 @@
 // renews it every third of the lease, however long its work runs; a holder that stalls past its
 // lease (a frozen host) may find the lock taken and its work rolled back by another: its lock is
 // then lost, and its every later omap write fails instead of committing (holds.ts, rados.ts).
-import { randomUUID } from "node:crypto";
+import { crypto } from "../builtin.js";
 import { setting } from "../settings.js";
 import { Busy } from "../wire/errors.js";
 import { META_OBJECT } from "../wire/sr-object.js";
@@ -30,7 +30,7 @@ export interface LockOptions {
 
 // A lock lives on the SR's metadata object, at the place of the SR.
 export async function withLock<T>(sr: AtPlace, name: string, work: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
-  const cookie = randomUUID();
+  const cookie = crypto().randomUUID();
   const lease = opts.lease ?? leaseSeconds();
   const giveUp = Date.now() + (opts.wait === false ? 0 : patience() * 1000);
   let sent: number;

@@ -11,11 +11,11 @@ import { clusterCommand } from "./session.js";
 const ceph = (c: ClusterRef, log: Logger, args: string[], how?: Pick<Call, "read">) => runCeph({ tool: "ceph", args, connection: monArgs(c), log, ...how });
 
 export async function clusterDf(c: ClusterRef, log: Logger) {
-  return parseJson(Df, await clusterCommand(c, log, "mon", { prefix: "df", detail: "detail", format: "json" }), "ceph df");
+  return parseJson(Df(), await clusterCommand(c, log, "mon", { prefix: "df", detail: "detail", format: "json" }), "ceph df");
 }
 
 export async function clusterHealth(c: ClusterRef, log: Logger): Promise<Health> {
-  return parseJson(Health, await clusterCommand(c, log, "mon", { prefix: "health", format: "json" }), "ceph health");
+  return parseJson(Health(), await clusterCommand(c, log, "mon", { prefix: "health", format: "json" }), "ceph health");
 }
 
 // The mgr rbd_support task queue: persistent in RADOS, retried, one task at a time cluster-wide,
@@ -29,7 +29,7 @@ export async function taskAddTrashRemove(p: Place, log: Logger, imageId: string)
 }
 
 export async function taskList(c: ClusterRef, log: Logger): Promise<TaskList> {
-  return parseJson(TaskList, await clusterCommand(c, log, "mgr", { prefix: "rbd task list", format: "json" }), "ceph rbd task list");
+  return parseJson(TaskList(), await clusterCommand(c, log, "mgr", { prefix: "rbd task list", format: "json" }), "ceph rbd task list");
 }
 
 // Fencing: a blocklisted client can no longer write to the cluster (for a very long time:

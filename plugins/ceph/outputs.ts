@@ -7,6 +7,7 @@
 // would become an option of the `rbd lock rm` or `rados lock break` that follows. Output that
 // fails its shape fails the call, naming the field; nothing of it is passed on.
 import * as z from "zod/mini";
+import { once } from "../wire/once.js";
 import { entityAddr, entityName, lockCookie } from "../wire/ceph-names.js";
 import { describeIssue } from "../wire/issues.js";
 
@@ -14,9 +15,11 @@ import { describeIssue } from "../wire/issues.js";
 export { entityAddr };
 
 // `rados lock info`.
-export const LockInfo = z.object({
-  lockers: z.array(z.object({ name: entityName, cookie: lockCookie, addr: z.optional(entityAddr) })),
-});
+export const LockInfo = once(() =>
+  z.object({
+    lockers: z.array(z.object({ name: entityName(), cookie: lockCookie(), addr: z.optional(entityAddr()) })),
+  }),
+);
 
 export interface ImageInfo {
   readonly name: string;
@@ -44,20 +47,24 @@ export interface ImageDiff {
 // any of its snapshots.
 export type TrashList = Array<{ id: string; name: string; parents: string[] }>;
 
-export const Df = z.object({
-  pools: z.array(
-    z.object({
-      name: z.string(),
-      stats: z.object({ stored: z.number(), max_avail: z.number(), quota_bytes: z.optional(z.number()) }),
-    }),
-  ),
-});
+export const Df = once(() =>
+  z.object({
+    pools: z.array(
+      z.object({
+        name: z.string(),
+        stats: z.object({ stored: z.number(), max_avail: z.number(), quota_bytes: z.optional(z.number()) }),
+      }),
+    ),
+  }),
+);
 
-export const Health = z.object({
-  status: z.string(),
-  checks: z._default(z.record(z.string(), z.object({ severity: z.string(), summary: z.object({ message: z.string() }) })), {}),
-});
-export type Health = z.infer<typeof Health>;
+export const Health = once(() =>
+  z.object({
+    status: z.string(),
+    checks: z._default(z.record(z.string(), z.object({ severity: z.string(), summary: z.object({ message: z.string() }) })), {}),
+  }),
+);
+export type Health = z.infer<ReturnType<typeof Health>>;
 
 export const parseJson = <T>(schema: z.ZodMiniType<T>, text: string, what: string): T => {
   let value: unknown;
@@ -78,45 +85,49 @@ export const parseValue = <T>(schema: z.ZodMiniType<T>, value: unknown, what: st
 };
 
 // `rbd ls -l`: one row per image and per user snapshot, with the clone parent (one call).
-export const LongList = z.array(
-  z.object({
-    image: z.string(),
-    id: z.optional(z.string()),
-    snapshot: z.optional(z.string()),
-    size: z.number(),
-    parent: z.optional(z.object({ pool: z.string(), pool_namespace: z.optional(z.string()), image: z.string(), snapshot: z.string() })),
-  }),
+export const LongList = once(() =>
+  z.array(
+    z.object({
+      image: z.string(),
+      id: z.optional(z.string()),
+      snapshot: z.optional(z.string()),
+      size: z.number(),
+      parent: z.optional(z.object({ pool: z.string(), pool_namespace: z.optional(z.string()), image: z.string(), snapshot: z.string() })),
+    }),
+  ),
 );
-export type LongList = z.infer<typeof LongList>;
+export type LongList = z.infer<ReturnType<typeof LongList>>;
 
 // `ceph rbd task list`: the mgr rbd_support module's queue.
-export const TaskList = z.array(
-  z.object({
-    id: z.string(),
-    message: z.string(),
-    refs: z.object({
-      action: z.string(),
-      pool_name: z.optional(z.string()),
-      pool_namespace: z.optional(z.string()),
-      image_name: z.optional(z.string()),
-      image_id: z.optional(z.string()),
+export const TaskList = once(() =>
+  z.array(
+    z.object({
+      id: z.string(),
+      message: z.string(),
+      refs: z.object({
+        action: z.string(),
+        pool_name: z.optional(z.string()),
+        pool_namespace: z.optional(z.string()),
+        image_name: z.optional(z.string()),
+        image_id: z.optional(z.string()),
+      }),
+      in_progress: z.optional(z.boolean()),
+      progress: z.optional(z.number()),
+      retry_message: z.optional(z.string()),
     }),
-    in_progress: z.optional(z.boolean()),
-    progress: z.optional(z.number()),
-    retry_message: z.optional(z.string()),
-  }),
+  ),
 );
-export type TaskList = z.infer<typeof TaskList>;
+export type TaskList = z.infer<ReturnType<typeof TaskList>>;
 
 // The clients watching an image's header (librbd's watchers_list, as `rbd status` lists them), with
 // the global id (`client.<id>`).
-export const Watchers = z.object({ watchers: z.array(z.object({ address: entityAddr, client: z.number() })) });
+export const Watchers = once(() => z.object({ watchers: z.array(z.object({ address: entityAddr(), client: z.number() })) }));
 
 // `rbd device list --format json` (krbd mappings of this host).
-export const DeviceList = z.array(
-  z.object({ pool: z.string(), namespace: z.optional(z.string()), name: z.string(), snap: z.optional(z.string()), device: z.string() }),
+export const DeviceList = once(() =>
+  z.array(z.object({ pool: z.string(), namespace: z.optional(z.string()), name: z.string(), snap: z.optional(z.string()), device: z.string() })),
 );
-export type DeviceList = z.infer<typeof DeviceList>;
+export type DeviceList = z.infer<ReturnType<typeof DeviceList>>;
 
 // `rbd lock ls --format json`: advisory and exclusive-lock owners of an image.
-export const ImageLocks = z.array(z.object({ id: lockCookie, locker: entityName, address: entityAddr }));
+export const ImageLocks = once(() => z.array(z.object({ id: lockCookie(), locker: entityName(), address: entityAddr() })));

@@ -84,7 +84,7 @@ export async function lockRelease(p: Place, log: Logger, obj: string, lock: stri
 }
 
 export async function lockHolders(p: Place, log: Logger, obj: string, lock: string) {
-  return parseJson(LockInfo, await rados(p, log, ["lock", "info", obj, lock, "--format", "json"], { read: true }), "rados lock info").lockers;
+  return parseJson(LockInfo(), await rados(p, log, ["lock", "info", obj, lock, "--format", "json"], { read: true }), "rados lock info").lockers;
 }
 
 export async function lockBreak(p: Place, log: Logger, obj: string, lock: string, locker: string, cookie: string): Promise<void> {

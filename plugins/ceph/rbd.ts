@@ -120,7 +120,7 @@ export const LIST_HOLE = /^rbd: error (opening .*: \((?!2\))\d+\)|processing ima
 // Every image and user snapshot of the namespace with its clone parent. Opens each image: for
 // the GC and admin checks, never for a verb.
 export async function imageLongList(p: Place, log: Logger): Promise<LongList> {
-  return parseJson(LongList, await rbd(p, log, ["ls", "--long", "--format", "json", nsSpec(p)], { read: true, partial: LIST_HOLE }), "rbd ls -l");
+  return parseJson(LongList(), await rbd(p, log, ["ls", "--long", "--format", "json", nsSpec(p)], { read: true, partial: LIST_HOLE }), "rbd ls -l");
 }
 
 // Copies the parent's data into the image (work proportional to the data): GC fallback only.
@@ -131,7 +131,7 @@ export async function imageFlatten(p: Place, log: Logger, image: string, deadlin
 // Breaks every lock on the image (the exclusive-lock owner included), without blocklisting:
 // fencing blocklists the recorded clients itself. Returns how many were broken.
 export async function imageLockBreakAll(p: Place, log: Logger, image: string): Promise<number> {
-  const locks = parseJson(ImageLocks, await rbd(p, log, ["lock", "ls", "--format", "json", imageSpec(p, image)], { read: true }), "rbd lock ls");
+  const locks = parseJson(ImageLocks(), await rbd(p, log, ["lock", "ls", "--format", "json", imageSpec(p, image)], { read: true }), "rbd lock ls");
   for (const l of locks) await rbd(p, log, ["lock", "rm", "--rbd-blocklist-on-break-lock=false", imageSpec(p, image), l.id, l.locker]);
   return locks.length;
 }

@@ -3,7 +3,7 @@
 // the session's own Python (session-process.ts): the launcher calls this before the bundle loads
 // (runtime/early.ts), so that Python's start, the rados bindings' import and the bind overlap
 // Node's own start-up, and execa is not in the launcher's bundle.
-import { createRequire } from "node:module";
+import { childProcess } from "../builtin.js";
 import { privateRunDir } from "../run-dir.js";
 import { setting } from "../settings.js";
 import { SERVICE_SCRIPT, servicePidFile, serviceVersion, socketPath } from "./service-paths.js";
@@ -16,7 +16,7 @@ export const startedHere = (): boolean => slot[SLOT] === true;
 
 export function startService(): void {
   privateRunDir("session-service");
-  const { spawn } = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
+  const { spawn } = childProcess();
   const args = ["-E", "-S", SERVICE_SCRIPT, "--socket", socketPath(), "--pid-file", servicePidFile(), "--version", serviceVersion()];
   args.push("--idle", String(setting("serviceIdle")), "--syslog", setting("syslogSocket"));
   // Two malloc arenas, as for the verb's own session (session-process.ts).

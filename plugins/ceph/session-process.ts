@@ -1,8 +1,8 @@
 // The librados session's Python process (ceph-session.py): how it starts, and the spare one a
 // verb starts before it knows its cluster. Two bundles share the spare, the launchers' early one
 // (runtime/early.ts) and the plugin's, so it lives on a global slot.
+import { childProcess } from "../builtin.js";
 import type { ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -24,7 +24,7 @@ export interface SessionProcess {
 export function startProcess(): SessionProcess {
   // Loaded here, not with the launcher: a verb served by the session service, or one that needs
   // no Ceph, starts no process (log.ts).
-  const { spawn } = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
+  const { spawn } = childProcess();
   // -S: no site processing (ceph-session.py finds the system's packages itself). Two malloc
   // arenas, not one per thread: the session's threads come and go with its requests, and each
   // arena would keep what it once held (measured: 15 MiB less after 160 listings).

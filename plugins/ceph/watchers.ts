@@ -10,9 +10,9 @@ import { parseValue, Watchers } from "./outputs.js";
 import { imageSpec } from "./rbd.js";
 import { librados } from "./session.js";
 
-export type Watcher = z.infer<typeof Watchers>["watchers"][number];
+export type Watcher = z.infer<ReturnType<typeof Watchers>>["watchers"][number];
 
 export async function watchersOf(p: Place, log: Logger, image: string): Promise<Watcher[]> {
   const watchers = await librados<unknown>(p, log, `status ${imageSpec(p, image)}`, "image_watchers", { image });
-  return parseValue(Watchers, { watchers }, "image watchers").watchers;
+  return parseValue(Watchers(), { watchers }, "image watchers").watchers;
 }

@@ -18,6 +18,7 @@ import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { Script } from "node:vm";
 import { readPrivateFile, writePrivateFile } from "../private-file.js";
+import { fnv1a } from "../fnv.js";
 import { privateDirProblem, runDir } from "../run-dir.js";
 import { setting } from "../settings.js";
 import { setCodeCacheState, type CodeCacheState } from "./code-cache-state.js";
@@ -87,11 +88,6 @@ function writeCache(dir: string, file: string, bytes: Buffer): void {
 
 // Short names for the cache file: <bundle>-<its path>.<its identity>.v8 (the identity itself is
 // checked on reading).
-const fnv1a = (text: string): string => {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h.toString(16).padStart(8, "0");
-};
 
 // The bundle's exports, and how it was loaded (for the verb's debug line).
 export function load(path: string, verb: string): Bundle {

@@ -57,7 +57,7 @@ export async function runJson(verb: Verb): Promise<void> {
   const cost = `${ms.toFixed(0)} ms, ${cephCalls.count} Ceph calls (${cephCalls.cli} CLI), ${cephCalls.omapEntries} omap entries read`;
   if (outcome.ok) {
     log.info(`${verb.schema.name} ok in ${cost}`);
-    log.flush();
+    log.flush(!verb.quiet);
     return printResult(outcome.result);
   }
   log.error(`${verb.schema.name} failed in ${cost}: ${outcome.error.code} ${JSON.stringify(outcome.error.params)}`);

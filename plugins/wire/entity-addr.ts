@@ -2,7 +2,7 @@
 // a mapping's client (`1.2.3.4:0/3040127`, `v1:…`, `v2:…`, `[2001:db8::1]:0/42`). Whatever is
 // blocklisted or recorded for fencing passes this check first: `ceph osd blocklist add` also
 // takes CIDR ranges and other forms, and a record read back from the SR is data, not trust.
-import { isIPv4, isIPv6 } from "node:net";
+import { net } from "../builtin.js";
 
 const SHAPE = /^(?:(?:v1|v2|any):)?(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9A-Fa-f:.]+)\]):(\d{1,5})\/(\d{1,10})$/;
 
@@ -10,7 +10,7 @@ export function isEntityAddr(address: string): boolean {
   const m = SHAPE.exec(address);
   if (!m) return false;
   const [, v4, v6, port, nonce] = m;
-  if (v4 !== undefined ? !isIPv4(v4) : !isIPv6(v6 ?? "")) return false;
+  if (v4 !== undefined ? !net().isIPv4(v4) : !net().isIPv6(v6 ?? "")) return false;
   return Number(port) <= 65535 && Number(nonce) <= 0xffffffff;
 }
 

@@ -3,6 +3,7 @@
 // that the datapaths write and the volume plugin respects. The rest of the layout, and its
 // parsing, is the volume plugin's (volume/meta/layout.ts, built on these spellings).
 import * as z from "zod/mini";
+import { once } from "./once.js";
 
 export const META_OBJECT = "ceph_rbd_sr";
 
@@ -19,20 +20,22 @@ export const activationKey = (key: string): string => `${ACTIVATION_PREFIX}${key
 export const SR_LOCK = "sr";
 export const GC_LOCK = "gc";
 
-export const Activation = z.object({
-  // The XCP-ng host (INSTALLATION_UUID) on which the volume is active.
-  host: z.string(),
-  domain: z.string(),
-  scheme: z.string(),
-  since: z.string(),
-  // The Ceph client addresses of this host's own datapath for the volume (its kernel mapping's
-  // client, or its qemu-storage-daemon's librbd client): what fencing the host blocklists.
-  clients: z.array(z.string()),
-  // Written before the datapath starts: the host has claimed the volume, and its clients are
-  // not known yet (a crash leaves it so until the host activates again or an admin fences it).
-  starting: z.optional(z.boolean()),
-});
-export type Activation = z.infer<typeof Activation>;
+export const Activation = once(() =>
+  z.object({
+    // The XCP-ng host (INSTALLATION_UUID) on which the volume is active.
+    host: z.string(),
+    domain: z.string(),
+    scheme: z.string(),
+    since: z.string(),
+    // The Ceph client addresses of this host's own datapath for the volume (its kernel mapping's
+    // client, or its qemu-storage-daemon's librbd client): what fencing the host blocklists.
+    clients: z.array(z.string()),
+    // Written before the datapath starts: the host has claimed the volume, and its clients are
+    // not known yet (a crash leaves it so until the host activates again or an admin fences it).
+    starting: z.optional(z.boolean()),
+  }),
+);
+export type Activation = z.infer<ReturnType<typeof Activation>>;
 
 // A stored JSON record, or undefined when absent or unreadable (callers decide what that means).
 export function readRecord<T>(schema: z.ZodMiniType<T>, text: string | undefined): T | undefined {
@@ -51,5 +54,5 @@ export const UNREADABLE_HOST = "unknown (unreadable activation record)";
 
 export function parseActivation(text: string | undefined): Activation | undefined {
   if (text === undefined) return undefined;
-  return readRecord(Activation, text) ?? { host: UNREADABLE_HOST, domain: "", scheme: "", since: "", clients: [] };
+  return readRecord(Activation(), text) ?? { host: UNREADABLE_HOST, domain: "", scheme: "", since: "", clients: [] };
 }

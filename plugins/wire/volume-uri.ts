@@ -6,6 +6,7 @@
 //
 // Path segments and query values are percent-encoded, so any legal Ceph name round-trips.
 import * as z from "zod/mini";
+import { once } from "./once.js";
 import type { ClusterRef } from "../ceph/cluster.js";
 import { cephName, cephPath, clientId, monHost, volumeKey } from "./ceph-names.js";
 import { describeIssue } from "./issues.js";
@@ -35,17 +36,19 @@ export function formatVolumeUri(v: VolumeLocation): string {
 
 // Every part is judged again by the device-config's rules: a URI comes back from xapi on each
 // datapath call, and a forged one must not smuggle an option or a second argument into a tool.
-const Parts = z.strictObject({
-  pool: cephName,
-  namespace: z.union([z.literal(""), cephName]),
-  image: cephName,
-  conf: cephPath,
-  user: clientId,
-  keyring: z.optional(cephPath),
-  monhost: z.optional(monHost),
-  key: volumeKey,
-  snap: z.optional(cephName),
-});
+const Parts = once(() =>
+  z.strictObject({
+    pool: cephName(),
+    namespace: z.union([z.literal(""), cephName()]),
+    image: cephName(),
+    conf: cephPath(),
+    user: clientId(),
+    keyring: z.optional(cephPath()),
+    monhost: z.optional(monHost()),
+    key: volumeKey(),
+    snap: z.optional(cephName()),
+  }),
+);
 
 export function parseVolumeUri(uri: string): VolumeLocation {
   const m = /^([a-z+]+):\/\/([^/?]+)\/([^/?]*)\/([^/?]+)\?(.*)$/.exec(uri);
@@ -57,7 +60,7 @@ export function parseVolumeUri(uri: string): VolumeLocation {
   const key = q.get("key");
   if (!conf || !user || !key) throw new Error(`volume URI lacks conf, user or key: ${uri}`);
   const present = (name: string) => q.get(name) ?? undefined;
-  const r = Parts.safeParse({
+  const r = Parts().safeParse({
     pool: decodeURIComponent(m[2] ?? ""),
     namespace: decodeURIComponent(m[3] ?? ""),
     image: decodeURIComponent(m[4] ?? ""),

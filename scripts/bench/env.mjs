@@ -44,3 +44,8 @@ export function childEnv(extra = {}) {
 // ceph-local.sh (set-up, not measured) gets the caller's environment, for its CEPH_LOCAL_*
 // settings, less the caller's Ceph variables.
 export const setupEnv = (extra) => ({ ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !CALLER_CEPH.includes(k))), ...extra });
+
+// What the verbs log with when xapi runs them: their own defaults, stderr at info and SMlog
+// (syslog) at debug. The topics that time verb start-up use it: a verb's logging is part of its
+// cost (a syslog line costs a verb without the session service a `logger` process).
+export const XAPI_LOGGING = { CEPH_RBD_LOG_STDERR: "info", CEPH_RBD_LOG_SYSLOG: "debug" };

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { GiB, log } from "./base.mjs";
 import { admin } from "./commands.mjs";
-import { childEnv } from "./env.mjs";
+import { childEnv, XAPI_LOGGING } from "./env.mjs";
 import { run } from "./process.mjs";
 import { newVolume, withSr } from "./sr.mjs";
 import { cluster, tree } from "./state.mjs";
@@ -58,7 +58,7 @@ export default {
     const verbs = n * 3 * MODES.length;
     const burstN = quick ? 10 : 100;
     mkdirSync(runDir(), { recursive: true, mode: 0o700 });
-    const envOf = (mode) => childEnv({ CEPH_RBD_LOG_STDERR: "off", CEPH_RBD_SERVICE: mode === "off" ? "off" : "on", CEPH_RBD_RUN_DIR: runDir() });
+    const envOf = (mode) => childEnv({ ...XAPI_LOGGING, CEPH_RBD_SERVICE: mode === "off" ? "off" : "on", CEPH_RBD_RUN_DIR: runDir() });
     return withSr("bench service SR", async ({ sr }) => {
       const a = (await newVolume(sr, "A", GiB)).json;
       const cases = [

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { barChart } from "./svg.mjs";
 import { GiB, log } from "./base.mjs";
 import { callVerb, ceph, cephArgs } from "./commands.mjs";
-import { childEnv } from "./env.mjs";
+import { childEnv, XAPI_LOGGING } from "./env.mjs";
 import { pool, run } from "./process.mjs";
 import { newVolume, srConfiguration, volumeSpec, withSr } from "./sr.mjs";
 import { cluster, tree } from "./state.mjs";
@@ -23,7 +23,7 @@ function peakRssMiB(cmd, args, input) {
 // `Plugin.Query --json` and `node -e 0` interleaved, so that both see the same load.
 async function startUp(runs) {
   const query = join(tree.volume, "Plugin.Query");
-  const env = childEnv({ CEPH_RBD_LOG_STDERR: "off" });
+  const env = childEnv(XAPI_LOGGING);
   const once = async (cmd, args, input) => {
     const r = await run(cmd, args, { input, env });
     if (r.code !== 0) throw new Error(`${cmd} exited ${r.code}: ${r.stderr}`);
@@ -53,7 +53,7 @@ async function startUp(runs) {
 // Undefined without valgrind. About 20 s a run.
 async function instructions(runs) {
   if (spawnSync("valgrind", ["--version"]).status !== 0) return undefined;
-  const env = childEnv({ CEPH_RBD_LOG_STDERR: "off" });
+  const env = childEnv(XAPI_LOGGING);
   const count = async (args, input) => {
     const r = await run("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", process.execPath, ...args], { input, env });
     const m = /Collected : (\d+)/.exec(r.stderr);

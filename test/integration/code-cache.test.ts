@@ -31,11 +31,15 @@ const runDir = () => {
   return d;
 };
 
-// Plugin.Query: its answer and how its bundle was loaded (the verb's debug line).
+// A verb of the plugin in `dir` that loads the plugin's bundle and is refused before any Ceph call
+// (its parameters lack all but dbg): its answer and how the bundle was loaded (its debug line).
+// Not Plugin.Query: in xapi's mode it loads a bundle of its own, without the cache (light.ts).
+const PROBE = "SR.stat";
 async function query(run: string, dir = VOLUME_DIR, env: Record<string, string> = {}) {
-  const r = await runExecutable(join(dir, "Plugin.Query"), '{"dbg":"code-cache"}', ["--json"], { CEPH_RBD_RUN_DIR: run, ...env });
-  expect(r.code, r.stderr).toBe(0);
-  const state = /Plugin\.Query: code cache (\S+)/.exec(r.stderr)?.[1];
+  const verb = dir === VOLUME_DIR ? PROBE : "Datapath.attach";
+  const r = await runExecutable(join(dir, verb), '{"dbg":"code-cache"}', ["--json"], { CEPH_RBD_RUN_DIR: run, ...env });
+  expect(r.json, r.stderr).toMatchObject({ code: "SR_BACKEND_FAILURE", params: ["Invalid_parameters", expect.any(String)] });
+  const state = new RegExp(`${verb.replace(".", "\\.")}: code cache (\\S+)`).exec(r.stderr)?.[1];
   return { json: r.json, state };
 }
 const cacheFiles = (run: string) => readdirSync(join(run, "code-cache")).filter((f) => !f.endsWith(".tmp"));
@@ -47,6 +51,21 @@ const cacheFile = (run: string): string => {
 };
 
 describe("the bundles' code cache", () => {
+  it("is not touched by Plugin.Query in xapi's mode, which loads no plugin bundle; an admin's Plugin.Query loads the bundle", async () => {
+    const run = runDir();
+    for (const dir of [VOLUME_DIR, DATAPATH_DIR("rbd+nbd")]) {
+      const wire = await runExecutable(join(dir, "Plugin.Query"), '{"dbg":"code-cache"}', ["--json"], { CEPH_RBD_RUN_DIR: run });
+      expect(wire.code, wire.stderr).toBe(0);
+      expect(wire.stderr).toContain("Plugin.Query: code cache not used");
+      expect(wire.json).toMatchObject({ required_api_version: "5.0" });
+    }
+    expect(readdirSync(run)).toEqual([]);
+    const human = await runExecutable(join(VOLUME_DIR, "Plugin.Query"), "", [], { CEPH_RBD_RUN_DIR: run });
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toContain("required_api_version: 5.0");
+    expect(cacheFiles(run)).toEqual([expect.stringMatching(/^volume-/)]);
+  });
+
   it("is written by the first verb, private to root, and used by the next with the same answer", async () => {
     const run = runDir();
     const first = await query(run);
@@ -73,13 +92,13 @@ describe("the bundles' code cache", () => {
       const eol = text.indexOf(10);
       return JSON.parse(text.subarray(eol + 1, text.indexOf(10, eol + 1)).toString()) as string[];
     };
-    expect(verbsLine()).toEqual(["Plugin.Query"]);
-    // Volume.stat without its parameters: refused before any Ceph call, its bundle loaded all the same.
+    expect(verbsLine()).toEqual([PROBE]);
+    // Another verb refused the same way.
     const stat = () => runExecutable(join(VOLUME_DIR, "Volume.stat"), '{"dbg":"code-cache"}', ["--json"], { CEPH_RBD_RUN_DIR: run });
     const first = await stat();
     expect(first.stderr).toContain("Volume.stat: code cache hit");
     expect(first.json).toMatchObject({ code: "SR_BACKEND_FAILURE" });
-    expect(verbsLine()).toEqual(["Plugin.Query", "Volume.stat"]);
+    expect(verbsLine()).toEqual([PROBE, "Volume.stat"]);
     const written = readFileSync(file);
     expect((await stat()).stderr).toContain("Volume.stat: code cache hit");
     expect((await query(run)).state).toBe("hit");

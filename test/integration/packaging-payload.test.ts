@@ -64,6 +64,8 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
       "datapath.cjs",
       "admin.cjs",
       "early.cjs",
+      "volume-query.cjs",
+      "datapath-query.cjs",
       "ceph-session.py",
       "ceph-session-service.py",
       "ceph_rbd_service_clients.py",

@@ -39,7 +39,7 @@ describe("healthOf", () => {
 
   it("always gives the wire's 2-element form", () => {
     for (const c of [cluster({}, "HEALTH_OK"), cluster({ OSD_DOWN: check("x") }), cluster({ POOL_NO_REDUNDANCY: check("y") })]) {
-      expect(Health.safeParse(healthOf(c)).success).toBe(true);
+      expect(Health().safeParse(healthOf(c)).success).toBe(true);
     }
   });
 });

@@ -12,13 +12,13 @@ const watchers = (address: string) => JSON.stringify({ watchers: [{ address, cli
 
 describe("Ceph outputs passed on to a tool", () => {
   it.each(["auto 140711852774224", "mycookie", "6e1c1d7c-0e8b-4a8f-9a44-3b1f0a2c9d11"])("takes the lock id %j", (id) => {
-    expect(parseJson(ImageLocks, imageLocks(id), "rbd lock ls")[0]?.id).toBe(id);
-    expect(parseJson(LockInfo, lockInfo(id), "rados lock info").lockers[0]?.cookie).toBe(id);
+    expect(parseJson(ImageLocks(), imageLocks(id), "rbd lock ls")[0]?.id).toBe(id);
+    expect(parseJson(LockInfo(), lockInfo(id), "rados lock info").lockers[0]?.cookie).toBe(id);
   });
 
   it.each(["127.0.0.1:0/3829392", "v2:[::1]:6800/123", "v1:10.0.0.1:6789/0", "[fe80::1]:0/1", "any:192.168.1.2:0/42"])("takes the address %j", (a) => {
-    expect(entityAddr.safeParse(a).success).toBe(true);
-    expect(parseJson(Watchers, watchers(a), "rbd status").watchers[0]?.address).toBe(a);
+    expect(entityAddr().safeParse(a).success).toBe(true);
+    expect(parseJson(Watchers(), watchers(a), "rbd status").watchers[0]?.address).toBe(a);
   });
 
   it.each([
@@ -32,7 +32,7 @@ describe("Ceph outputs passed on to a tool", () => {
     ["an address that is an option", imageLocks("c", "client.1", "--mon-host=10.0.0.1"), "0.address"],
     ["an address with a blank", imageLocks("c", "client.1", "127.0.0.1:0/1 --x"), "0.address"],
   ])("refuses %s from rbd lock ls", (_what, text, field) => {
-    expect(() => parseJson(ImageLocks, text, "rbd lock ls")).toThrow(`rbd lock ls: unexpected output shape: ${field}:`);
+    expect(() => parseJson(ImageLocks(), text, "rbd lock ls")).toThrow(`rbd lock ls: unexpected output shape: ${field}:`);
   });
 
   it.each([
@@ -40,10 +40,10 @@ describe("Ceph outputs passed on to a tool", () => {
     ["a locker that is an option", lockInfo("c", "-x"), "lockers.0.name"],
     ["an address that is a host name", lockInfo("c", "client.1", "evil.example.org:0/1"), "lockers.0.addr"],
   ])("refuses %s from rados lock info", (_what, text, field) => {
-    expect(() => parseJson(LockInfo, text, "rados lock info")).toThrow(`rados lock info: unexpected output shape: ${field}:`);
+    expect(() => parseJson(LockInfo(), text, "rados lock info")).toThrow(`rados lock info: unexpected output shape: ${field}:`);
   });
 
   it.each(["--mon-host=1.2.3.4", "1.2.3.4:0/1\n", "1.2.3.4", "1.2.3.4:0/1/2", "[::1 ]:0/1", ""])("refuses the watcher address %j", (a) => {
-    expect(() => parseJson(Watchers, watchers(a), "rbd status")).toThrow("rbd status: unexpected output shape: watchers.0.address:");
+    expect(() => parseJson(Watchers(), watchers(a), "rbd status")).toThrow("rbd status: unexpected output shape: watchers.0.address:");
   });
 });

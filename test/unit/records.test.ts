@@ -26,7 +26,7 @@ describe("Volume", () => {
     ["the optional variant fields", { ...VOLUME, volume_type: "Data", cbt_enabled: false }],
     ["a size of 2^53 - 1", { ...VOLUME, virtual_size: Number.MAX_SAFE_INTEGER }],
   ])("accepts %s", (_what, v) => {
-    expect(Volume.safeParse(v).success).toBe(true);
+    expect(Volume().safeParse(v).success).toBe(true);
   });
 
   it.each([
@@ -42,7 +42,7 @@ describe("Volume", () => {
     ["cbt_enabled: null", { ...VOLUME, cbt_enabled: null }],
     ["an unknown field", { ...VOLUME, parent: KEY }],
   ])("rejects %s", (_what, v) => {
-    expect(Volume.safeParse(v).success).toBe(false);
+    expect(Volume().safeParse(v).success).toBe(false);
   });
 });
 
@@ -53,11 +53,11 @@ describe("Health", () => {
     ["Unreachable", "x"],
     ["Unavailable", ""],
   ])("accepts [%j, %j]", (name, reason) => {
-    expect(Health.safeParse([name, reason]).success).toBe(true);
+    expect(Health().safeParse([name, reason]).success).toBe(true);
   });
 
   it.each([["Healthy"], [["Healthy"]], [["Healthy", null]], [["Healthy", "", ""]], [["healthy", ""]], [["Fine", ""]], [{ Healthy: "" }]])("rejects %j", (h) => {
-    expect(Health.safeParse(h).success).toBe(false);
+    expect(Health().safeParse(h).success).toBe(false);
   });
 });
 
@@ -86,7 +86,7 @@ describe("ProbeResult", () => {
     ["a complete candidate with sr_uuid", probe({ pool: "rbd", sr_uuid: SR_UUID }, true)],
     ["an existing SR", probe({ pool: "rbd", sr_uuid: SR_UUID }, true, STAT)],
   ])("accepts %s", (_what, p) => {
-    expect(ProbeResult.safeParse(p).success).toBe(true);
+    expect(ProbeResult().safeParse(p).success).toBe(true);
   });
 
   it.each([
@@ -96,6 +96,6 @@ describe("ProbeResult", () => {
     ["an sr whose health is a bare string", probe({ pool: "rbd", sr_uuid: SR_UUID }, true, { ...STAT, health: "Healthy" })],
     ["extra_info missing", { configuration: {}, complete: false }],
   ])("rejects %s", (_what, p) => {
-    expect(ProbeResult.safeParse(p).success).toBe(false);
+    expect(ProbeResult().safeParse(p).success).toBe(false);
   });
 });

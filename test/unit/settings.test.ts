@@ -2,11 +2,20 @@
 // generated from the same table, and no reader elsewhere.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../plugins/log.js";
 import { setting, SETTINGS, takeSettingWarnings } from "../../plugins/settings.js";
 import { settingsDoc } from "../../plugins/settings-doc.js";
 import { codeLines } from "../helpers/sources.js";
+
+// The logger's stderr lines, as it writes them (plugins/std-write.ts writes to fd 2 directly).
+const stderr = vi.hoisted(() => [] as string[]);
+vi.mock("../../plugins/std-write.js", () => ({
+  writeStd: (fd: number, text: string) => {
+    if (fd === 2) stderr.push(text);
+    return Promise.resolve();
+  },
+}));
 
 const root = join(__dirname, "..", "..");
 const saved = { ...process.env };
@@ -59,16 +68,11 @@ describe("settings", () => {
   it("the warning reaches the log once", () => {
     process.env.CEPH_RBD_LOCK_LEASE = "forever";
     setting("lockLease");
-    const lines: string[] = [];
-    const write = process.stderr.write;
-    process.stderr.write = ((s: string) => lines.push(s) > 0) as typeof process.stderr.write;
-    try {
-      const log = createLogger("settings");
-      log.info("one");
-      log.info("two");
-    } finally {
-      process.stderr.write = write;
-    }
+    stderr.length = 0;
+    const log = createLogger("settings");
+    log.info("one");
+    log.info("two");
+    const lines = [...stderr];
     expect(lines.filter((l) => l.includes("WARNING") && l.includes("CEPH_RBD_LOCK_LEASE"))).toHaveLength(1);
     expect(lines).toHaveLength(3);
   });

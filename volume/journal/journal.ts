@@ -17,38 +17,41 @@
 //     have been told it succeeded). See recover.ts.
 import { randomUUID } from "node:crypto";
 import * as z from "zod/mini";
+import { once } from "../../plugins/wire/once.js";
 import { readRecord } from "../../plugins/wire/sr-object.js";
 import { K } from "../meta/layout.js";
 import { drop, put, update, type Sr } from "../meta/store.js";
 import { crashPoint } from "../../plugins/crash.js";
 
-export const Op = z.discriminatedUnion("op", [
-  z.object({ op: z.literal("create"), key: z.string(), image: z.string() }),
-  z.object({ op: z.literal("snapshot"), key: z.string(), newKey: z.string(), image: z.string(), snap: z.string() }),
-  z.object({
-    op: z.literal("clone"),
-    key: z.string(),
-    newKey: z.string(),
-    image: z.string(),
-    parent: z.string(),
-    parentSnap: z.string(),
-    // Set when cloning a writable volume: a temporary snapshot of its head.
-    hidden: z.boolean(),
-  }),
-  z.object({
-    op: z.literal("destroy"),
-    key: z.string(),
-    image: z.string(),
-    // delete: the image goes to the trash; tombstone: kept for its snapshots; snapshot: an RBD snapshot goes.
-    mode: z.enum(["delete", "tombstone", "snapshot"]),
-    snap: z.optional(z.string()),
-    entries: z.array(z.string()),
-  }),
-  z.object({ op: z.literal("resize"), key: z.string(), image: z.string(), size: z.number() }),
-  // The volume's key moves from `old` to `image`, a clone of the snapshot; `old` is tombstoned.
-  z.object({ op: z.literal("revert"), key: z.string(), snapshot: z.string(), image: z.string(), old: z.string(), snapImage: z.string(), snap: z.string() }),
-]);
-export type Op = z.infer<typeof Op>;
+export const Op = once(() =>
+  z.discriminatedUnion("op", [
+    z.object({ op: z.literal("create"), key: z.string(), image: z.string() }),
+    z.object({ op: z.literal("snapshot"), key: z.string(), newKey: z.string(), image: z.string(), snap: z.string() }),
+    z.object({
+      op: z.literal("clone"),
+      key: z.string(),
+      newKey: z.string(),
+      image: z.string(),
+      parent: z.string(),
+      parentSnap: z.string(),
+      // Set when cloning a writable volume: a temporary snapshot of its head.
+      hidden: z.boolean(),
+    }),
+    z.object({
+      op: z.literal("destroy"),
+      key: z.string(),
+      image: z.string(),
+      // delete: the image goes to the trash; tombstone: kept for its snapshots; snapshot: an RBD snapshot goes.
+      mode: z.enum(["delete", "tombstone", "snapshot"]),
+      snap: z.optional(z.string()),
+      entries: z.array(z.string()),
+    }),
+    z.object({ op: z.literal("resize"), key: z.string(), image: z.string(), size: z.number() }),
+    // The volume's key moves from `old` to `image`, a clone of the snapshot; `old` is tombstoned.
+    z.object({ op: z.literal("revert"), key: z.string(), snapshot: z.string(), image: z.string(), old: z.string(), snapImage: z.string(), snap: z.string() }),
+  ]),
+);
+export type Op = z.infer<ReturnType<typeof Op>>;
 
 export interface Entry {
   readonly id: string;
@@ -56,9 +59,9 @@ export interface Entry {
   readonly owner: string;
   readonly op: Op;
 }
-const EntrySchema = z.object({ id: z.string(), started: z.string(), owner: z.string(), op: Op });
+const EntrySchema = once(() => z.object({ id: z.string(), started: z.string(), owner: z.string(), op: Op() }));
 
-export const parseEntry = (text: string): Entry | undefined => readRecord(EntrySchema, text);
+export const parseEntry = (text: string): Entry | undefined => readRecord(EntrySchema(), text);
 
 // The lock an operation runs under, so recovery can tell a live operation from a dead one.
 export const lockOf = (op: Op): string => K.vol(op.key);

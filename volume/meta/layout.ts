@@ -22,6 +22,7 @@
 //
 // Volume keys are UUIDs (36 characters, no ':'), so `key:<key>:<k>` splits unambiguously.
 import * as z from "zod/mini";
+import { once } from "../../plugins/wire/once.js";
 
 export { META_OBJECT } from "../../plugins/wire/sr-object.js";
 import { activationKey, ACTIVATION_PREFIX, volumeKey, VOLUME_PREFIX } from "../../plugins/wire/sr-object.js";
@@ -101,39 +102,43 @@ export function splitKey(k: string): { kind: Kind; item: string } | undefined {
 // (its SrConfig fails to parse: SR_does_not_exist) instead of writing a snapshot the index misses.
 export const LAYOUT_VERSION = 2;
 
-export const SrConfig = z.object({
-  version: z.union([z.literal(1), z.literal(LAYOUT_VERSION)]),
-  uuid: z.string(),
-  features: z.array(z.string()),
-  created: z.string(),
-});
-export type SrConfig = z.infer<typeof SrConfig>;
+export const SrConfig = once(() =>
+  z.object({
+    version: z.union([z.literal(1), z.literal(LAYOUT_VERSION)]),
+    uuid: z.string(),
+    features: z.array(z.string()),
+    created: z.string(),
+  }),
+);
+export type SrConfig = z.infer<ReturnType<typeof SrConfig>>;
 
-export const VolumeRecord = z.object({
-  uuid: z.string(),
-  // The RBD image holding the data; for a snapshot, the head image the snapshot was taken of.
-  image: z.string(),
-  // Set for read-only snapshots: the RBD snapshot name on `image`.
-  snap: z.optional(z.string()),
-  sharable: z.boolean(),
-  size: z.int().check(z.minimum(0)),
-  created: z.string(),
-  // The key this volume was snapshotted or cloned from (informational).
-  parent: z.optional(z.string()),
-  // The disk lineage: the key of the Volume.create that started it, inherited by snapshots and
-  // clones. A revert is only allowed within one lineage.
-  family: z.optional(z.string()),
-  // Changed-block tracking (volume/volume/cbt.ts). On a head: present while CBT is on, the id of
-  // its current CBT epoch, fresh at each enable and each revert. On a snapshot: the epoch of the
-  // head it was taken of, absent if CBT was off then (or disabled on the snapshot since). Two
-  // points of one image with one epoch have an unbroken chain between them.
-  cbt: z.optional(z.string()),
-  // A snapshot whose data xapi declared destroyed (Volume.data_destroy, a `cbt_metadata` VDI):
-  // it has no datapath any more and serves only as the start of a diff; its RBD snapshot stays
-  // until the volume is destroyed, since RBD's diff needs it.
-  dataDestroyed: z.optional(z.literal(true)),
-});
-export type VolumeRecord = z.infer<typeof VolumeRecord>;
+export const VolumeRecord = once(() =>
+  z.object({
+    uuid: z.string(),
+    // The RBD image holding the data; for a snapshot, the head image the snapshot was taken of.
+    image: z.string(),
+    // Set for read-only snapshots: the RBD snapshot name on `image`.
+    snap: z.optional(z.string()),
+    sharable: z.boolean(),
+    size: z.int().check(z.minimum(0)),
+    created: z.string(),
+    // The key this volume was snapshotted or cloned from (informational).
+    parent: z.optional(z.string()),
+    // The disk lineage: the key of the Volume.create that started it, inherited by snapshots and
+    // clones. A revert is only allowed within one lineage.
+    family: z.optional(z.string()),
+    // Changed-block tracking (volume/volume/cbt.ts). On a head: present while CBT is on, the id of
+    // its current CBT epoch, fresh at each enable and each revert. On a snapshot: the epoch of the
+    // head it was taken of, absent if CBT was off then (or disabled on the snapshot since). Two
+    // points of one image with one epoch have an unbroken chain between them.
+    cbt: z.optional(z.string()),
+    // A snapshot whose data xapi declared destroyed (Volume.data_destroy, a `cbt_metadata` VDI):
+    // it has no datapath any more and serves only as the start of a diff; its RBD snapshot stays
+    // until the volume is destroyed, since RBD's diff needs it.
+    dataDestroyed: z.optional(z.literal(true)),
+  }),
+);
+export type VolumeRecord = z.infer<ReturnType<typeof VolumeRecord>>;
 
-export const Tombstone = z.object({ image: z.string(), key: z.string(), since: z.string() });
-export type Tombstone = z.infer<typeof Tombstone>;
+export const Tombstone = once(() => z.object({ image: z.string(), key: z.string(), since: z.string() }));
+export type Tombstone = z.infer<ReturnType<typeof Tombstone>>;

@@ -49,13 +49,13 @@ export function parseSrState(entries: ReadonlyMap<string, string>): SrState {
     const { item } = e;
     switch (e.kind) {
       case "vol": {
-        const rec = json(VolumeRecord, v);
+        const rec = json(VolumeRecord(), v);
         if (rec) records.set(item, rec);
         else strays.push(k);
         break;
       }
       case "tomb": {
-        const t = json(Tombstone, v);
+        const t = json(Tombstone(), v);
         if (t) tombstones.set(item, t);
         else strays.push(k);
         break;
@@ -121,7 +121,7 @@ export function parseSrState(entries: ReadonlyMap<string, string>): SrState {
     const e = splitKey(k);
     if (e !== undefined && (e.kind === "nam" || e.kind === "dsc" || e.kind === "use") && !records.has(e.item)) strays.push(k);
   }
-  const config = json(SrConfig, entries.get(K.config));
+  const config = json(SrConfig(), entries.get(K.config));
   return {
     ...(config ? { config } : {}),
     name: entries.get(K.name) ?? "",

@@ -2,6 +2,7 @@
 // SR.create hands back to xapi for every host's PBD. Validated strictly: a typo in a key is an
 // error, not a silently ignored option.
 import * as z from "zod/mini";
+import { once } from "../../plugins/wire/once.js";
 import { Invalid_parameters } from "../../plugins/wire/errors.js";
 import { describeIssue } from "../../plugins/wire/issues.js";
 import { cephName, cephPath, clientId, monHost } from "../../plugins/wire/ceph-names.js";
@@ -20,49 +21,53 @@ export const CONFIG_KEYS: Record<string, string> = {
   monhost: "monitor addresses separated by commas, e.g. [v2:10.0.0.1:3300,v1:10.0.0.1:6789],10.0.0.2, overriding those of the configuration file (optional)",
   namespace: "RBD namespace of the SR inside the pool (default sr-<SR uuid>; set by SR.create)",
   sr_uuid: "uuid of the SR (set by SR.create)",
-  image_features: `RBD features of new images, comma-separated (default ${DEFAULT_FEATURES.join(",")}; use layering,exclusive-lock for kernel RBD older than 5.3, as in XCP-ng 8.3)`,
+  image_features: `RBD features() of new images, comma-separated (default ${DEFAULT_FEATURES.join(",")}; use layering,exclusive-lock for kernel RBD older than 5.3, as in XCP-ng 8.3)`,
   datapath: `preferred datapath, listed first in each volume's URIs: ${SCHEMES.join(" or ")} (default rbd)`,
 };
 
-const features = z.pipe(
+const features = once(() =>
   z.pipe(
-    z.string(),
-    z.transform((s) =>
-      s
-        .split(",")
-        .map((f) => f.trim())
-        .filter((f) => f.length > 0),
+    z.pipe(
+      z.string(),
+      z.transform((s) =>
+        s
+          .split(",")
+          .map((f) => f.trim())
+          .filter((f) => f.length > 0),
+      ),
     ),
-  ),
-  z.array(z.enum(FEATURES)).check(
-    z.minLength(1),
-    z.refine((f) => f.includes("layering"), "layering is needed for snapshots and clones"),
-    z.refine((f) => !f.includes("object-map") || f.includes("exclusive-lock"), "object-map needs exclusive-lock"),
-    z.refine((f) => !f.includes("fast-diff") || f.includes("object-map"), "fast-diff needs object-map"),
+    z.array(z.enum(FEATURES)).check(
+      z.minLength(1),
+      z.refine((f) => f.includes("layering"), "layering is needed for snapshots and clones"),
+      z.refine((f) => !f.includes("object-map") || f.includes("exclusive-lock"), "object-map needs exclusive-lock"),
+      z.refine((f) => !f.includes("fast-diff") || f.includes("object-map"), "fast-diff needs object-map"),
+    ),
   ),
 );
 
-const DeviceConfig = z.strictObject({
-  pool: cephName,
-  conf: z._default(cephPath, "/etc/ceph/ceph.conf"),
-  user: z.pipe(
-    z.pipe(
-      z.string(),
-      z.transform((u) => u.replace(/^client\./, "")),
+const DeviceConfig = once(() =>
+  z.strictObject({
+    pool: cephName(),
+    conf: z._default(cephPath(), "/etc/ceph/ceph.conf"),
+    user: z.pipe(
+      z.pipe(
+        z.string(),
+        z.transform((u) => u.replace(/^client\./, "")),
+      ),
+      clientId(),
     ),
-    clientId,
-  ),
-  keyring: z.optional(cephPath),
-  monhost: z.optional(monHost),
-  namespace: z.optional(cephName),
-  sr_uuid: z.optional(z.uuid()),
-  image_features: z.optional(features),
-  datapath: z.optional(z.enum(SCHEMES)),
-});
-export type DeviceConfig = z.output<typeof DeviceConfig>;
+    keyring: z.optional(cephPath()),
+    monhost: z.optional(monHost()),
+    namespace: z.optional(cephName()),
+    sr_uuid: z.optional(z.uuid()),
+    image_features: z.optional(features()),
+    datapath: z.optional(z.enum(SCHEMES)),
+  }),
+);
+export type DeviceConfig = z.output<ReturnType<typeof DeviceConfig>>;
 
 export function parseDeviceConfig(raw: Record<string, string>): DeviceConfig {
-  const r = DeviceConfig.safeParse({ user: "admin", ...raw });
+  const r = DeviceConfig().safeParse({ user: "admin", ...raw });
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const known = issue?.code === "unrecognized_keys" ? ` (known keys: ${Object.keys(CONFIG_KEYS).join(", ")})` : "";
