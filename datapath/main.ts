@@ -18,4 +18,9 @@ export const verbs: Record<Scheme, VerbTable> = {
   "rbd+nbd": { "Plugin.Query": query("rbd+nbd"), ...datapathVerbs },
 };
 
+// Verbs whose handler makes no Ceph call for that scheme (an NBD export's socket is named from
+// the URI; detach stops this host's export): their launchers start no librados session nor the
+// session service ahead of them (runtime/early.ts; scripts/build.mjs reads this table).
+export const cephless: Readonly<Record<Scheme, readonly string[]>> = { rbd: [], "rbd+nbd": ["Datapath.attach", "Datapath.detach"] };
+
 export const main = (scheme: Scheme, verb: string): Promise<void> => runMain(verbs[scheme], verb, process.argv.slice(2));

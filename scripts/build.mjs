@@ -90,7 +90,7 @@ for (const file of [...result.outputFiles, ...sessionScripts]) {
 const launcher = (bundle, verb, call) => {
   // early.cjs first: it starts what the verb will need, then loads the plugin's bundle through
   // the code cache. Plugin.Query goes that way only outside xapi's wire mode (runtime/light.ts).
-  const full = `require(${JSON.stringify(join(dirname(bundle), "early.cjs"))}).early(${JSON.stringify(verb)}, require.resolve(${JSON.stringify(bundle)})).main(${call.args(verb)})`;
+  const full = `require(${JSON.stringify(join(dirname(bundle), "early.cjs"))}).early(${JSON.stringify(verb)}, require.resolve(${JSON.stringify(bundle)})${call.cephless?.includes(verb) ? ", false" : ""}).main(${call.args(verb)})`;
   const light = `require(${JSON.stringify(bundle.replace(/\.cjs$/, "-query.cjs"))}).main(${[...call.light, `() => ${full}`].join(", ")})`;
   const js = `${verb === "Plugin.Query" ? light : full};\n`;
   if (form === "node") return `#!${nodeCmd.join(" ")}\n${js}`;
@@ -148,6 +148,7 @@ for (const [scheme, table] of Object.entries(datapath.verbs)) {
     bundle: "datapath.cjs",
     args: (v) => `${JSON.stringify(scheme)}, ${JSON.stringify(v)}`,
     light: [JSON.stringify(scheme)],
+    cephless: datapath.cephless[scheme],
   });
 }
 // The admin command, also what SR.attach starts as this host's GC worker.

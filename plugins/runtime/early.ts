@@ -23,8 +23,9 @@ function startEarly(): void {
   }
 }
 
-// The plugin's bundle (at `bundle`, an absolute path), loaded for `verbName`.
-export function early(verbName: string, bundle: string) {
-  if (isWireMode(process.argv.slice(2)) && !verbName.toLowerCase().startsWith("plugin.")) startEarly();
+// The plugin's bundle (at `bundle`, an absolute path), loaded for `verbName`; `ceph` false for a
+// verb that makes no Ceph call (the launcher says so: datapath/main.ts).
+export function early(verbName: string, bundle: string, ceph = true) {
+  if (ceph && isWireMode(process.argv.slice(2)) && !verbName.toLowerCase().startsWith("plugin.")) startEarly();
   return load(bundle, verbName);
 }

@@ -8,7 +8,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, utim
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterKeyrings } from "../helpers/cluster-keyrings.js";
-import { LIB_DIR, runAdmin, runVerb, call, type VerbRun } from "../helpers/run-verb.js";
+import { DATAPATH_DIR, LIB_DIR, runAdmin, runExecutable, runVerb, call, type VerbRun } from "../helpers/run-verb.js";
 import {
   fallbackWarnings,
   pidFileOf,
@@ -100,10 +100,18 @@ describe("the session service", () => {
     }
   });
 
-  it("is never started by Plugin.Query, nor when it is off", async () => {
+  it("is never started by Plugin.Query, nor by the verbs that need no Ceph, nor when it is off", async () => {
     const run = fresh();
     const q = await runVerb("Plugin.Query", { dbg: "service" }, serviceEnv(run));
     ok(q);
+    // rbd+nbd's attach and detach: the export's socket is named from the URI alone.
+    const uri = vol.uri.find((u) => u.startsWith("rbd+nbd://"));
+    expect(uri).toBeDefined();
+    for (const verb of ["Datapath.attach", "Datapath.detach"]) {
+      ok(await runExecutable(join(DATAPATH_DIR("rbd+nbd"), verb), JSON.stringify({ dbg: "service", uri, domain: "0" }), ["--json"], serviceEnv(run)));
+    }
+    expect(existsSync(socketOf(run))).toBe(false);
+    expect(servicesOf(run)).toEqual([]);
     const off = await stat(serviceEnv(run, { CEPH_RBD_SERVICE: "off" }));
     ok(off);
     expect(servedByService(off)).toBe(false);
