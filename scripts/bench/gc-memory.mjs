@@ -35,14 +35,14 @@ async function gcStatus(namespace) {
   return JSON.parse(readFileSync(file, "utf8"));
 }
 
-async function giveWork(sr, batch) {
+export async function giveWork(sr, batch) {
   const snaps = await pool(batch.length, 4, (i) => callVerb("Volume.snapshot", { sr, key: batch[i].key }));
   await pool(batch.length, 4, (i) => callVerb("Volume.destroy", { sr, key: batch[i].key }));
   await pool(Math.ceil(batch.length / 2), 4, (i) => callVerb("Volume.destroy", { sr, key: snaps[i].json.key }));
 }
 
 // One fresh worker until `want` passes are made (or `deadlineMs` passes): its memory and passes.
-async function workerRun(s, want, deadlineMs) {
+export async function workerRun(s, want, deadlineMs) {
   const seen = new Set([(await gcStatus(s.namespace))?.at]);
   const passes = [];
   const failed = [];

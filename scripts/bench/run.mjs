@@ -21,6 +21,7 @@ import cbt from "./cbt.mjs";
 import datapath from "./datapath.mjs";
 import gc from "./gc.mjs";
 import gcMemory from "./gc-memory.mjs";
+import scale from "./scale.mjs";
 import { log, ROOT } from "./base.mjs";
 import { installCleanup } from "./cleanup.mjs";
 import { clusterUp } from "./cluster.mjs";
@@ -35,7 +36,7 @@ import startup from "./startup.mjs";
 import volumeReads from "./volume-reads.mjs";
 
 // Revert last: it is the longest, and a run cut short keeps the others.
-const TOPICS = [startup, service, listing, volumeReads, gc, gcMemory, datapath, cbt, revert];
+const TOPICS = [startup, service, listing, volumeReads, gc, gcMemory, scale, datapath, cbt, revert];
 
 const { values: args } = parseArgs({
   options: {

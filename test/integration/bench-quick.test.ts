@@ -13,6 +13,7 @@ const TOPICS = [
   "Revert time against volume size",
   "GC flatten throughput against rbd flatten",
   "GC worker memory with many volumes in the SR",
+  "An SR of 10,000 volumes: Volume.stat, SR.ls and the GC",
   "Datapath throughput through rbd+nbd against rbd bench",
 ];
 
