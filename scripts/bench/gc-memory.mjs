@@ -49,9 +49,9 @@ export async function workerRun(s, want, deadlineMs) {
   const samples = [];
   let child;
   let partial = "";
-  // The node flags SR.attach and the systemd unit start the worker with (volume/gc/control.ts).
-  const env = childEnv({ CEPH_RBD_GC_INTERVAL: INTERVAL_S, CEPH_RBD_LOG_STDERR: "warning", NODE_OPTIONS: "--max-semi-space-size=1" });
-  const done = run(tree.admin, ["gc", "worker", "--sr", s.sr], {
+  // The node flags SR.attach starts the worker with (volume/gc/control.ts, WORKER_NODE_FLAGS).
+  const env = childEnv({ CEPH_RBD_GC_INTERVAL: INTERVAL_S, CEPH_RBD_LOG_STDERR: "warning" });
+  const done = run(process.execPath, ["--max-semi-space-size=1", "--optimize-for-size", tree.admin, "gc", "worker", "--sr", s.sr], {
     env,
     onStdout: (stdout, c) => {
       child = c;
