@@ -1,6 +1,6 @@
 // Where the per-host session service (ceph-session-service.py) lives, and which version a verb
-// expects of it. Imports only the settings: the launcher's earliest code (runtime/early.ts) asks
-// whether a service is there before any bundle loads.
+// expects of it. Imports only the settings and fnv.ts: the launcher's earliest code
+// (runtime/early.ts) asks whether a service is there before any bundle loads.
 import { fnv1a } from "../fnv.js";
 import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";

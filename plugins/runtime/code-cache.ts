@@ -86,13 +86,11 @@ function writeCache(dir: string, file: string, bytes: Buffer): void {
   }
 }
 
-// Short names for the cache file: <bundle>-<its path>.<its identity>.v8 (the identity itself is
-// checked on reading).
-
 // The bundle's exports, and how it was loaded (for the verb's debug line).
 export function load(path: string, verb: string): Bundle {
   const { source, identity } = readBundle(path);
   const dir = join(runDir(), "code-cache");
+  // Short names: <bundle>-<its path>.<its identity>.v8 (the identity itself is checked on reading).
   const file = join(dir, `${basename(path, ".cjs")}-${fnv1a(path)}.${fnv1a(identity)}.v8`);
   let state: CodeCacheState = "off";
   if (setting("codeCache") === "on") state = privateDirProblem(runDir()) === undefined && privateDirProblem(dir) === undefined ? "miss" : "unusable";
