@@ -84,7 +84,18 @@ describe("npm run bench -- --quick", () => {
       failures: unknown[];
     };
     expect(results.mode).toBe("quick");
-    expect(results.sections.map((s) => s.id)).toEqual(["startup", "service", "listing", "volume-reads", "gc", "gc-memory", "datapath", "cbt", "revert"]);
+    expect(results.sections.map((s) => s.id)).toEqual([
+      "startup",
+      "service",
+      "listing",
+      "volume-reads",
+      "gc",
+      "gc-memory",
+      "scale",
+      "datapath",
+      "cbt",
+      "revert",
+    ]);
     for (const s of results.sections) expect(s.data, s.id).toBeTruthy();
     expect(results.failures).toEqual([]);
     expect(existsSync(join(out, "report.md"))).toBe(true);
