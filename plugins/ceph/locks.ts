@@ -65,6 +65,14 @@ export async function withLock<T>(sr: AtPlace, name: string, work: () => Promise
   }
 }
 
+// Several locks, taken one inside the other in one order (sorted) by every caller, so that two
+// callers wanting the same pair never each hold what the other waits for.
+export function withLocks<T>(sr: AtPlace, names: readonly string[], work: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+  const [first, ...rest] = [...new Set(names)].sort();
+  if (first === undefined) return work();
+  return withLock(sr, first, rest.length === 0 ? work : () => withLocks(sr, rest, work, opts), opts);
+}
+
 // The librados client that took the lock is gone (its session died or hung and was replaced):
 // Ceph still lists the lock under that client, with our cookie, until its lease ends. Ours, then:
 // broken and taken again, same cookie, by the current client. Found under no other name, it was

@@ -1,5 +1,7 @@
 // Native revert: the disk keeps its identity and gets the snapshot's content, in constant time.
+import { execFileSync } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
+import { META_OBJECT } from "../../plugins/wire/sr-object.js";
 import { inspectSr, problemsOf } from "../helpers/inspect.js";
 import { checksum, writePattern } from "../helpers/rbd-data.js";
 import { call, fail } from "../helpers/run-verb.js";
@@ -10,6 +12,8 @@ let s: TestSr;
 const stat = (key: string) => call<WireVolume>("Volume.stat", { sr: s.sr, key });
 const snapshot = (key: string) => call<WireVolume>("Volume.snapshot", { sr: s.sr, key });
 const revert = (key: string, snap: string) => call("Volume.revert", { sr: s.sr, key, snapshot: snap });
+const rados = (args: string[]) =>
+  execFileSync("rados", ["--conf", s.conf, "--pool", s.pool, "--namespace", s.namespace, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 beforeAll(async () => {
   s = await makeSr();
@@ -85,5 +89,28 @@ describe("Volume.revert", () => {
     expect(await stat(v.key)).toEqual(before);
     const e = await fail("Volume.revert", { dbg: "t", sr: s.sr, key: v.key, snapshot: "00000000-0000-4000-8000-000000000000" });
     expect(e.params[0]).toBe("Volume_does_not_exist");
+  });
+
+  // A Volume.destroy of the snapshot takes the snapshot's lock only: a revert that held the head's
+  // alone could see its RBD snapshot removed between reading the record and cloning it (found
+  // by the mixed load as an ImageNotFound from the clone). Another client holds the snapshot's
+  // lock here, as a destroy under way would.
+  it("waits for the snapshot's lock, which a destroy of the snapshot holds, and changes nothing until it has it", async () => {
+    const v = await call<WireVolume>("Volume.create", { sr: s.sr, name: "locked", description: "", size: 4 * MiB, sharable: false });
+    const snap = await snapshot(v.key);
+    const before = await stat(v.key);
+    const lock = `vol:${snap.key}`;
+    rados(["lock", "get", META_OBJECT, lock, "--lock-cookie", "other", "--lock-duration", "60"]);
+    try {
+      const e = await fail("Volume.revert", { dbg: "t", sr: s.sr, key: v.key, snapshot: snap.key }, { CEPH_RBD_LOCK_WAIT: "1" });
+      expect(e.params[0]).toBe("Busy");
+      expect(e.params[1]).toContain(lock);
+      expect(await stat(v.key)).toEqual(before);
+    } finally {
+      const { lockers } = JSON.parse(rados(["lock", "info", META_OBJECT, lock, "--format", "json"])) as { lockers: Array<{ name: string; cookie: string }> };
+      for (const l of lockers) rados(["lock", "break", META_OBJECT, lock, l.name, "--lock-cookie", l.cookie]);
+    }
+    await revert(v.key, snap.key);
+    expect(problemsOf(inspectSr(s.pool, s.namespace))).toEqual([]);
   });
 });

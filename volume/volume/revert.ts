@@ -11,7 +11,7 @@ import { commitLast, intentIf, step } from "../journal/journal.js";
 import { K, recordEntries } from "../meta/layout.js";
 import { put, readVolumes } from "../meta/store.js";
 import { ensureCloneable } from "./depth.js";
-import { withLock } from "../../plugins/ceph/locks.js";
+import { withLocks } from "../../plugins/ceph/locks.js";
 import { recoverOwn } from "./recovery.js";
 import { openSr } from "../sr/open.js";
 import { ensureInactive, familyOf, volumeOf } from "./lookup.js";
@@ -28,7 +28,9 @@ export default defineVerb(VolumeRevert, async (p, ctx) => {
   // snapshot's image never changes, so the answer still holds under the lock.
   const cloneable = ensureCloneable(sr, snapImage);
   cloneable.catch(() => undefined); // awaited below, unless a check under the lock refuses first
-  return withLock(sr, K.vol(p.key), async () => {
+  // The snapshot's lock too: a Volume.destroy of the snapshot, which takes only the snapshot's,
+  // would otherwise remove the RBD snapshot between this read and the clone made of it.
+  return withLocks(sr, [K.vol(p.key), K.vol(p.snapshot)], async () => {
     const state = await recoverOwn(sr, p.key, await readVolumes(sr, [p.key, p.snapshot]));
     const v = volumeOf(state, p.key);
     const s = volumeOf(state, p.snapshot);
