@@ -1,13 +1,11 @@
 // An independent look at an SR's state in Ceph (omap entries, images, snapshots, trash), for
 // the tests that check what a crash or a race left behind. The shared test cluster unless a
 // suite with clusters of its own names a ceph.conf.
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inject } from "vitest";
-
-const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+import { cephRead } from "./ceph-read.js";
 
 export interface SrView {
   keys: string[];
@@ -21,7 +19,7 @@ export interface SrView {
 
 export function inspectSr(pool: string, ns: string, conf = inject("ceph").conf): SrView {
   const base = ["--conf", conf, "--pool", pool, "--namespace", ns];
-  const keys = sh("rados", [...base, "listomapkeys", "ceph_rbd_sr"])
+  const keys = cephRead("rados", [...base, "listomapkeys", "ceph_rbd_sr"])
     .split("\n")
     .filter(Boolean);
   const records = new Map<string, { image: string; snap?: string }>();
@@ -29,16 +27,16 @@ export function inspectSr(pool: string, ns: string, conf = inject("ceph").conf):
   const dir = mkdtempSync(join(tmpdir(), "inspect-"));
   try {
     for (const k of keys.filter((k) => k.startsWith("vol:"))) {
-      sh("rados", [...base, "getomapval", "ceph_rbd_sr", k, join(dir, "v")]);
+      cephRead("rados", [...base, "getomapval", "ceph_rbd_sr", k, join(dir, "v")]);
       records.set(k.slice(4), JSON.parse(readFileSync(join(dir, "v"), "utf8")));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const images = JSON.parse(sh("rbd", ["--conf", conf, "ls", "--format", "json", `${pool}/${ns}`])) as string[];
+  const images = JSON.parse(cephRead("rbd", ["--conf", conf, "ls", "--format", "json", `${pool}/${ns}`])) as string[];
   const snaps = new Map<string, string[]>();
   for (const image of images) {
-    const list = JSON.parse(sh("rbd", ["--conf", conf, "snap", "ls", "--format", "json", `${pool}/${ns}/${image}`])) as Array<{ name: string }>;
+    const list = JSON.parse(cephRead("rbd", ["--conf", conf, "snap", "ls", "--format", "json", `${pool}/${ns}/${image}`])) as Array<{ name: string }>;
     snaps.set(
       image,
       list.map((s) => s.name),
@@ -56,19 +54,19 @@ export function inspectSr(pool: string, ns: string, conf = inject("ceph").conf):
 
 // Entries of the SR's RBD trash (images the GC has still to purge).
 export const trashOf = (pool: string, ns: string, conf = inject("ceph").conf): Array<{ id: string; name: string }> =>
-  JSON.parse(sh("rbd", ["--conf", conf, "trash", "ls", "--all", "--format", "json", `${pool}/${ns}`]));
+  JSON.parse(cephRead("rbd", ["--conf", conf, "trash", "ls", "--all", "--format", "json", `${pool}/${ns}`]));
 
 // Every snapshot of a trashed image, of any namespace, as the CLI prints them (for a diagnosis).
 export const trashSnapsOf = (pool: string, ns: string, id: string, conf = inject("ceph").conf): string => {
   try {
-    return sh("rbd", ["--conf", conf, "snap", "ls", "--all", "--format", "json", "--pool", pool, "--namespace", ns, "--image-id", id]).trim();
+    return cephRead("rbd", ["--conf", conf, "snap", "ls", "--all", "--format", "json", "--pool", pool, "--namespace", ns, "--image-id", id]).trim();
   } catch (e) {
     return (e as Error).message.slice(0, 300);
   }
 };
 
 export const hasParent = (pool: string, ns: string, image: string, conf = inject("ceph").conf): boolean =>
-  "parent" in JSON.parse(sh("rbd", ["--conf", conf, "info", "--format", "json", `${pool}/${ns}/${image}`]));
+  "parent" in JSON.parse(cephRead("rbd", ["--conf", conf, "info", "--format", "json", `${pool}/${ns}/${image}`]));
 
 // What must hold whenever no operation is under way: nothing half-done, nothing orphaned.
 export function problemsOf(v: SrView): string[] {

