@@ -1,12 +1,14 @@
 // Where the per-host session service (ceph-session-service.py) lives, and which version a verb
-// expects of it. Imports only the settings and fnv.ts: the launcher's earliest code
+// expects of it. Imports only the settings and python-digest.ts: the launcher's earliest code
 // (runtime/early.ts) asks whether a service is there before any bundle loads.
-import { fnv1a } from "../fnv.js";
-import { lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { lstatSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { VERSION } from "../version.js";
 import { setting } from "../settings.js";
+import { pythonDigest } from "./python-digest.js";
+
+declare const __PYTHON_DIGEST__: string | undefined;
 
 export const SERVICE_SCRIPT = fileURLToPath(new URL("./ceph-session-service.py", import.meta.url));
 
@@ -34,8 +36,8 @@ export function socketProblem(path = socketPath()): string | undefined {
   }
 }
 
-// What a verb requires of the service it uses: the plugin's version, a digest of the Python files
-// beside this bundle, and which Python runs them (device and inode of the executable, so that a
+// What a verb requires of the service it uses: the plugin's version, the digest of its Python files
+// (python-digest.ts), and which Python runs them (device and inode of the executable, so that a
 // verb running in a root of another Ceph release, which sees the same /run, never shares its
 // service with the host's verbs: the bindings differ). The service answers with the version it
 // was started with.
@@ -44,14 +46,7 @@ export function serviceVersion(): string {
   const py = setting("python");
   const known = expected.get(py);
   if (known !== undefined) return known;
-  // Two FNV-1a digests of differing bases, 64 bits: this runs in every verb that uses the service.
-  const files = Buffer.concat(
-    readdirSync(dirname(SERVICE_SCRIPT))
-      .filter((n) => n.endsWith(".py"))
-      .sort()
-      .flatMap((name) => [Buffer.from(`${name}\0`), readFileSync(join(dirname(SERVICE_SCRIPT), name)), Buffer.from("\0")]),
-  );
-  const digest = `${fnv1a(files)}${fnv1a(files, 0x01000193)}`;
+  const digest = typeof __PYTHON_DIGEST__ === "string" ? __PYTHON_DIGEST__ : pythonDigest(dirname(SERVICE_SCRIPT));
   let exe = "none";
   try {
     const st = statSync(py);

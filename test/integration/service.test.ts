@@ -4,9 +4,11 @@
 // then uses a session of its own, with one warning) when its socket is not root's alone. Each
 // test has a run directory, so a service, of its own.
 import { spawn } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pythonDigest } from "../../plugins/ceph/python-digest.js";
+import { VERSION } from "../../plugins/version.js";
 import { clusterKeyrings } from "../helpers/cluster-keyrings.js";
 import { DATAPATH_DIR, LIB_DIR, runAdmin, runExecutable, runVerb, call, type VerbRun } from "../helpers/run-verb.js";
 import {
@@ -138,6 +140,20 @@ describe("the session service", () => {
     await until("the old service has left", () => !servicesOf(run).includes(old.pid ?? 0));
     expect(servicesOf(run)).toEqual([recordedPid(run)]);
     expect(recordedPid(run)).not.toBe(old.pid);
+  });
+
+  // The build writes the Python files' digest into the bundles, so that a verb reads none of them.
+  it("runs the version the build wrote: the plugin's, the digest of the Python files it installed, the Python's identity", async () => {
+    const run = fresh();
+    ok(await stat(serviceEnv(run)));
+    const status = (await runAdmin(["service", "status", "--json"], serviceEnv(run))).json as { service: { version: string }; current: boolean };
+    const py = statSync("/usr/bin/python3");
+    const [version, digest, exe] = status.service.version.split(":");
+    expect(version).not.toBe(VERSION); // "dev" from the sources: the build's own
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(digest).toBe(pythonDigest(LIB_DIR));
+    expect(exe).toBe(`${py.dev}.${py.ino}`);
+    expect(status.current).toBe(true);
   });
 
   it("leaves once idle for CEPH_RBD_SERVICE_IDLE", async () => {
