@@ -66,6 +66,8 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
       "early.cjs",
       "volume-query.cjs",
       "datapath-query.cjs",
+      "execa.cjs",
+      "yargs.cjs",
       "ceph-session.py",
       "ceph-session-service.py",
       "ceph_rbd_service_clients.py",
