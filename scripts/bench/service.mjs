@@ -11,6 +11,7 @@ import { admin } from "./commands.mjs";
 import { childEnv, XAPI_LOGGING } from "./env.mjs";
 import { run } from "./process.mjs";
 import { newVolume, withSr } from "./sr.mjs";
+import { againstNode, instructionsHeadline, instructionsText } from "./instructions.mjs";
 import { cluster, tree } from "./state.mjs";
 import { fmt, fmtRatio, fmtSummary, pairedRatio, summary, table } from "./stats.mjs";
 
@@ -54,7 +55,7 @@ export default {
   id: "service",
   title: "The session service: verbs warm, cold and off, and monitor sessions",
   async run({ quick, runs }) {
-    const n = runs(9, 1);
+    const n = runs(15, 1);
     const verbs = n * 3 * MODES.length;
     const burstN = quick ? 10 : 100;
     mkdirSync(runDir(), { recursive: true, mode: 0o700 });
@@ -79,6 +80,17 @@ export default {
         }
       }
       log(`service: ${verbs} verbs timed`);
+      // Wall time on this machine scatters by a third from run to run; instructions do not.
+      const ins = quick
+        ? undefined
+        : await againstNode(
+            "service",
+            "Volume.stat --json, service warm",
+            3,
+            [join(tree.volume, "Volume.stat"), "--json"],
+            JSON.stringify({ dbg: "bench-service", sr, key: a.key }),
+            envOf("warm"),
+          );
       await stopService();
       const sessions = { on: await burst(burstN, envOf("warm"), { sr, key: a.key }), off: await burst(burstN, envOf("off"), { sr, key: a.key }) };
       const status = (await admin(["service", "status", "--json"], { env: { CEPH_RBD_RUN_DIR: runDir() } })).json?.service;
@@ -93,6 +105,8 @@ export default {
         table(["monitor sessions opened by", "service on", "service off"], [[`${burstN} Volume.stat`, sess(sessions.on), sess(sessions.off)]]),
         "",
         status ? `The service after the run: RSS ${fmt(status.rss_kib / 1024)} MiB, ${status.threads} threads, ${status.clients.length} client(s).` : "",
+        "",
+        quick ? "Instruction count: skipped with --quick." : instructionsText(ins, "Volume.stat"),
       ].join("\n");
       const head = (name) => ({
         what: `${name}, service warm`,
@@ -101,7 +115,11 @@ export default {
         ratio: pairedRatio(ms[`${name} warm`], node),
         of: `${name} warm / node -e 0 (time)`,
       });
-      return { markdown, headline: cases.map(([name]) => head(name)), data: { node, ms, sessions, status } };
+      return {
+        markdown,
+        headline: [...cases.map(([name]) => head(name)), ...instructionsHeadline(ins, "Volume.stat, service warm", "Volume.stat warm")],
+        data: { node, ms, sessions, status, instructions: ins },
+      };
     });
   },
 };

@@ -10,7 +10,8 @@ import { childEnv, XAPI_LOGGING } from "./env.mjs";
 import { pool, run } from "./process.mjs";
 import { newVolume, srConfiguration, volumeSpec, withSr } from "./sr.mjs";
 import { cluster, tree } from "./state.mjs";
-import { fmt, fmtRatio, fmtSummary, median, pairedRatio, summary, table } from "./stats.mjs";
+import { againstNode, instructionsHeadline, instructionsText } from "./instructions.mjs";
+import { fmt, fmtRatio, fmtSummary, pairedRatio, summary, table } from "./stats.mjs";
 
 // Peak RSS of one child, as the kernel counts it (getrusage of children, KiB on Linux).
 function peakRssMiB(cmd, args, input) {
@@ -46,28 +47,6 @@ async function startUp(runs) {
     nodeRss: summary(Array.from({ length: rssRuns }, () => peakRssMiB(process.execPath, ["-e", "0"], ""))),
     verbRss: summary(Array.from({ length: rssRuns }, () => peakRssMiB(query, ["--json"], input))),
   };
-}
-
-// Instructions executed by `Plugin.Query --json` and by `node -e 0` (valgrind's callgrind,
-// alternating, `runs` of each): the same on a quiet or a loaded machine, where wall time is noise.
-// Undefined without valgrind. About 20 s a run.
-async function instructions(runs) {
-  if (spawnSync("valgrind", ["--version"]).status !== 0) return undefined;
-  const env = childEnv(XAPI_LOGGING);
-  const count = async (args, input) => {
-    const r = await run("valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null", process.execPath, ...args], { input, env });
-    const m = /Collected : (\d+)/.exec(r.stderr);
-    if (r.code !== 0 || !m) throw new Error(`valgrind exited ${r.code ?? r.signal}: ${r.stderr.slice(-500)}`);
-    return Number(m[1]);
-  };
-  const node = [];
-  const verb = [];
-  for (let i = 0; i < runs; i++) {
-    node.push(await count(["-e", "0"]));
-    verb.push(await count([join(tree.volume, "Plugin.Query"), "--json"], '{"dbg":"bench"}'));
-  }
-  log(`startup: instructions: node -e 0 ${fmt(median(node) / 1e6)} M, Plugin.Query --json ${fmt(median(verb) / 1e6)} M`);
-  return { node: summary(node), verb: summary(verb), ratio: pairedRatio(verb, node) };
 }
 
 // Every verb `runs` times in one SR, in an order where each finds what it needs.
@@ -156,13 +135,10 @@ export default {
   title: "Verb start-up and Ceph calls per verb",
   async run({ quick, runs, figure }) {
     const s = await startUp(quick ? 5 : 30);
-    const ins = quick ? undefined : await instructions(3);
-    const mi = (x) => `${fmt(x / 1e6)} M`;
-    const insText = quick
-      ? "Instruction count: skipped with --quick (valgrind, about 20 s a run)."
-      : ins
-        ? `Instructions executed (valgrind --tool=callgrind, 3 runs of each, alternating; independent of the load), median (min–max): \`node -e 0\` ${fmtSummary(ins.node, mi)}, \`Plugin.Query --json\` ${fmtSummary(ins.verb, mi)}; ratio per pair ${fmtSummary(ins.ratio, fmtRatio)}.`
-        : "Instruction count: skipped, valgrind is not installed.";
+    const ins = quick
+      ? undefined
+      : await againstNode("startup", "Plugin.Query --json", 3, [join(tree.volume, "Plugin.Query"), "--json"], '{"dbg":"bench"}', childEnv(XAPI_LOGGING));
+    const insText = quick ? "Instruction count: skipped with --quick (valgrind, about 20 s a run)." : instructionsText(ins, "Plugin.Query");
     const v = await perVerb(runs(5, 1));
     const startSvg = barChart({
       title: "Start-up: Plugin.Query --json against node -e 0",
@@ -229,17 +205,7 @@ export default {
           ratio: s.ratio,
           of: "Plugin.Query / node -e 0 (time)",
         },
-        ...(ins
-          ? [
-              {
-                what: "verb start-up (Plugin.Query), instructions",
-                ours: mi(ins.verb.median),
-                theirs: `node -e 0: ${mi(ins.node.median)}`,
-                ratio: ins.ratio,
-                of: "Plugin.Query / node -e 0 (instructions, valgrind)",
-              },
-            ]
-          : []),
+        ...instructionsHeadline(ins, "verb start-up (Plugin.Query)", "Plugin.Query"),
       ],
       data: { startUp: s, instructions: ins, verbs: v.rows, baselines: v.baselines },
     };
