@@ -8,6 +8,7 @@
 // /proc/PID/status every 0.5 s, and is stopped with SIGTERM. The worker's children (its librados
 // session, a Python process) are sampled alongside: the goal is for the two together.
 import { readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { barChart } from "./svg.mjs";
 import { log, sleep } from "./base.mjs";
@@ -49,9 +50,10 @@ export async function workerRun(s, want, deadlineMs) {
   const samples = [];
   let child;
   let partial = "";
-  // The node flags SR.attach starts the worker with (volume/gc/control.ts, WORKER_NODE_FLAGS).
+  // With the node flags SR.attach starts the worker with (volume/gc/control.ts).
+  const { WORKER_NODE_FLAGS } = createRequire(import.meta.url)(join(tree.dir, "lib/admin.cjs"));
   const env = childEnv({ CEPH_RBD_GC_INTERVAL: INTERVAL_S, CEPH_RBD_LOG_STDERR: "warning" });
-  const done = run(process.execPath, ["--max-semi-space-size=1", "--optimize-for-size", tree.admin, "gc", "worker", "--sr", s.sr], {
+  const done = run(process.execPath, [...WORKER_NODE_FLAGS, tree.admin, "gc", "worker", "--sr", s.sr], {
     env,
     onStdout: (stdout, c) => {
       child = c;

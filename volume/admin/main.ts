@@ -133,6 +133,9 @@ async function runFsck(sr: Sr, json: boolean, repair: boolean): Promise<void> {
   if (findings.some((f) => f.repaired !== true)) process.exitCode = 1;
 }
 
+// For the bench, which starts GC workers as SR.attach does.
+export { WORKER_NODE_FLAGS } from "../gc/control.js";
+
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   defaultSetting("logStderr", "warning");
   const log = createLogger("ceph-rbd-admin");

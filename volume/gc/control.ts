@@ -26,9 +26,9 @@ const adminBundle = () => join(typeof __dirname === "string" ? __dirname : dirna
 // 90 MiB (measured), for a few more scavenges. --optimize-for-size makes V8 grow the old
 // generation less eagerly: a pass over 10,000 volumes peaked at 115–130 MiB with it, 147–259
 // without (`gc run`, side by side, same SR), in about the same time. The systemd unit sets the
-// first in NODE_OPTIONS, which does not take the second. scripts/bench/gc-memory.mjs starts its
-// workers with these flags too.
-const WORKER_NODE_FLAGS = ["--max-semi-space-size=1", "--optimize-for-size"];
+// first in NODE_OPTIONS, which does not take the second. The admin's bundle exports them for the
+// bench (scripts/bench/gc-memory.mjs), which starts its workers the same way.
+export const WORKER_NODE_FLAGS = ["--max-semi-space-size=1", "--optimize-for-size"];
 
 export async function startWorker(place: SrPlace, sr: string, log: Logger): Promise<void> {
   if (setting("gc") === "off") return;
