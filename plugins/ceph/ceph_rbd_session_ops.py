@@ -4,12 +4,14 @@ from ceph_rbd_session_connect import Failure
 from ceph_rbd_session_diff import DIFF_OPERATIONS
 from ceph_rbd_session_rados import CLUSTER_OPERATIONS, RADOS_OPERATIONS
 from ceph_rbd_session_rbd import RBD_OPERATIONS, need_rbd
+from ceph_rbd_session_survey import SURVEY_OPERATIONS
 
 CLUSTER_OPS = CLUSTER_OPERATIONS
 RADOS_OPS = set(RADOS_OPERATIONS)
 OPS = dict(RADOS_OPERATIONS)
 OPS.update(RBD_OPERATIONS)
 OPS.update(DIFF_OPERATIONS)
+OPS.update(SURVEY_OPERATIONS)
 
 
 # Runs one request ({op, pool, ns, ...}) on the session's cluster; its result, or an exception

@@ -16,24 +16,41 @@ def _pairs(it):
     return [(k, (v or b"").decode("utf-8", "replace")) for k, v in it]
 
 
-# Every entry whose key starts with prefix ("" for all), page by page: the OSD seeks straight to
-# the prefix, so a range costs what it holds, not what the object holds.
+def _page(io, obj, after, prefix, count):
+    with rados.ReadOpCtx() as op:
+        it, _ = io.get_omap_vals(op, after, prefix, count)
+        io.operate_read_op(op, obj)
+        return _pairs(it)
+
+
+# Every entry whose key starts with prefix, page by page: the OSD seeks straight to the prefix,
+# so a range costs what it holds, not what the object holds.
 def _range(io, obj, prefix):
     out = []
     after = ""
     while True:
-        with rados.ReadOpCtx() as op:
-            it, _ = io.get_omap_vals(op, after, prefix, OMAP_PAGE)
-            io.operate_read_op(op, obj)
-            page = _pairs(it)
+        page = _page(io, obj, after, prefix, OMAP_PAGE)
         if not page:
             return out
         out.extend(page)
         after = page[-1][0]
 
 
+# One page of the whole object: the `max` entries after the key `after`, fewer only at its end
+# (an OSD answers at most osd_max_omap_entries_per_request a read, 1024 by default: as many reads
+# as that takes). Node asks page after page, so that neither process ever holds a large object's
+# omap as one answer.
 def omap_list(io, r):
-    return _range(io, r["obj"], "")
+    want = min(int(r.get("max", OMAP_PAGE)), OMAP_PAGE)
+    out = []
+    after = r.get("after", "")
+    while len(out) < want:
+        page = _page(io, r["obj"], after, "", want - len(out))
+        if not page:
+            break
+        out.extend(page)
+        after = page[-1][0]
+    return out
 
 
 # Named keys (those present) and whole prefix ranges: what a verb on one volume needs.

@@ -72,12 +72,6 @@ export function classify(exitCode: number | undefined, stderr: string): CephErro
 // A librados session's failure (ceph-session.py reports a failed connection as ESHUTDOWN).
 export const classifyErrno = (errno: number): CephErrorKind => byLibradosErrno[errno] ?? "failed";
 
-// Ceph's own log lines ("2026-12-06T09:22:10.390+0000 7fdea994a6c0 -1 librbd::..."), each written
-// whole, but between the pieces of a tool's message when the tool writes to an unbuffered stderr
-// ("rbd: error opening " <log line> "vol-1: (5) Input/output error"): cut out, the message is whole again.
-const cephLogLine = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+[+-]\d{4} [0-9a-f]+ +-?\d+ [^\n]*(\n|$)/g;
-export const toolLines = (stderr: string): string[] => stderr.replace(cephLogLine, "").split("\n");
-
 // The last meaningful stderr lines, without timestamps and thread ids of Ceph's log prefix.
 export function summarise(stderr: string): string {
   return stderr

@@ -2,7 +2,7 @@
 // every call has a deadline, and what is logged is scrubbed of anything secret-looking.
 import type { Logger } from "../log.js";
 import { timeouts } from "./cluster.js";
-import { CephError, classify, summarise, summariseDeath, toolLines } from "./errors.js";
+import { CephError, classify, summarise, summariseDeath } from "./errors.js";
 import { cephCalls } from "./stats.js";
 
 // qemu-storage-daemon is a librbd client too: the NBD datapath's export server.
@@ -17,9 +17,7 @@ export interface Call {
   readonly deadlineMs?: number;
   // Extra environment (CEPH_ARGS for a librbd client that takes no Ceph options of its own).
   readonly env?: Readonly<Record<string, string>>;
-  // A stderr line by which a tool that exits 0 says it left something out: a failure.
-  readonly partial?: RegExp;
-  // The call only reads. Ceph's C++ libraries abort the whole process on some races (`rbd ls -l`
+  // The call only reads. Ceph's C++ libraries abort the whole process on some races (a listing
   // while the mgr purges), so a read whose tool died of a signal is run once more, within the
   // same deadline. A write is never repeated: whether it was done is unknown.
   readonly read?: true;
@@ -88,18 +86,6 @@ export async function runCeph(call: Call): Promise<string> {
     ms = Date.now() - started;
   }
   if (r.exitCode === 0 && !r.failed) {
-    const partial = call.partial;
-    const holes = partial
-      ? summarise(
-          toolLines(r.stderr ?? "")
-            .filter((l) => partial.test(l))
-            .join("\n"),
-        )
-      : "";
-    if (holes) {
-      call.log.warning(`${shown} left something out (${ms} ms): ${holes}`);
-      throw new CephError("failed", shown, `incomplete answer: ${holes}`);
-    }
     call.log.debug(`${shown} (${ms} ms)`);
     return r.stdout;
   }

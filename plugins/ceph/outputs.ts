@@ -84,19 +84,17 @@ export const parseValue = <T>(schema: z.ZodMiniType<T>, value: unknown, what: st
   return r.data;
 };
 
-// `rbd ls -l`: one row per image and per user snapshot, with the clone parent (one call).
-export const LongList = once(() =>
-  z.array(
-    z.object({
-      image: z.string(),
-      id: z.optional(z.string()),
-      snapshot: z.optional(z.string()),
-      size: z.number(),
-      parent: z.optional(z.object({ pool: z.string(), pool_namespace: z.optional(z.string()), image: z.string(), snapshot: z.string() })),
-    }),
-  ),
-);
-export type LongList = z.infer<ReturnType<typeof LongList>>;
+// What the GC sees of an image's header without opening it (ceph_rbd_session_survey.py).
+export type ImageHeader = { id: string; name: string; digest: string };
+
+// `rbd ls -l`'s rows: one per image and per user snapshot, with the clone parent.
+export type LongList = Array<{
+  image: string;
+  id?: string;
+  snapshot?: string;
+  size: number;
+  parent?: { pool: string; pool_namespace?: string; image: string; snapshot: string };
+}>;
 
 // `ceph rbd task list`: the mgr rbd_support module's queue.
 export const TaskList = once(() =>

@@ -4,12 +4,11 @@
 import type { Logger } from "../log.js";
 import { clientArgs, type Place } from "./cluster.js";
 import { type Call, runCeph } from "./exec.js";
-import { type ImageDiff, type ImageInfo, ImageLocks, LongList, parseJson, type SnapList, type TrashList } from "./outputs.js";
+import { type ImageDiff, type ImageHeader, type ImageInfo, ImageLocks, type LongList, parseJson, type SnapList, type TrashList } from "./outputs.js";
 import { librados } from "./session.js";
 import { setting } from "../settings.js";
 
-const rbd = (p: Place, log: Logger, args: string[], how?: Pick<Call, "read" | "partial">) =>
-  runCeph({ tool: "rbd", args, connection: clientArgs(p.cluster), log, ...how });
+const rbd = (p: Place, log: Logger, args: string[], how?: Pick<Call, "read">) => runCeph({ tool: "rbd", args, connection: clientArgs(p.cluster), log, ...how });
 
 export const imageSpec = (p: Place, image: string, snap?: string): string => `${p.pool}/${p.namespace}/${image}${snap ? `@${snap}` : ""}`;
 const nsSpec = (p: Place): string => `${p.pool}/${p.namespace}`;
@@ -111,16 +110,16 @@ export async function imageDiff(
   return librados(p, log, `diff --from-snap ${since} ${imageSpec(p, image, snap)}`, "image_diff", args, seconds * 1000);
 }
 
-// `rbd ls -l` skips an image it cannot open or read, says so on stderr, and still exits 0 (its
-// List.cc). An image removed since the listing began (ENOENT) is really gone; any other skip is
-// a hole, and a GC pass planned on a hole would, for one, drop the tombstone of an image it did
-// not see.
-export const LIST_HOLE = /^rbd: error (opening .*: \((?!2\))\d+\)|processing image )/;
+// Every image of the namespace with a digest of its header's facts (ceph_rbd_session_survey.py):
+// one omap read each, no open. For the GC, never for a verb.
+export async function imageHeaders(p: Place, log: Logger): Promise<ImageHeader[]> {
+  return librados(p, log, `ls ${nsSpec(p)} (headers)`, "image_headers");
+}
 
-// Every image and user snapshot of the namespace with its clone parent. Opens each image: for
-// the GC and admin checks, never for a verb.
-export async function imageLongList(p: Place, log: Logger): Promise<LongList> {
-  return parseJson(LongList(), await rbd(p, log, ["ls", "--long", "--format", "json", nsSpec(p)], { read: true, partial: LIST_HOLE }), "rbd ls -l");
+// The rows `rbd ls -l` gives of these images: each head and user snapshot with its clone parent.
+// Opens each image; an image gone meanwhile has none.
+export async function imageFacts(p: Place, log: Logger, images: readonly { id: string; name: string }[]): Promise<LongList> {
+  return librados(p, log, `ls -l ${nsSpec(p)} (${images.length} images)`, "image_facts", { images });
 }
 
 // Copies the parent's data into the image (work proportional to the data): GC fallback only.

@@ -33,6 +33,8 @@ export const SESSION_OPS = {
   image_diff: { access: "read", on: "rbd" },
   trash_snap_count: { access: "read", on: "rbd" },
   trash_list: { access: "read", on: "rbd" },
+  image_headers: { access: "read", on: "rbd" },
+  image_facts: { access: "read", on: "rbd" },
   clone: { access: "write", on: "rbd" },
   ns_create: { access: "write", on: "rbd" },
   ns_remove: { access: "write", on: "rbd" },

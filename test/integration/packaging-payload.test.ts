@@ -77,6 +77,7 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
       "ceph_rbd_session_ops.py",
       "ceph_rbd_session_rados.py",
       "ceph_rbd_session_rbd.py",
+      "ceph_rbd_session_survey.py",
     ])
       expect(entry(`${PKG}/lib/${b}`)).toMatch(/^-rw-r--r-- /);
     expect(entry("/usr/sbin/ceph-rbd-admin")).toMatch(/^lrwxrwxrwx .* -> \.\.\/libexec\/xcp-ceph-rbd\/bin\/ceph-rbd-admin$/);

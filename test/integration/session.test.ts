@@ -2,11 +2,10 @@
 // that started it, it releases the verb's lock itself, a session that cannot start is a clear
 // error at once, never a hang, and a GC worker holds none between its passes.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
+import { crashingOn } from "../helpers/crashing-session.js";
 import { descendantsOf, isRunning, waitForChild } from "../helpers/processes.js";
 import { ADMIN, call, runAdmin, runVerb, type WireError } from "../helpers/run-verb.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
@@ -15,14 +14,8 @@ const MiB = 2 ** 20;
 // These are the verb's own session's tests (what a verb falls back to): the per-host session
 // service is off for every verb here (test/integration/service*.test.ts test the service).
 process.env.CEPH_RBD_SERVICE = "off";
-const CRASHING = fileURLToPath(new URL("../helpers/crashing-session.sh", import.meta.url));
 const NO_UTF8_MODE = fileURLToPath(new URL("../helpers/python-no-utf8-mode.sh", import.meta.url));
 const STRAY = fileURLToPath(new URL("../helpers/stray-answers-session.sh", import.meta.url));
-// The environment of a verb whose first session aborts on `op`; the marker says it did.
-const crashingOn = (op: string) => {
-  const marker = join(mkdtempSync(join(tmpdir(), "crash-")), "crashed");
-  return { marker, env: { CEPH_RBD_PYTHON: CRASHING, CRASH_OP: op, CRASH_MARKER: marker, CEPH_RBD_LOG_STDERR: "warning", CEPH_RBD_LOG_SYSLOG: "off" } };
-};
 
 let s: TestSr;
 let vol: WireVolume;

@@ -1,8 +1,7 @@
 // classify, summarise and CephError on what the rbd, rados and ceph CLIs really print; classifyErrno
 // on the errno values librados raises.
 import { describe, expect, it } from "vitest";
-import { CephError, type CephErrorKind, classify, classifyErrno, summarise, toolLines } from "../../plugins/ceph/errors.js";
-import { LIST_HOLE } from "../../plugins/ceph/rbd.js";
+import { CephError, type CephErrorKind, classify, classifyErrno, summarise } from "../../plugins/ceph/errors.js";
 import { SmapiError } from "../../plugins/wire/errors.js";
 
 // errno values both a CLI's exit status and librados's errors carry, and their kinds.
@@ -111,36 +110,5 @@ describe("classifyErrno (the librados session's failures)", () => {
   // Unlike a CLI's exit status 1, librados's EPERM is a refusal.
   it.each([...ERRNO_KINDS, [1, "denied"], [95, "unsupported"], [0, "failed"], [5, "failed"]] as const)("errno %s -> %s", (errno, kind) => {
     expect(classifyErrno(errno)).toBe(kind);
-  });
-});
-
-// What `rbd ls -l` prints on stderr about an image it leaves out while exiting 0 (List.cc).
-describe("LIST_HOLE", () => {
-  it("is any image the listing could not open or read, but one removed since it began", () => {
-    const holes = [
-      "rbd: error opening vol-1: (5) Input/output error",
-      "rbd: error opening vol-2: (1) Operation not permitted",
-      "rbd: error opening vol-3: (22) Invalid argument",
-      "rbd: error processing image vol-4: (5) Input/output error",
-    ];
-    const fine = [
-      "rbd: error opening vol-5: (2) No such file or directory",
-      "rbd: error opening vol-6: (22) Invalid argument".replace("rbd:", "warning:"),
-      "2026-11-22T01:16:51.298+0000 7f597bfff6c0 -1 librbd::ImageState: 0x55f5dd83f6f0 failed to open image: (5) Input/output error",
-      "",
-    ];
-    expect(holes.filter((l) => LIST_HOLE.test(l))).toEqual(holes);
-    expect(fine.filter((l) => LIST_HOLE.test(l))).toEqual([]);
-  });
-});
-
-// A tool's message with one of Ceph's log lines written between its pieces (seen from `rbd ls -l`).
-describe("toolLines", () => {
-  it("cuts Ceph's log lines out, wherever they fall, and the tool's own lines are whole again", () => {
-    const log = "2026-12-06T09:22:10.390+0000 7fdea994a6c0 -1 librbd::image::OpenRequest: failed to retrieve initial metadata: (5) Input/output error\n";
-    const stderr = `rbd: error opening ${log}vol-1: (5) Input/output error\n${log}rbd: error opening vol-2: (1) Operation not permitted\n`;
-    expect(toolLines(stderr)).toEqual(["rbd: error opening vol-1: (5) Input/output error", "rbd: error opening vol-2: (1) Operation not permitted", ""]);
-    expect(toolLines(stderr).filter((l) => LIST_HOLE.test(l))).toHaveLength(2);
-    expect(toolLines(log.trim())).toEqual([""]);
   });
 });

@@ -18,7 +18,7 @@ export interface Finding {
 }
 
 export async function fsck(sr: Sr, repair: boolean): Promise<Finding[]> {
-  const { state, list, trash } = await survey(sr);
+  const { state, list, trash } = await survey(sr, "full");
   const images = imageFacts(list);
   const trashed = new Set(trash.map((t) => t.name));
   const records = [...state.volumes.values()];

@@ -7,7 +7,7 @@ import { imageFlatten, imageResize, snapRemove, trashMove, trashRemove, trashSna
 import { assertHeld } from "../../plugins/ceph/holds.js";
 import { crashPoint } from "../../plugins/crash.js";
 import { K } from "../meta/layout.js";
-import { drop, readSr, type Sr } from "../meta/store.js";
+import { drop, readTombstone, type Sr } from "../meta/store.js";
 import { type Action, heldTombstone } from "./plan.js";
 
 export interface ApplyOptions {
@@ -33,10 +33,12 @@ const handOff = async (sr: Sr, opts: ApplyOptions, viaMgr: () => Promise<void>, 
 };
 
 // The plan may be older than the metadata: just before a tombstone's image is shrunk or trashed,
-// the metadata is read again, and an image that is no tombstone any more, or is held (plan.ts),
-// is left alone. The action fails with the reason; the next pass plans it afresh.
+// its tombstone and its volume's entries are read again, and an image that is no tombstone any
+// more, or is held (plan.ts), is left alone. The action fails with the reason; the next pass plans
+// it afresh. (Whether another live volume names the image was checked by the plan on the whole
+// SR: no verb gives a volume an image that exists already, so that cannot become true since.)
 async function ensureStillGarbage(sr: Sr, image: string): Promise<void> {
-  const state = await readSr(sr);
+  const state = await readTombstone(sr, image);
   // The read may have waited out the pass's lease (a host cut off): the answer is another pass's now.
   assertHeld();
   const why = state.tombstones.has(image) ? heldTombstone(state, image) : `no tombstone names ${image} any more`;

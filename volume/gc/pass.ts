@@ -7,6 +7,7 @@ import type { Health as CephHealth } from "../../plugins/ceph/outputs.js";
 import { parseSrState } from "../meta/sr-state.js";
 import { readEntries, type Sr, type SrRead } from "../meta/store.js";
 import { survey } from "./survey.js";
+import type { ViewUse } from "./image-view.js";
 import { refreshSome, usageCursor } from "../volume/usage.js";
 import { recoverStale } from "../volume/recovery.js";
 import { healthOf } from "../sr/pool-stat.js";
@@ -14,8 +15,8 @@ import { applyAction, type ApplyOptions } from "./apply.js";
 import { limits } from "./limits.js";
 import { type Action, HEAVY, imageFacts, makePlan, type Plan, type Waiting } from "./plan.js";
 
-export async function look(sr: Sr): Promise<{ plan: Plan; state: SrRead }> {
-  const { state, list, trash } = await survey(sr);
+export async function look(sr: Sr, use: ViewUse = "look"): Promise<{ plan: Plan; state: SrRead }> {
+  const { state, list, trash } = await survey(sr, use);
   return { plan: makePlan(state, imageFacts(list), trash, limits()), state };
 }
 
@@ -54,10 +55,10 @@ export async function runPass(sr: Sr, opts: ApplyOptions): Promise<PassReport> {
   // second, off the pass's path.
   const health = clusterHealth(sr.place.cluster, sr.log);
   health.catch(() => undefined);
-  let { plan, state } = await look(sr);
+  let { plan, state } = await look(sr, "pass");
   // What dead processes left is finished first, so that this pass collects behind it.
   const recovered = await recoverStale(sr, state);
-  if (recovered > 0) ({ plan, state } = await look(sr));
+  if (recovered > 0) ({ plan, state } = await look(sr, "pass"));
   const paused = plan.actions.some((a) => HEAVY.has(a.kind)) ? pauseReason(await health) : undefined;
   const done: string[] = [];
   const failed: string[] = [];

@@ -4,7 +4,7 @@ import { ignoreNotFound } from "../../plugins/ceph/errors.js";
 import { omapList, omapRead, omapRemove, omapSet, omapUpdate } from "../../plugins/ceph/rados.js";
 import { SR_does_not_exist } from "../../plugins/wire/errors.js";
 import type { SrPlace } from "../sr/sr-place.js";
-import { META_OBJECT, recordEntries, sharersOf, volumeReads, type VolumeRecord } from "./layout.js";
+import { K, META_OBJECT, recordEntries, sharersOf, volumeReads, type VolumeRecord } from "./layout.js";
 import { parseSrState, type SrState } from "./sr-state.js";
 
 // The SR a verb works on: its place (with the datapath it prefers) and the verb's log.
@@ -33,9 +33,17 @@ export const readSr = async (sr: Sr): Promise<SrRead> => existing(sr, await read
 
 // The SR as a verb on a few volumes sees it: the SR's own entries, the journal, and those
 // volumes alone (`volumes` holds those that exist; no other volume's entries are read).
-export async function readVolumes(sr: Sr, volumes: readonly string[]): Promise<SrRead> {
+export async function readVolumes(sr: Sr, volumes: readonly string[], extra: readonly string[] = []): Promise<SrRead> {
   const { keys, prefixes } = volumeReads(volumes);
-  return existing(sr, await ignoreNotFound(omapRead(sr.place, sr.log, META_OBJECT, keys, prefixes)));
+  return existing(sr, await ignoreNotFound(omapRead(sr.place, sr.log, META_OBJECT, [...keys, ...extra], prefixes)));
+}
+
+// A tombstone, and the entries of the volume destroyed into it: what decides whether it is held
+// (plan.ts), read in two small reads whatever the SR's size.
+export async function readTombstone(sr: Sr, image: string): Promise<SrRead> {
+  const state = await readVolumes(sr, [], [K.tomb(image)]);
+  const t = state.tombstones.get(image);
+  return t ? readVolumes(sr, [t.key], [K.tomb(image)]) : state;
 }
 
 export const readVolume = (sr: Sr, key: string): Promise<SrRead> => readVolumes(sr, [key]);

@@ -7,6 +7,7 @@ import { defineVerb } from "../../plugins/runtime/verb.js";
 import { srNotEmpty } from "../../plugins/wire/errors.js";
 import { SrDestroy } from "../../plugins/wire/verbs.js";
 import { stopWorker } from "../gc/control.js";
+import { removeView } from "../gc/view-store.js";
 import { SR_LOCK } from "../../plugins/wire/sr-object.js";
 import { META_OBJECT } from "../meta/layout.js";
 import { readSr } from "../meta/store.js";
@@ -22,6 +23,7 @@ export default defineVerb(SrDestroy, async (p, ctx) => {
     await purgeNamespace(sr);
   });
   await stopWorker(sr.place, ctx.log);
+  await removeView(sr);
   await objectRemove(sr.place, sr.log, META_OBJECT);
   await namespaceRemove(sr.place, sr.log);
   return null;
