@@ -4,11 +4,10 @@ import { CephError } from "../../plugins/ceph/errors.js";
 import { Lock_lost } from "../../plugins/wire/errors.js";
 import { clusterHealth } from "../../plugins/ceph/mon.js";
 import type { Health as CephHealth } from "../../plugins/ceph/outputs.js";
-import { parseSrState } from "../meta/sr-state.js";
-import { readEntries, type Sr, type SrRead } from "../meta/store.js";
+import type { Sr, SrRead } from "../meta/store.js";
 import { survey } from "./survey.js";
 import type { ViewUse } from "./image-view.js";
-import { refreshSome, usageCursor } from "../volume/usage.js";
+import { refreshSome } from "../volume/usage.js";
 import { recoverStale } from "../volume/recovery.js";
 import { healthOf } from "../sr/pool-stat.js";
 import { applyAction, type ApplyOptions } from "./apply.js";
@@ -85,11 +84,8 @@ export async function runPass(sr: Sr, opts: ApplyOptions): Promise<PassReport> {
       failed.push(`${action.kind} ${"image" in action ? action.image : "entry" in action ? action.entry : action.name}: ${(e as Error).message}`);
     }
   }
-  const entries = await readEntries(sr);
-  if (entries) {
-    const measured = await refreshSome(sr, parseSrState(entries), usageCursor(entries), USAGE_BATCH);
-    if (measured > 0) done.push(`measured the usage of ${measured} volume(s)`);
-  }
+  const measured = await refreshSome(sr, state, USAGE_BATCH);
+  if (measured > 0) done.push(`measured the usage of ${measured} volume(s)`);
   for (const d of done) sr.log.info(`gc: ${d}`);
   for (const f of failed) sr.log.warning(`gc: ${f}`);
   return { plan: deferred.length > 0 ? { ...plan, waiting: [...plan.waiting, ...deferred] } : plan, done, failed, recovered, ...(paused ? { paused } : {}) };

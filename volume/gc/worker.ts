@@ -8,7 +8,7 @@ import type { Logger } from "../../plugins/log.js";
 import { setting } from "../../plugins/settings.js";
 import { Busy } from "../../plugins/wire/errors.js";
 import { K } from "../meta/layout.js";
-import { put, readEntries, type Sr } from "../meta/store.js";
+import { put, srExists, type Sr } from "../meta/store.js";
 import { GC_LOCK } from "../../plugins/wire/sr-object.js";
 import { withLock } from "../../plugins/ceph/locks.js";
 import { closeSessions } from "../../plugins/ceph/session.js";
@@ -94,7 +94,7 @@ export async function runWorker(sr: Sr, log: Logger): Promise<void> {
   while (!stopping) {
     try {
       // The SR was destroyed: nothing left to collect.
-      if (!(await readEntries(sr))) break;
+      if (!(await srExists(sr))) break;
       await lockedPass(sr, opts, false);
     } catch (e) {
       log.warning(`gc pass failed: ${(e as Error).message}`);

@@ -19,6 +19,12 @@ export async function readEntries(sr: Sr): Promise<Map<string, string> | undefin
   return ignoreNotFound(omapList(sr.place, sr.log, META_OBJECT));
 }
 
+// Named entries of the SR's own (those present).
+export const readKeys = (sr: Sr, keys: readonly string[]): Promise<Map<string, string>> => omapRead(sr.place, sr.log, META_OBJECT, keys);
+
+// Whether the SR's metadata object exists, by one small read whatever the SR's size.
+export const srExists = async (sr: Sr): Promise<boolean> => (await ignoreNotFound(omapRead(sr.place, sr.log, META_OBJECT, [K.config]))) !== undefined;
+
 // The SR as a whole; fails with SR_does_not_exist unless SR.create completed.
 // An SR's state as read for a verb: the SR exists, so its configuration does.
 export type SrRead = SrState & { config: NonNullable<SrState["config"]> };
