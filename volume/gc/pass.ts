@@ -45,9 +45,68 @@ export function pauseReason(h: CephHealth): string | undefined {
 // Flattens handed to the mgr go first: they run in the background while the pass does the rest.
 // (A flatten never concerns an image that another action of the same pass changes: flattens are
 // of live volumes, reclaims and trash moves of tombstones.) Done here by the GC itself, a flatten
-// waits for the quick actions, which free space at once.
+// keeps its place in the plan, after the quick actions of the images before it, which free space
+// at once; it holds one of the images' turns (applyAll) while it runs.
 const handOffFirst = (actions: readonly Action[], opts: ApplyOptions): readonly Action[] =>
   opts.mgr ? [...actions.filter((a) => a.kind === "flatten"), ...actions.filter((a) => a.kind !== "flatten")] : actions;
+
+// Images whose actions run at once. Actions on different images are independent (each is
+// idempotent and checks what it acts on just before); at 100 tombstones a pass is mostly waiting
+// on one resize or trash move after another.
+const PARALLEL_IMAGES = 4;
+
+// Each image's actions in plan order, up to PARALLEL_IMAGES images at once; then the trash's
+// purges and the entries, in plan order (a purge may wait on another's).
+async function applyAll(sr: Sr, actions: readonly Action[], opts: ApplyOptions): Promise<{ done: string[]; failed: string[]; deferred: Waiting[] }> {
+  const done: string[] = [];
+  const failed: string[] = [];
+  const deferred: Waiting[] = [];
+  let lost: Lock_lost | undefined;
+  const apply = async (action: Action): Promise<boolean> => {
+    try {
+      done.push(await applyAction(sr, action, opts));
+      return true;
+    } catch (e) {
+      // The pass's lease is over: it stops here, its remaining actions left to the next pass.
+      if (e instanceof Lock_lost) {
+        lost ??= e;
+        return false;
+      }
+      // A trashed image whose snapshot is still held by a clone that this pass has just queued
+      // for purge: a reclaimed clone whose snapshots are gone names its parent nowhere, yet keeps
+      // its hold until it is removed itself, which the mgr does after this check. Retried next pass.
+      if (action.kind === "trash-purge" && e instanceof CephError && e.kind === "not_empty") {
+        deferred.push({ item: action.name, why: "in the trash, a snapshot of it still held by a clone being collected; retried next pass" });
+        return true;
+      }
+      failed.push(`${action.kind} ${"image" in action ? action.image : "entry" in action ? action.entry : action.name}: ${(e as Error).message}`);
+      return false;
+    }
+  };
+  const byImage = new Map<string, Action[]>();
+  const rest: Action[] = [];
+  for (const a of actions) {
+    if ("image" in a) byImage.set(a.image, [...(byImage.get(a.image) ?? []), a]);
+    else rest.push(a);
+  }
+  const queue = [...byImage.values()];
+  const worker = async () => {
+    for (let group = queue.shift(); group && !lost; group = queue.shift()) {
+      // An image some action failed on is not moved to the trash in the same pass: a snapshot whose
+      // removal failed would go with it, out of reach of the plan, and hold its purge for ever.
+      let troubled = false;
+      for (const a of group) {
+        if (lost) break;
+        if (a.kind === "trash-move" && troubled) continue;
+        if (!(await apply(a))) troubled = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_IMAGES, queue.length) }, worker));
+  for (const a of rest) if (!lost) await apply(a);
+  if (lost) throw lost;
+  return { done, failed, deferred };
+}
 
 export async function runPass(sr: Sr, opts: ApplyOptions): Promise<PassReport> {
   // Asked at once, waited for only if the plan has heavy work: a Python CLI start, often a
@@ -59,31 +118,11 @@ export async function runPass(sr: Sr, opts: ApplyOptions): Promise<PassReport> {
   const recovered = await recoverStale(sr, state);
   if (recovered > 0) ({ plan, state } = await look(sr, "pass"));
   const paused = plan.actions.some((a) => HEAVY.has(a.kind)) ? pauseReason(await health) : undefined;
-  const done: string[] = [];
-  const failed: string[] = [];
-  const deferred: Waiting[] = [];
-  // An image some action failed on is not moved to the trash in the same pass: a snapshot whose
-  // removal failed would go with it, out of reach of the plan, and hold its purge for ever.
-  const troubled = new Set<string>();
-  for (const action of handOffFirst(plan.actions, opts)) {
-    if (paused && HEAVY.has(action.kind)) continue;
-    if (action.kind === "trash-move" && troubled.has(action.image)) continue;
-    try {
-      done.push(await applyAction(sr, action, opts));
-    } catch (e) {
-      // The pass's lease is over: it stops here, its remaining actions left to the next pass.
-      if (e instanceof Lock_lost) throw e;
-      // A trashed image whose snapshot is still held by a clone that this pass has just queued
-      // for purge: a reclaimed clone whose snapshots are gone names its parent nowhere, yet keeps
-      // its hold until it is removed itself, which the mgr does after this check. Retried next pass.
-      if (action.kind === "trash-purge" && e instanceof CephError && e.kind === "not_empty") {
-        deferred.push({ item: action.name, why: "in the trash, a snapshot of it still held by a clone being collected; retried next pass" });
-        continue;
-      }
-      if ("image" in action) troubled.add(action.image);
-      failed.push(`${action.kind} ${"image" in action ? action.image : "entry" in action ? action.entry : action.name}: ${(e as Error).message}`);
-    }
-  }
+  const { done, failed, deferred } = await applyAll(
+    sr,
+    handOffFirst(plan.actions, opts).filter((a) => !(paused && HEAVY.has(a.kind))),
+    opts,
+  );
   const measured = await refreshSome(sr, state, USAGE_BATCH);
   if (measured > 0) done.push(`measured the usage of ${measured} volume(s)`);
   for (const d of done) sr.log.info(`gc: ${d}`);
