@@ -42,21 +42,19 @@ export function pauseReason(h: CephHealth): string | undefined {
   return undefined;
 }
 
-// Flattens handed to the mgr go first: they run in the background while the pass does the rest.
-// (A flatten never concerns an image that another action of the same pass changes: flattens are
-// of live volumes, reclaims and trash moves of tombstones.) Done here by the GC itself, a flatten
-// keeps its place in the plan, after the quick actions of the images before it, which free space
-// at once; it holds one of the images' turns (applyAll) while it runs.
-const handOffFirst = (actions: readonly Action[], opts: ApplyOptions): readonly Action[] =>
-  opts.mgr ? [...actions.filter((a) => a.kind === "flatten"), ...actions.filter((a) => a.kind !== "flatten")] : actions;
-
-// Images whose actions run at once. Actions on different images are independent (each is
-// idempotent and checks what it acts on just before); at 100 tombstones a pass is mostly waiting
-// on one resize or trash move after another.
+// Images whose quick actions (QUICK) run at once. Those on different images are independent (each
+// is idempotent and checks what it acts on just before); at 100 tombstones a pass is mostly
+// waiting on one resize or trash move after another.
 const PARALLEL_IMAGES = 4;
+const QUICK: ReadonlySet<Action["kind"]> = new Set(["reclaim", "snap-remove", "trash-move"]);
 
-// Each image's actions in plan order, up to PARALLEL_IMAGES images at once; then the trash's
-// purges and the entries, in plan order (a purge may wait on another's).
+// In three turns. Flattens handed to the mgr first: they run in the background while the pass does
+// the rest. Then the quick actions, each image's in plan order, PARALLEL_IMAGES images at once:
+// they free space at once. Then, one at a time in plan order, what may take long or wait on
+// another (flattens done by the GC itself, the trash's purges) and the entries. (A flatten never
+// concerns an image that another action of the same pass changes: flattens are of live volumes,
+// reclaims and trash moves of tombstones.) A pass whose lease is lost starts nothing more: what
+// is in flight ends, up to PARALLEL_IMAGES actions.
 async function applyAll(sr: Sr, actions: readonly Action[], opts: ApplyOptions): Promise<{ done: string[]; failed: string[]; deferred: Waiting[] }> {
   const done: string[] = [];
   const failed: string[] = [];
@@ -83,12 +81,10 @@ async function applyAll(sr: Sr, actions: readonly Action[], opts: ApplyOptions):
       return false;
     }
   };
+  const handedOff = (a: Action) => opts.mgr && a.kind === "flatten";
+  for (const a of actions) if (handedOff(a) && !lost) await apply(a);
   const byImage = new Map<string, Action[]>();
-  const rest: Action[] = [];
-  for (const a of actions) {
-    if ("image" in a) byImage.set(a.image, [...(byImage.get(a.image) ?? []), a]);
-    else rest.push(a);
-  }
+  for (const a of actions) if (QUICK.has(a.kind) && "image" in a) byImage.set(a.image, [...(byImage.get(a.image) ?? []), a]);
   const queue = [...byImage.values()];
   const worker = async () => {
     for (let group = queue.shift(); group && !lost; group = queue.shift()) {
@@ -103,7 +99,7 @@ async function applyAll(sr: Sr, actions: readonly Action[], opts: ApplyOptions):
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_IMAGES, queue.length) }, worker));
-  for (const a of rest) if (!lost) await apply(a);
+  for (const a of actions) if (!QUICK.has(a.kind) && !handedOff(a) && !lost) await apply(a);
   if (lost) throw lost;
   return { done, failed, deferred };
 }
@@ -120,7 +116,7 @@ export async function runPass(sr: Sr, opts: ApplyOptions): Promise<PassReport> {
   const paused = plan.actions.some((a) => HEAVY.has(a.kind)) ? pauseReason(await health) : undefined;
   const { done, failed, deferred } = await applyAll(
     sr,
-    handOffFirst(plan.actions, opts).filter((a) => !(paused && HEAVY.has(a.kind))),
+    plan.actions.filter((a) => !(paused && HEAVY.has(a.kind))),
     opts,
   );
   const measured = await refreshSome(sr, state, USAGE_BATCH);
