@@ -19,7 +19,16 @@ const rbdInfo = (image: string) =>
   JSON.parse(execFileSync("rbd", ["--conf", inject("ceph").conf, "info", "--format", "json", `${s.pool}/${s.namespace}/${image}`], { encoding: "utf8" })) as {
     id: string;
   };
-const viewIds = () => rados("listomapkeys", VIEW).split("\n").filter(Boolean).sort();
+const viewIds = () =>
+  rados("listomapkeys", VIEW)
+    .split("\n")
+    .filter((k) => k && !k.startsWith("~"))
+    .sort();
+const mark = (name: string) => {
+  const f = join(mkdtempSync(join(tmpdir(), "view-")), "v");
+  rados("getomapval", VIEW, name, f);
+  return readFileSync(f, "utf8");
+};
 const entry = (id: string) => {
   const f = join(mkdtempSync(join(tmpdir(), "view-")), "v");
   rados("getomapval", VIEW, id, f);
@@ -57,6 +66,22 @@ describe("the GC's view of the SR's images", () => {
     expect((await debugPass()).opened).toBe(2);
     const id = rbdInfo(imageOf(vols[1]!)).id;
     expect(entry(id).r.filter((r) => r.snapshot !== undefined)).toHaveLength(1);
+  });
+
+  it("opens the unchanged images again in turn, by id, from a cursor kept with the view (any host's pass goes on from it)", async () => {
+    const ids = viewIds();
+    const cursors: string[] = [];
+    for (let i = 0; i < ids.length + 1; i++) {
+      await debugPass();
+      cursors.push(mark("~cursor"));
+    }
+    const start = ids.indexOf(cursors[0] ?? "");
+    expect(start).toBeGreaterThanOrEqual(0);
+    expect(cursors).toEqual(Array.from({ length: ids.length + 1 }, (_, i) => ids[(start + i) % ids.length]));
+    // Every pass that wrote the view gave it a new generation.
+    const gen = mark("~gen");
+    await debugPass();
+    expect(mark("~gen")).not.toBe(gen);
   });
 
   it("trusts no entry whose digest is not the header's: a tombstone the view calls empty is still reclaimed", async () => {
