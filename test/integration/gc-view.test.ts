@@ -14,7 +14,11 @@ import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 const VIEW = "ceph_rbd_gc_view";
 let s: TestSr;
 const rados = (...args: string[]) =>
-  execFileSync("rados", ["--conf", inject("ceph").conf, "--pool", s.pool, "--namespace", s.namespace, ...args], { encoding: "utf8" });
+  execFileSync("rados", ["--conf", inject("ceph").conf, "--pool", s.pool, "--namespace", s.namespace, ...args], {
+    encoding: "utf8",
+    // getomapval says "Writing to <file>" on stderr.
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 const rbdInfo = (image: string) =>
   JSON.parse(execFileSync("rbd", ["--conf", inject("ceph").conf, "info", "--format", "json", `${s.pool}/${s.namespace}/${image}`], { encoding: "utf8" })) as {
     id: string;

@@ -3,9 +3,9 @@
 // every image again: the omap of one RADOS object of the SR's namespace, one entry per image id,
 // `{"d": <header digest>, "r": <its rows>}`, and two marks: the generation its last writer gave
 // it (a process that wrote the view last may trust its own copy) and the refresh cursor. Only a
-// GC pass writes it. It holds nothing that is
-// not checked again: an entry is used only while its digest is the image's header's, and one that
-// does not parse is as good as absent (it is read back from Ceph: untrusted).
+// GC pass writes it. It holds nothing that is not checked again: an entry is used only while its
+// digest is the image's header's, and one that does not parse is as good as absent (it is read
+// back from Ceph: untrusted).
 import * as z from "zod/mini";
 import { ignoreNotFound } from "../../plugins/ceph/errors.js";
 import type { LongList } from "../../plugins/ceph/outputs.js";
