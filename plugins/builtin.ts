@@ -3,8 +3,9 @@
 // and node:net were 9 M of its 162 M instructions; node:child_process costs a verb 3.6 ms).
 import { createRequire } from "node:module";
 
-const load = createRequire(import.meta.url);
+let require: NodeJS.Require | undefined;
+const load = (name: string): unknown => (require ??= createRequire(import.meta.url))(name);
 
-export const childProcess = (): typeof import("node:child_process") => load("node:child_process");
-export const crypto = (): typeof import("node:crypto") => load("node:crypto");
-export const net = (): typeof import("node:net") => load("node:net");
+export const childProcess = () => load("node:child_process") as typeof import("node:child_process");
+export const crypto = () => load("node:crypto") as typeof import("node:crypto");
+export const net = () => load("node:net") as typeof import("node:net");

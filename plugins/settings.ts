@@ -58,8 +58,8 @@ export const SETTINGS = {
     env: "CEPH_RBD_SERVICE",
     kind: "enum",
     values: ON_OFF,
-    default: "off",
-    doc: "on: verbs reach Ceph through the per-host session service (started by the first that needs it); off: every verb runs its own librados session.",
+    default: "on",
+    doc: "on: verbs reach Ceph through the per-host session service (started by the first that needs it); off: every verb runs its own librados session. ceph-rbd-admin (the GC worker too) always runs its own.",
   },
   serviceIdle: {
     env: "CEPH_RBD_SERVICE_IDLE",

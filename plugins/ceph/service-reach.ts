@@ -20,6 +20,15 @@ const START_WAIT_MS = 3000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let given: string | undefined;
+let ownOnly = false;
+
+// For a process of bulk work (ceph-rbd-admin: the GC worker, gc run, fsck): it keeps to a session
+// of its own, whatever the setting. The service is for verbs' short calls: a GC survey's header
+// reads and opens (8 threads, ~25 MiB more at 10,000 images) would take its memory past its bound
+// and fill its operations in flight under verbs' deadlines.
+export function ownSessionsOnly(): void {
+  ownOnly = true;
+}
 
 async function greet(path: string): Promise<ServiceConnection> {
   const conn = new ServiceConnection(await connectSocket(path, CONNECT_MS));
@@ -83,7 +92,7 @@ async function connectOrStart(log: Logger): Promise<ServiceConnection> {
 // A connection to the service, or undefined when this process uses its own session (the
 // service is off, or unreachable: then said once, as a warning).
 export async function reachService(log: Logger): Promise<ServiceConnection | undefined> {
-  if (!serviceOn() || given !== undefined) return undefined;
+  if (!serviceOn() || ownOnly || given !== undefined) return undefined;
   try {
     return await connectOrStart(log);
   } catch (e) {

@@ -151,7 +151,10 @@ export const sessionGeneration = (c: ClusterRef): number => generations.get(clie
 // The service when it answers, else a session of this process's own.
 async function open(ref: ClusterRef, log: Logger, onClose: () => void): Promise<Asker> {
   const conn = await reachService(log);
-  if (conn === undefined) return new Session(ref, onClose);
+  if (conn === undefined) {
+    log.debug("librados session: a process of its own");
+    return new Session(ref, onClose);
+  }
   const sink = (lines: readonly SyslogLine[]) => conn.syslog(lines);
   setSyslogSink(sink);
   conn.onClose = (why, failed) => {

@@ -181,7 +181,7 @@ export default {
       "",
       figure("startup", "Start-up against node -e 0", startSvg),
       "",
-      `Every verb ${runs(5, 1)} time(s), run as xapi-storage-script runs it; the Ceph call counts are the verb's own (its stderr cost line): every operation, and those that started a CLI process (the rest go through the verb's one librados session).`,
+      `Every verb ${runs(5, 1)} time(s), run as xapi-storage-script runs it; the Ceph call counts are the verb's own (its stderr cost line): every operation, and those that started a CLI process (the rest go through the host's session service, on by default, which the first verb started).`,
       "",
       figure("ceph-calls", "Ceph calls per verb", callsSvg),
       "",

@@ -64,6 +64,7 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
       "datapath.cjs",
       "admin.cjs",
       "early.cjs",
+      "load.cjs",
       "volume-query.cjs",
       "datapath-query.cjs",
       "execa.cjs",

@@ -156,6 +156,24 @@ describe("the session service", () => {
     expect(status.current).toBe(true);
   });
 
+  // Bulk work (a GC survey's header reads and opens) stays out of the verbs' service.
+  it("is not used by ceph-rbd-admin: a GC pass with the service on runs its own session, starts no service and does not connect to a running one", async () => {
+    const run = fresh();
+    const alone = await runAdmin(["gc", "run", "--sr", s.sr, "--json"], serviceEnv(run, { CEPH_RBD_LOG_STDERR: "debug" }));
+    expect(alone.code, alone.stderr.slice(-2000)).toBe(0);
+    expect(alone.stderr).toContain("librados session: a process of its own");
+    expect(servedByService(alone)).toBe(false);
+    expect(existsSync(socketOf(run)), "no service started").toBe(false);
+    expect(servicesOf(run)).toEqual([]);
+    // With the service running (a verb started it), the same.
+    ok(await stat(serviceEnv(run)));
+    const r = await runAdmin(["gc", "run", "--sr", s.sr, "--json"], serviceEnv(run, { CEPH_RBD_LOG_STDERR: "debug" }));
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(r.stderr).toContain("librados session: a process of its own");
+    expect(servedByService(r)).toBe(false);
+    expect(fallbackWarnings(r)).toEqual([]);
+  });
+
   it("leaves once idle for CEPH_RBD_SERVICE_IDLE", async () => {
     const run = fresh();
     ok(await stat(serviceEnv(run, { CEPH_RBD_SERVICE_IDLE: "2" })));

@@ -6,6 +6,7 @@
 //   doctor                            this host's readiness (Ceph tools, cluster, keyring, datapaths, plugin tree)
 // The SR is named by its `sr` string, or by its device-config (as `xe pbd-param-get` shows it).
 import yargs, { type Argv } from "yargs";
+import { ownSessionsOnly } from "../../plugins/ceph/service-reach.js";
 import { createLogger, type Logger } from "../../plugins/log.js";
 import { defaultSetting } from "../../plugins/settings.js";
 import { isSmapiError } from "../../plugins/wire/errors.js";
@@ -138,6 +139,7 @@ export { WORKER_NODE_FLAGS } from "../gc/control.js";
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   defaultSetting("logStderr", "warning");
+  ownSessionsOnly();
   const log = createLogger("ceph-rbd-admin");
   const withSr = <T>(y: Argv<T>) => y.options(SR_OPTIONS);
   try {
