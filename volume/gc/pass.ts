@@ -44,8 +44,9 @@ export function pauseReason(h: CephHealth): string | undefined {
 
 // Images whose quick actions (QUICK) run at once. Those on different images are independent (each
 // is idempotent and checks what it acts on just before); at 100 tombstones a pass is mostly
-// waiting on one resize or trash move after another.
-const PARALLEL_IMAGES = 4;
+// waiting on one resize or trash move after another. With 8, 100 reclaims and 50 trash moves
+// took 2.2-2.5 s against 2.6-2.7 s with 4 (dev cluster, side by side).
+const PARALLEL_IMAGES = 8;
 const QUICK: ReadonlySet<Action["kind"]> = new Set(["reclaim", "snap-remove", "trash-move"]);
 
 // In three turns. Flattens handed to the mgr first: they run in the background while the pass does
