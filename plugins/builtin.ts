@@ -3,8 +3,8 @@
 // and node:net were 9 M of its 162 M instructions; node:child_process costs a verb 3.6 ms).
 import { createRequire } from "node:module";
 
-let require: NodeJS.Require | undefined;
-const load = (name: string): unknown => (require ??= createRequire(import.meta.url))(name);
+let loader: NodeJS.Require | undefined;
+const load = (name: string): unknown => (loader ??= createRequire(import.meta.url))(name);
 
 export const childProcess = () => load("node:child_process") as typeof import("node:child_process");
 export const crypto = () => load("node:crypto") as typeof import("node:crypto");
