@@ -10,7 +10,9 @@ import { pythonDigest } from "./python-digest.js";
 
 declare const __PYTHON_DIGEST__: string | undefined;
 
-export const SERVICE_SCRIPT = fileURLToPath(new URL("./ceph-session-service.py", import.meta.url));
+// A function, not a constant: computed only by a process that starts the service or has no
+// built-in digest, not by every verb as its bundle loads.
+export const serviceScript = (): string => fileURLToPath(new URL("./ceph-session-service.py", import.meta.url));
 
 export const serviceOn = (): boolean => setting("service") === "on";
 export const serviceDir = (): string => join(setting("runDir"), "session-service");
@@ -46,7 +48,7 @@ export function serviceVersion(): string {
   const py = setting("python");
   const known = expected.get(py);
   if (known !== undefined) return known;
-  const digest = typeof __PYTHON_DIGEST__ === "string" ? __PYTHON_DIGEST__ : pythonDigest(dirname(SERVICE_SCRIPT));
+  const digest = typeof __PYTHON_DIGEST__ === "string" ? __PYTHON_DIGEST__ : pythonDigest(dirname(serviceScript()));
   let exe = "none";
   try {
     const st = statSync(py);

@@ -6,7 +6,7 @@
 import { childProcess } from "../builtin.js";
 import { privateRunDir } from "../run-dir.js";
 import { setting } from "../settings.js";
-import { SERVICE_SCRIPT, servicePidFile, serviceVersion, socketPath } from "./service-paths.js";
+import { serviceScript, servicePidFile, serviceVersion, socketPath } from "./service-paths.js";
 import { python } from "./session-process.js";
 
 // Whether this process started one already (the launcher's bundle and the plugin's share it).
@@ -17,7 +17,7 @@ export const startedHere = (): boolean => slot[SLOT] === true;
 export function startService(): void {
   privateRunDir("session-service");
   const { spawn } = childProcess();
-  const args = ["-E", "-S", SERVICE_SCRIPT, "--socket", socketPath(), "--pid-file", servicePidFile(), "--version", serviceVersion()];
+  const args = ["-E", "-S", serviceScript(), "--socket", socketPath(), "--pid-file", servicePidFile(), "--version", serviceVersion()];
   args.push("--idle", String(setting("serviceIdle")), "--syslog", setting("syslogSocket"));
   // Two malloc arenas, as for the verb's own session (session-process.ts).
   const child = spawn(python(), args, { detached: true, stdio: "ignore", env: { ...process.env, LC_ALL: "C", MALLOC_ARENA_MAX: "2" } });

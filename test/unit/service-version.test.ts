@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { serviceVersion, SERVICE_SCRIPT } from "../../plugins/ceph/service-paths.js";
+import { serviceVersion, serviceScript } from "../../plugins/ceph/service-paths.js";
 import { fnv1a } from "../../plugins/fnv.js";
 import { VERSION } from "../../plugins/version.js";
 
@@ -19,7 +19,7 @@ afterEach(() => {
 
 describe("the session service's version", () => {
   it("is the plugin's version, the digest of the Python files and the Python's identity", () => {
-    const dir = dirname(SERVICE_SCRIPT);
+    const dir = dirname(serviceScript());
     const files = Buffer.concat(
       readdirSync(dir)
         .filter((n) => n.endsWith(".py"))

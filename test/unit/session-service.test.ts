@@ -13,7 +13,7 @@ import { JSONRPCErrorException } from "json-rpc-2.0";
 import { afterEach, describe, expect, it } from "vitest";
 import { CephError } from "../../plugins/ceph/errors.js";
 import { connectSocket, ServiceConnection, VERSION_MISMATCH } from "../../plugins/ceph/service-client.js";
-import { SERVICE_SCRIPT } from "../../plugins/ceph/service-paths.js";
+import { serviceScript } from "../../plugins/ceph/service-paths.js";
 
 const STUB = fileURLToPath(new URL("../helpers/stub-rados", import.meta.url));
 const PY36 = join(homedir(), ".pyenv/versions/3.6.15/bin/python3");
@@ -27,7 +27,7 @@ afterEach(() => {
 
 function service(python: string, dir: string) {
   const socket = join(dir, "socket");
-  const child = spawn(python, ["-S", SERVICE_SCRIPT, "--socket", socket, "--pid-file", join(dir, "service.pid"), "--version", "test", "--idle", "30"], {
+  const child = spawn(python, ["-S", serviceScript(), "--socket", socket, "--pid-file", join(dir, "service.pid"), "--version", "test", "--idle", "30"], {
     stdio: "ignore",
     env: { PATH: process.env.PATH ?? "", LC_ALL: "C", PYTHONPATH: STUB, PYTHONDONTWRITEBYTECODE: "1" },
   });

@@ -52,7 +52,9 @@ export async function imageView(sr: Sr, use: ViewUse): Promise<LongList> {
     const batch = toOpen.slice(i, i + OPEN_BATCH).map(({ id, name }) => ({ id, name }));
     for (const row of await imageFacts(sr.place, sr.log, batch)) {
       const id = row.id ?? "";
-      opened.set(id, [...(opened.get(id) ?? []), row]);
+      const rows = opened.get(id);
+      if (rows) rows.push(row);
+      else opened.set(id, [row]);
     }
   }
   const asked = new Set(toOpen.map((h) => h.id));

@@ -85,7 +85,12 @@ async function applyAll(sr: Sr, actions: readonly Action[], opts: ApplyOptions):
   const handedOff = (a: Action) => opts.mgr && a.kind === "flatten";
   for (const a of actions) if (handedOff(a) && !lost) await apply(a);
   const byImage = new Map<string, Action[]>();
-  for (const a of actions) if (QUICK.has(a.kind) && "image" in a) byImage.set(a.image, [...(byImage.get(a.image) ?? []), a]);
+  for (const a of actions) {
+    if (!QUICK.has(a.kind) || !("image" in a)) continue;
+    const mine = byImage.get(a.image);
+    if (mine) mine.push(a);
+    else byImage.set(a.image, [a]);
+  }
   const queue = [...byImage.values()];
   const worker = async () => {
     for (let group = queue.shift(); group && !lost; group = queue.shift()) {
