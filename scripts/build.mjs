@@ -18,6 +18,8 @@
 //   --launcher=dual|node|python  form of the verb files (see launcher() below; default dual)
 //   --node=PATH                  the Node the launchers run (default: `node` from PATH)
 //   --out=DIR                    write the tree (lib/, volume/, datapath/, bin/) to DIR instead of dist/install/
+//   --bench-floor                also the bench's floor clients (scripts/bench/floor/): lib/bench-floor-*.cjs
+//                                and their launchers in bench-floor/ (never in the RPM)
 import { build } from "esbuild";
 import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
@@ -97,6 +99,7 @@ const vendor = (
 // CommonJS, one file per plugin kind: measured cheaper to start than an ES module graph
 // (no async loader, one file read), and each verb's code is still only evaluated when called,
 // because the verb tables' dynamic imports become lazy initialisers in the bundle.
+const benchFloor = process.argv.includes("--bench-floor");
 const result = await build({
   ...common,
   plugins: [vendored],
@@ -111,6 +114,10 @@ const result = await build({
     load: join(root, "plugins/runtime/code-cache.ts"),
     "volume-query": join(root, "volume/query-main.ts"),
     "datapath-query": join(root, "datapath/query-main.ts"),
+    ...(benchFloor && {
+      "bench-floor-bare": join(root, "scripts/bench/floor/bare.ts"),
+      "bench-floor-checked": join(root, "scripts/bench/floor/checked.ts"),
+    }),
   },
   define: {
     __PLUGIN_VERSION__: JSON.stringify(pkg.version),
@@ -211,6 +218,24 @@ await writeFile(join(out, "bin", "ceph-rbd-admin.tmp"), `#!${nodeCmd.join(" ")}\
 await chmod(join(out, "bin", "ceph-rbd-admin.tmp"), 0o755);
 await rename(join(out, "bin", "ceph-rbd-admin.tmp"), join(out, "bin", "ceph-rbd-admin"));
 await writeFile(join(out, "bin", "package.json"), '{ "type": "commonjs" }\n');
+// The floor clients run as a verb would: a launcher that loads their bundle through the code cache.
+if (benchFloor) {
+  await mkdir(join(out, "bench-floor"), { recursive: true });
+  await writeFile(join(out, "bench-floor", "package.json"), '{ "type": "commonjs" }\n');
+  for (const [mode, bundle] of [
+    ["bare", "bare"],
+    ["cold", "bare"],
+    ["checked", "checked"],
+    ["op", "checked"],
+  ]) {
+    const file = join(out, "bench-floor", mode);
+    await writeFile(
+      file,
+      `#!${nodeCmd.join(" ")}\nrequire("../lib/load.cjs").load(require.resolve("../lib/bench-floor-${bundle}.cjs"), "${mode}").main("${mode}");\n`,
+    );
+    await chmod(file, 0o755);
+  }
+}
 process.stderr.write(
   `built ${Object.keys(volume.verbs).length} volume verbs and ${Object.keys(datapath.verbs).length} datapath plugins (${form} launchers) in ${out.startsWith(`${root}/`) ? relative(root, out) : out}/\n`,
 );

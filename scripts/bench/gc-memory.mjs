@@ -43,7 +43,9 @@ export async function giveWork(sr, batch) {
 }
 
 // One fresh worker until `want` passes are made (or `deadlineMs` passes): its memory and passes.
-export async function workerRun(s, want, deadlineMs) {
+// The worker ends its session after each pass: passes much shorter than `pollMs` need a shorter
+// one for the session to be sampled at all.
+export async function workerRun(s, want, deadlineMs, pollMs = POLL_MS) {
   const seen = new Set([(await gcStatus(s.namespace))?.at]);
   const passes = [];
   const failed = [];
@@ -77,7 +79,7 @@ export async function workerRun(s, want, deadlineMs) {
       .filter((k) => Number.isFinite(k.rss));
     const sum = (k, which = () => true) => kids.filter(which).reduce((a, x) => a + x[k], 0);
     samples.push({ ...st, kidsRss: sum("rss"), kidsHwm: sum("hwm"), sessionHwm: sum("hwm", (k) => k.session), cliHwm: sum("hwm", (k) => !k.session) });
-  }, POLL_MS);
+  }, pollMs);
   try {
     while (passes.length + failed.length < want) {
       if (exited) throw new Error(`the gc worker exited early: ${(await done).stderr.trim().slice(-1000)}`);

@@ -2,7 +2,9 @@
 // and SR.stat against `node -e 0` with the service warm (it runs and holds a connected client),
 // cold (stopped before the verb, which starts it) and off (the verb's own session), interleaved so
 // that all see the same load; and the monitor sessions that a burst of verbs opens either way
-// (the monitor's own counters, where its admin socket is on this host).
+// (the monitor's own counters, where its admin socket is on this host). Beside them, the floors
+// of this design (scripts/bench/floor/): what a verb process costs that does only the least a
+// Volume.stat must do, with and without the checks the project requires, warm and cold.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -31,11 +33,20 @@ const FLOOR = [
 ].join("\n");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function verb(name, params, env) {
-  const r = await run(join(tree.volume, name), ["--json"], { input: JSON.stringify({ dbg: "bench-service", ...params }), env });
-  if (r.code !== 0) throw new Error(`${name} exited ${r.code ?? r.signal}: ${r.stderr.slice(-500)}`);
-  return r.ms;
+async function timed(file, args, params, env) {
+  const r = await run(file, args, { input: JSON.stringify({ dbg: "bench-service", ...params }), env });
+  if (r.code !== 0) throw new Error(`${file} exited ${r.code ?? r.signal}: ${r.stderr.slice(-500)}`);
+  return r;
 }
+const verb = async (name, params, env) => (await timed(join(tree.volume, name), ["--json"], params, env)).ms;
+const floorClient = (mode) => join(tree.dir, "bench-floor", mode);
+
+// The floor clients (scripts/bench/floor/): bare and checked with the service warm, bare cold.
+const FLOORS = [
+  ["bare", "warm", "floor: transport only (stdin, hello + omap read, stdout)"],
+  ["checked", "warm", "floor: the same with the required checks (params, SR URI, records read back, result)"],
+  ["cold", "cold", "floor: transport only, service cold"],
+];
 
 // A run directory of this topic's own: its service, stopped for the cold runs, is no other
 // topic's (with --quick, topics run at once).
@@ -83,7 +94,12 @@ export default {
       const node = [];
       const floor = [];
       const ms = Object.fromEntries(cases.flatMap(([name]) => MODES.map((m) => [`${name} ${m}`, []])));
+      const floors = Object.fromEntries(FLOORS.map(([mode]) => [mode, []]));
       await verb("SR.stat", { sr }, envOf("warm"));
+      // The omap read Volume.stat makes, as the checked floor builds it, for the bare ones.
+      const statParams = { sr, key: a.key };
+      const floorEnv = (mode) => ({ ...envOf(mode), FLOOR_OP: floorOp });
+      const floorOp = (await timed(floorClient("op"), [], statParams, envOf("warm"))).stdout;
       for (let i = 0; i < n; i++) {
         node.push((await run(process.execPath, ["-e", "0"], { env: envOf("off") })).ms);
         const py = await run("/usr/bin/python3", ["-E", "-S", "-c", FLOOR, cluster.conf, cluster.user, cluster.pool], { env: envOf("off") });
@@ -95,19 +111,20 @@ export default {
           ms[`${name} cold`].push(await verb(name, params, envOf("cold")));
           ms[`${name} warm`].push(await verb(name, params, envOf("warm")));
         }
+        for (const [mode, service] of FLOORS) {
+          if (service === "cold") await stopService();
+          floors[mode].push((await timed(floorClient(mode), [], statParams, floorEnv(service))).ms);
+        }
       }
       log(`service: ${verbs} verbs timed`);
       // Wall time on this machine scatters by a third from run to run; instructions do not.
+      const statInput = JSON.stringify({ dbg: "bench-service", ...statParams });
       const ins = quick
         ? undefined
-        : await againstNode(
-            "service",
-            "Volume.stat --json, service warm",
-            3,
-            [join(tree.volume, "Volume.stat"), "--json"],
-            JSON.stringify({ dbg: "bench-service", sr, key: a.key }),
-            envOf("warm"),
-          );
+        : await againstNode("service", "Volume.stat --json, service warm", 3, [join(tree.volume, "Volume.stat"), "--json"], statInput, envOf("warm"));
+      const floorIns = {};
+      for (const mode of quick ? [] : ["bare", "checked"])
+        floorIns[mode] = await againstNode("service", `floor ${mode}`, 3, [floorClient(mode)], statInput, floorEnv("warm"));
       await stopService();
       const sessions = { on: await burst(burstN, envOf("warm"), { sr, key: a.key }), off: await burst(burstN, envOf("off"), { sr, key: a.key }) };
       const status = (await admin(["service", "status", "--json"], { env: { CEPH_RBD_RUN_DIR: runDir() } })).json?.service;
@@ -123,10 +140,15 @@ export default {
             ["node -e 0", fmtSummary(summary(node)), "1×"],
             ["python3: import rados, rbd; connect", fmtSummary(summary(floor)), fmtSummary(pairedRatio(floor, node), fmtRatio)],
             ...rows,
+            ...FLOORS.map(([mode, , label]) => [label, fmtSummary(summary(floors[mode])), fmtSummary(pairedRatio(floors[mode], node), fmtRatio)]),
           ],
         ),
         "",
-        "The python3 row is what a cold verb waits for after Node has started (a service's own start, its imports and its connection): a cold verb's floor is about the sum of the two rows.",
+        "The python3 row is what a cold verb waits for after Node has started (a service's own start, its imports and its connection).",
+        "",
+        "The floor rows are this design's limits, measured: a Node process per verb (xapi-storage-script forks one), the session service over its unix socket. Each floor client (scripts/bench/floor/, built with `scripts/build.mjs --bench-floor`, loaded through the plugin's code cache like a verb) makes Volume.stat's one omap read, hello and request written together, and prints the answer: no logging, no deadline, no fallback, no error mapping. *transport only* checks nothing; *with the required checks* validates what the project requires of every verb (its params at the edge, the SR's URI, the entries read back from Ceph, the result, with the product's own zod schemas) and prints the very record Volume.stat answers; *service cold* starts the service first thing, as the launcher does, and waits for its socket. A verb cannot cost less than its floor: a goal below a floor is out of reach in this design.",
+        "",
+        ...Object.entries(floorIns).map(([mode, fi]) => `Floor ${mode}: ${instructionsText(fi, `the ${mode} floor`)}`),
         "",
         table(["monitor sessions opened by", "service on", "service off"], [[`${burstN} Volume.stat`, sess(sessions.on), sess(sessions.off)]]),
         "",
@@ -143,8 +165,21 @@ export default {
       });
       return {
         markdown,
-        headline: [...cases.map(([name]) => head(name)), ...instructionsHeadline(ins, "Volume.stat, service warm", "Volume.stat warm")],
-        data: { node, floor, ms, sessions, status, instructions: ins },
+        headline: [
+          ...cases.map(([name]) => head(name)),
+          ...instructionsHeadline(ins, "Volume.stat, service warm", "Volume.stat warm"),
+          ...[
+            ["checked", "floor of a warm Volume.stat: its required checks, one omap read"],
+            ["cold", "floor of a cold verb: the service started and waited for, one omap read"],
+          ].map(([mode, what]) => ({
+            what,
+            ours: `${fmt(summary(floors[mode])?.median)} ms`,
+            theirs: `node -e 0: ${fmt(summary(node)?.median)} ms`,
+            ratio: pairedRatio(floors[mode], node),
+            of: `${mode} floor / node -e 0 (time)`,
+          })),
+        ],
+        data: { node, floor, ms, floors, sessions, status, instructions: ins, floorInstructions: floorIns },
       };
     });
   },
