@@ -86,7 +86,9 @@ install -d "$tree/systemd"
 install -m 0644 "scripts/rpm/ceph-rbd-gc@.service" "$tree/systemd/"
 install -m 0644 "scripts/rpm/xcp-ceph-rbd.tmpfiles" "$tree/systemd/"
 install -m 0644 scripts/rpm/ceph-rbd-gc.conf.example README.md "$tree/"
-tar -C "$work/src" --owner=0 --group=0 --sort=name -czf "$top/SOURCES/xcp-ceph-rbd-$version.tar.gz" "xcp-ceph-rbd-$version"
+# Without the bytecode scripts/build.mjs compiled for this machine's Python: the spec's %post
+# compiles it on the host, by the host's.
+tar -C "$work/src" --owner=0 --group=0 --sort=name --exclude=__pycache__ -czf "$top/SOURCES/xcp-ceph-rbd-$version.tar.gz" "xcp-ceph-rbd-$version"
 [[ -z $tarball ]] || cp "$tarball" "$top/SOURCES/"
 
 log=$work/rpmbuild.log

@@ -139,12 +139,30 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
       expect(statusOf(dead, "cluster")).toMatchObject({ status: "FAIL", detail: expect.stringMatching(/^not reachable/) });
     });
 
+    it("%post compiles the session helper's bytecode by the host's python3, which then imports its modules from it", () => {
+      const cache = join(place.rootDir, PKG, "lib/__pycache__");
+      expect(existsSync(cache)).toBe(false);
+      expect(runScriptlet("POSTIN", "1").code).toBe(0);
+      const tag = sh("/usr/bin/python3", ["-c", "import sys; print(sys.implementation.cache_tag)"]).stdout.trim();
+      const modules = sh("ls", [join(place.rootDir, PKG, "lib")])
+        .stdout.split("\n")
+        .filter((n) => n.endsWith(".py"));
+      expect(modules.length).toBeGreaterThan(5);
+      expect(new Set(sh("ls", [cache]).stdout.split("\n").filter(Boolean))).toEqual(new Set(modules.map((m) => m.replace(/\.py$/, `.${tag}.pyc`))));
+      // Valid for the sources as installed: importing a module reads its bytecode, compiles nothing.
+      const r = inRoot(["/usr/bin/python3", "-E", "-S", "-v", "-c", `import sys; sys.path.insert(0, "${PKG}/lib"); import ceph_rbd_session_survey`]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/matches .*ceph_rbd_session_survey\.py/);
+      expect(r.stderr).not.toMatch(/code object from .*ceph_rbd_session_survey\.py\b/);
+    });
+
     it("%preun keeps everything on upgrade; on removal it unpublishes the plugins first and stops only the GC", () => {
       rmSync(join(work.path, "systemctl.log"), { force: true });
       expect(runScriptlet("PREUN", "1").code).toBe(0);
       expect(present(join(place.rootDir, VOLUME))).toBe(true);
       expect(runScriptlet("POSTUN", "1").code).toBe(0);
       expect(readFileSync(join(work.path, "systemctl.log"), "utf8")).toMatch(/try-restart ceph-rbd-gc@\*\.service/);
+      expect(existsSync(join(place.rootDir, PKG, "lib/__pycache__"))).toBe(true);
 
       rmSync(join(work.path, "systemctl.log"), { force: true });
       expect(runScriptlet("PREUN", "0").code).toBe(0);
@@ -152,6 +170,8 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
       expect(present(join(place.rootDir, XSS, "datapath/rbd"))).toBe(false);
       expect(existsSync(join(place.rootDir, XSS, "datapath/tapdisk"))).toBe(true);
       expect(readFileSync(join(work.path, "systemctl.log"), "utf8").trim().split("\n")).toEqual(["stop ceph-rbd-gc@*.service"]);
+      // The bytecode %post made goes with the package.
+      expect(existsSync(join(place.rootDir, PKG, "lib/__pycache__"))).toBe(false);
     });
 
     it("%preun on removal stops the GC worker its pid file names, and not a process that took a pid file's pid", () => {

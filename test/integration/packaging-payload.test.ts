@@ -81,6 +81,8 @@ describe.skipIf(skipRpm !== undefined)(`RPM build${skipRpm ? ` (skipped: ${skipR
       "ceph_rbd_session_survey.py",
     ])
       expect(entry(`${PKG}/lib/${b}`)).toMatch(/^-rw-r--r-- /);
+    // No bytecode of the build machine's Python: %post compiles the host's.
+    expect(lines.filter((l) => l.includes("__pycache__"))).toEqual([]);
     expect(entry("/usr/sbin/ceph-rbd-admin")).toMatch(/^lrwxrwxrwx .* -> \.\.\/libexec\/xcp-ceph-rbd\/bin\/ceph-rbd-admin$/);
     expect(entry("/usr/lib/systemd/system/ceph-rbd-gc@.service")).toMatch(/^-rw-r--r-- /);
     expect(entry("/usr/lib/tmpfiles.d/xcp-ceph-rbd.conf")).toMatch(/^-rw-r--r-- /);

@@ -1,13 +1,13 @@
 // The librados session (plugins/ceph/session.ts and ceph-session.py): it ends with the verb
 // that started it, it releases the verb's lock itself, a session that cannot start is a clear
 // error at once, never a hang, and a GC worker holds none between its passes.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { crashingOn } from "../helpers/crashing-session.js";
 import { descendantsOf, isRunning, waitForChild } from "../helpers/processes.js";
-import { ADMIN, call, runAdmin, runVerb, type WireError } from "../helpers/run-verb.js";
+import { ADMIN, call, LIB_DIR, runAdmin, runVerb, type WireError } from "../helpers/run-verb.js";
 import { makeSr, type TestSr, type WireVolume } from "../helpers/sr.js";
 
 const MiB = 2 ** 20;
@@ -35,6 +35,22 @@ const lockers = (lock: string) =>
   ).lockers;
 
 describe("the librados session", () => {
+  it("imports its modules from the bytecode the build compiled for its Python, none from source", () => {
+    // As the session starts (session-process.ts: -E -S, the modules beside it), verbosely.
+    const modules = ["ceph_rbd_session_connect", "ceph_rbd_session_ops", "ceph_rbd_service_clients", "ceph_rbd_service_conn"];
+    const r = spawnSync(
+      "/usr/bin/python3",
+      ["-E", "-S", "-v", "-c", `import sys; sys.path.insert(0, ${JSON.stringify(LIB_DIR)}); import ${modules.join(", ")}`],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    const fromSource = r.stderr.split("\n").filter((l) => l.startsWith(`# code object from ${LIB_DIR}/`));
+    expect(fromSource).toEqual([]);
+    for (const m of modules) expect(r.stderr).toContain(`matches ${LIB_DIR}/${m}.py`);
+  });
+
   it("runs beside the verb and ends with it", async () => {
     const run = runVerb("Volume.snapshot", { dbg: "session", sr: s.sr, key: vol.key });
     const python = await waitForChild(/ceph-session\.py/, 10_000);
