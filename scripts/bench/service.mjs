@@ -98,8 +98,8 @@ export default {
       await verb("SR.stat", { sr }, envOf("warm"));
       // The omap read Volume.stat makes, as the checked floor builds it, for the bare ones.
       const statParams = { sr, key: a.key };
-      const floorEnv = (mode) => ({ ...envOf(mode), FLOOR_OP: floorOp });
       const floorOp = (await timed(floorClient("op"), [], statParams, envOf("warm"))).stdout;
+      const floorEnv = (mode) => ({ ...envOf(mode), FLOOR_OP: floorOp });
       for (let i = 0; i < n; i++) {
         node.push((await run(process.execPath, ["-e", "0"], { env: envOf("off") })).ms);
         const py = await run("/usr/bin/python3", ["-E", "-S", "-c", FLOOR, cluster.conf, cluster.user, cluster.pool], { env: envOf("off") });

@@ -14,6 +14,7 @@ import type { ImageHeader, LongList } from "../../plugins/ceph/outputs.js";
 import { imageFacts, imageHeaders } from "../../plugins/ceph/rbd.js";
 import type { Sr } from "../meta/store.js";
 import { readMarks, readView, type Stored, type View, writeView } from "./view-store.js";
+import { addTo } from "./group.js";
 
 // pass: a GC pass, which keeps what it opened for the next; look: a read-only look (gc status),
 // which uses what was kept and keeps nothing; full: every image opened (fsck).
@@ -51,10 +52,7 @@ export async function imageView(sr: Sr, use: ViewUse): Promise<LongList> {
   for (let i = 0; i < toOpen.length; i += OPEN_BATCH) {
     const batch = toOpen.slice(i, i + OPEN_BATCH).map(({ id, name }) => ({ id, name }));
     for (const row of await imageFacts(sr.place, sr.log, batch)) {
-      const id = row.id ?? "";
-      const rows = opened.get(id);
-      if (rows) rows.push(row);
-      else opened.set(id, [row]);
+      addTo(opened, row.id ?? "", row);
     }
   }
   const asked = new Set(toOpen.map((h) => h.id));

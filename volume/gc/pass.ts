@@ -11,6 +11,7 @@ import { refreshSome } from "../volume/usage.js";
 import { recoverStale } from "../volume/recovery.js";
 import { healthOf } from "../sr/pool-stat.js";
 import { applyAction, type ApplyOptions } from "./apply.js";
+import { addTo } from "./group.js";
 import { limits } from "./limits.js";
 import { type Action, HEAVY, imageFacts, makePlan, type Plan, type Waiting } from "./plan.js";
 
@@ -85,12 +86,7 @@ async function applyAll(sr: Sr, actions: readonly Action[], opts: ApplyOptions):
   const handedOff = (a: Action) => opts.mgr && a.kind === "flatten";
   for (const a of actions) if (handedOff(a) && !lost) await apply(a);
   const byImage = new Map<string, Action[]>();
-  for (const a of actions) {
-    if (!QUICK.has(a.kind) || !("image" in a)) continue;
-    const mine = byImage.get(a.image);
-    if (mine) mine.push(a);
-    else byImage.set(a.image, [a]);
-  }
+  for (const a of actions) if (QUICK.has(a.kind) && "image" in a) addTo(byImage, a.image, a);
   const queue = [...byImage.values()];
   const worker = async () => {
     for (let group = queue.shift(); group && !lost; group = queue.shift()) {

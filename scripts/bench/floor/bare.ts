@@ -5,13 +5,14 @@
 import { existsSync } from "node:fs";
 import { serviceVersion, socketPath } from "../../../plugins/ceph/service-paths.js";
 import { startService } from "../../../plugins/ceph/service-start.js";
-import { ask, print, readStdin } from "./transport.js";
+import { readStdin } from "../../../plugins/runtime/stdin.js";
+import { ask, print } from "./transport.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function main(mode: "bare" | "cold"): Promise<void> {
   if (mode === "cold") startService();
-  const params = JSON.parse(readStdin()) as { key: string };
+  const params = JSON.parse(await readStdin()) as { key: string };
   const op: unknown = JSON.parse(process.env.FLOOR_OP ?? "null");
   while (!existsSync(socketPath())) await sleep(5);
   const rows = new Map((await ask(socketPath(), serviceVersion(), op)) as Array<[string, string]>);

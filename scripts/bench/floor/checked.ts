@@ -11,10 +11,11 @@ import { META_OBJECT, volumeReads } from "../../../volume/meta/layout.js";
 import { parseSrState } from "../../../volume/meta/sr-state.js";
 import { parseSrPlace } from "../../../volume/sr/sr-place.js";
 import { toWireVolume } from "../../../volume/volume/record.js";
-import { ask, print, readStdin } from "./transport.js";
+import { readStdin } from "../../../plugins/runtime/stdin.js";
+import { ask, print } from "./transport.js";
 
 export async function main(mode: "checked" | "op"): Promise<void> {
-  const p = VolumeStat.params.parse(JSON.parse(readStdin()));
+  const p = VolumeStat.params.parse(JSON.parse(await readStdin()));
   const place = parseSrPlace(p.sr);
   const { keys, prefixes } = volumeReads([p.key]);
   const op = { client: sessionConfig(place.cluster), req: { op: "omap_read", pool: place.pool, ns: place.namespace, obj: META_OBJECT, keys, prefixes } };

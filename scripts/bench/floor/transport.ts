@@ -1,18 +1,8 @@
 // What every floor client does with the session service: one connection, the hello and the one
 // operation written together (a verb cannot do with less: the service checks the version first),
 // and the operation's answer. No deadline, no fallback: the least a verb's transport can cost.
-import { readSync, writeSync } from "node:fs";
+import { writeSync } from "node:fs";
 import { createConnection } from "node:net";
-
-export function readStdin(): string {
-  const chunks: Buffer[] = [];
-  for (;;) {
-    const buf = Buffer.allocUnsafe(65536);
-    const n = readSync(0, buf);
-    if (n === 0) return Buffer.concat(chunks).toString("utf8");
-    chunks.push(buf.subarray(0, n));
-  }
-}
 
 export const print = (value: unknown): void => void writeSync(1, JSON.stringify(value));
 
